@@ -1,0 +1,204 @@
+"""Figures 1-5 of the paper, in one matplotlib style, saved without timestamps.
+
+Each plotting function takes tidy tables (or tensors for images) and returns a Figure.
+"""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from memdissect.io import atomic_path  # noqa: E402
+
+STYLE = Path(__file__).with_name("memdissect.mplstyle")
+TRUE_COLOR, RANDOM_COLOR = "#1f77b4", "#ff7f0e"
+
+
+def use_style() -> None:
+    plt.style.use(str(STYLE))
+
+
+def save_figure(fig, pdf_path, png_path) -> None:
+    """PDF and PNG with no creation date or software stamp, so equal figures are equal bytes."""
+    with atomic_path(pdf_path) as tmp:
+        fig.savefig(tmp, format="pdf", metadata={"CreationDate": None, "Producer": None, "Creator": None})
+    with atomic_path(png_path) as tmp:
+        fig.savefig(tmp, format="png", metadata={"Software": None})
+    plt.close(fig)
+
+
+def condition_label(condition: str, noise: float) -> str:
+    return f"{condition} (p = {noise:g})"
+
+
+def plot_training_curves(histories: list[tuple[str, "object"]], title: str):
+    """Figure 1: per panel, train and test accuracy (left axis) and G (right axis) per epoch."""
+    use_style()
+    fig, axes = plt.subplots(1, len(histories), figsize=(3.4 * len(histories), 2.8), squeeze=False)
+    for axis, (label, history) in zip(axes[0], histories):
+        axis.plot(history["epoch"], history["train_acc"], label="train accuracy", color="#2ca02c")
+        axis.plot(history["epoch"], history["test_acc"], label="test accuracy", color="#9467bd")
+        axis.set_ylim(0, 1.02)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel("accuracy")
+        axis.set_title(label)
+        grad_axis = axis.twinx()
+        grad_axis.plot(history["epoch"], history["grad_magnitude"], label="G", color="#d62728", linestyle="--")
+        grad_axis.set_ylabel("gradient magnitude G")
+        grad_axis.grid(False)
+        grad_axis.spines["right"].set_visible(True)
+        lines = axis.get_lines() + grad_axis.get_lines()
+        axis.legend(lines, [line.get_label() for line in lines], loc="center right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_dist_bars(panels: list[tuple[str, "object"]], f2_order: list[str], condition_styles: dict):
+    """Figure 2: Dist(f1, f2) per f2 as bars with the variance over starts, one bar per condition.
+
+    panels: (title, summary) where summary has columns f2_network, condition, dist_mean, dist_variance.
+    condition_styles: condition -> (label, color, bar width).
+    """
+    use_style()
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 2.9), squeeze=False)
+    for axis, (title, summary) in zip(axes[0], panels):
+        conditions = list(dict.fromkeys(summary["condition"]))
+        positions = np.arange(len(f2_order))
+        slot = 0.8 / max(len(conditions), 1)
+        for k, condition in enumerate(conditions):
+            label, color, width = condition_styles[condition]
+            rows = summary[summary["condition"] == condition].set_index("f2_network").reindex(f2_order)
+            offset = (k - (len(conditions) - 1) / 2) * slot
+            axis.bar(positions + offset, rows["dist_mean"], width=slot * width, color=color, label=label,
+                     yerr=rows["dist_variance"], error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "black"})
+        axis.set_xticks(positions, f2_order)
+        axis.set_ylabel("Dist(f1, f2) [nats]")
+        axis.set_title(title)
+        axis.legend()
+    fig.tight_layout()
+    return fig
+
+
+def pattern_panel(x0, x, class_indices: list[int], columns: int):
+    """Rows: G(z0), then x* of each chosen class; the same starts in every column."""
+    from torchvision.utils import make_grid
+    import torch
+
+    rows = [x0[0, :columns]] + [x[j, :columns] for j in class_indices]  # each: columns x 3 x 32 x 32
+    grid = make_grid(torch.cat(rows), nrow=columns, padding=2, pad_value=1.0)
+    return grid.permute(1, 2, 0).clamp(0, 1).numpy()
+
+
+def plot_patterns(panels: list[tuple[str, "object", "object"]], class_indices: list[int], class_names: list[str],
+                  columns: int):
+    """Figure 3: G(z0) in the first row, then the patterns x* for chosen classes, per panel."""
+    use_style()
+    fig, axes = plt.subplots(1, len(panels), figsize=(0.42 * columns * len(panels) + 1.2,
+                                                       0.45 * (len(class_indices) + 1) + 0.6), squeeze=False)
+    row_labels = ["G(z0)"] + [class_names[j] for j in class_indices]
+    for axis, (title, x0, x) in zip(axes[0], panels):
+        axis.imshow(pattern_panel(x0, x, class_indices, columns))
+        axis.set_yticks([18 + 34 * row for row in range(len(row_labels))], row_labels)  # 32 px + 2 px padding
+        axis.set_xticks([])
+        axis.grid(False)
+        for spine in axis.spines.values():
+            spine.set_visible(False)
+        axis.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_seed_curves(panels: list[tuple[str, list]]):
+    """Figure 4: training accuracy (top) and G (bottom) of every seed, one column per condition."""
+    use_style()
+    fig, axes = plt.subplots(2, len(panels), figsize=(3.4 * len(panels), 4.4), squeeze=False, sharex="col")
+    for column, (title, histories) in enumerate(panels):
+        colors = plt.cm.viridis(np.linspace(0, 0.9, max(len(histories), 1)))
+        for color, (seed_label, history) in zip(colors, histories):
+            axes[0, column].plot(history["epoch"], history["train_acc"], color=color, label=seed_label)
+            axes[1, column].plot(history["epoch"], history["grad_magnitude"], color=color)
+        axes[0, column].set_title(title)
+        axes[0, column].set_ylim(0, 1.02)
+        axes[0, column].set_ylabel("train accuracy")
+        axes[1, column].set_ylabel("gradient magnitude G")
+        axes[1, column].set_xlabel("epoch")
+    axes[0, -1].legend(loc="lower right", ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def plot_dist_vs_noise(summary):
+    """Figure 5: Dist against the noise level, one line per f2, error bars the variance over starts.
+
+    summary: columns noise, f2_network, dist_mean, dist_variance.
+    """
+    use_style()
+    fig, axis = plt.subplots(figsize=(4.2, 3.0))
+    for f2, rows in summary.groupby("f2_network", sort=False):
+        rows = rows.sort_values("noise")
+        axis.errorbar(rows["noise"], rows["dist_mean"], yerr=rows["dist_variance"], marker="o", capsize=2,
+                      label=f"f2 = {f2}")
+    axis.set_xlabel("noise level p (fraction of random labels)")
+    axis.set_ylabel("Dist(f1, f2) [nats]")
+    axis.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_sample_grid(grid, title: str):
+    use_style()
+    fig, axis = plt.subplots(figsize=(4, 4))
+    axis.imshow(grid.permute(1, 2, 0).clamp(0, 1).numpy())
+    axis.set_axis_off()
+    axis.set_title(title)
+    return fig
+
+
+def dist_bar_panels(summary, reference: str, panels: list[list[str]]):
+    """Figure 2's panels from the Dist summary, and a style per condition.
+
+    X_T (p = 0) gets thin blue bars and the first X_R condition thick orange ones, as in the
+    paper; any other condition gets the next colour of the cycle.
+    """
+    rows = summary[summary["f1_network"] == reference]
+    noise_of = dict(zip(rows["condition"], rows["noise"]))
+    palette = iter(["#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"])
+    styles, chosen = {}, []
+    titles = ["(a) true against random labels", "(b) random labels: ablations"]
+    for title, conditions in zip(titles, panels):
+        present = [c for c in conditions if c in noise_of]
+        if not present:
+            continue
+        for condition in present:
+            if condition in styles:
+                continue
+            noise = noise_of[condition]
+            if noise == 0:
+                color = TRUE_COLOR
+            elif noise == 1 and all(style[1] != RANDOM_COLOR for style in styles.values()):
+                color = RANDOM_COLOR
+            else:
+                color = next(palette)
+            styles[condition] = (condition_label(condition, noise), color, 0.5 if noise == 0 else 1.0)
+        panel = rows[rows["condition"].isin(present)]
+        chosen.append((f"{title}, f1 = {reference}", panel.sort_values("condition", key=lambda c: c.map(present.index))))
+    return chosen, styles
+
+
+def class_indices(requested: list, classes: list[str]) -> list[int]:
+    """Class names or indices as indices into `classes`."""
+    indices = []
+    for entry in requested:
+        if isinstance(entry, int):
+            if not 0 <= entry < len(classes):
+                raise ValueError(f"class index {entry} is out of range; the data set has {len(classes)} classes")
+            indices.append(entry)
+        elif entry in classes:
+            indices.append(classes.index(entry))
+        else:
+            raise ValueError(f"class {entry!r} is not a class of the data set; valid: {', '.join(classes)}")
+    return indices

@@ -1,0 +1,152 @@
+"""Pattern synthesis: for class j of f1, z* = argmax_z f1_j(G(z)) and x* = G(z*).
+
+All classes x starts run as one batch (chunked to fit memory). Start s uses the same z0 for
+every class, so a column of patterns shares its starting image. f1 and G are frozen and in
+eval mode, so each row of the batch is optimized independently of the others.
+"""
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+
+from memdissect.device import autocast
+from memdissect.gan import to_pixel_range
+from memdissect.io import ArtifactError, load_torch, save_torch
+from memdissect.settings import FromConfig
+
+OBJECTIVES = ("logit", "log_softmax", "softmax")
+OPTIMIZERS = ("sgd", "adam")
+LATENT_CONSTRAINTS = ("none", "clamp", "sphere")
+LATENT_CLAMP = 3.0
+PATTERNS_FORMAT = "memdissect-patterns-v1"
+
+
+@dataclass(frozen=True)
+class PatternSettings(FromConfig):
+    starts: int = 100
+    iterations: int = 1000
+    lr: float = 0.05
+    objective: str = "logit"
+    optimizer: str = "sgd"
+    latent_constraint: str = "none"
+    seed: int = 0
+    chunk_size: int = 1000
+    precision: str = "fp32"
+
+
+
+class NonFiniteObjectiveError(FloatingPointError):
+    """Pattern search diverged: the objective became NaN or infinite."""
+
+
+def initial_latents(num_classes: int, starts: int, latent_dim: int, seed: int) -> torch.Tensor:
+    """z0 as C x S x D: one draw per start, shared by every class."""
+    z = torch.randn(starts, latent_dim, generator=torch.Generator().manual_seed(seed))
+    return z.expand(num_classes, starts, latent_dim).clone()
+
+
+def class_objective(logits: torch.Tensor, target: torch.Tensor, objective: str) -> torch.Tensor:
+    """Each row's objective for its own class: the logit, log-softmax or softmax."""
+    if objective == "log_softmax":
+        logits = F.log_softmax(logits, dim=1)
+    elif objective == "softmax":
+        logits = F.softmax(logits, dim=1)
+    return logits.gather(1, target[:, None]).squeeze(1)
+
+
+def constrain_latents(z: torch.Tensor, constraint: str) -> None:
+    with torch.no_grad():
+        if constraint == "clamp":
+            z.clamp_(-LATENT_CLAMP, LATENT_CLAMP)
+        elif constraint == "sphere":
+            z.mul_(math.sqrt(z.shape[1]) / z.norm(dim=1, keepdim=True))
+
+
+def ascend(classifier, generator, z0, target, settings: PatternSettings):
+    """Gradient ascent on one chunk; returns z*, the objective per step (iterations x B) and at the end."""
+    z = z0.clone().requires_grad_(True)
+    optimizer_class = torch.optim.Adam if settings.optimizer == "adam" else torch.optim.SGD
+    optimizer = optimizer_class([z], lr=settings.lr, maximize=True)
+    trace = torch.empty(settings.iterations, len(z), device=z.device)
+    for step in range(settings.iterations):
+        with autocast(z.device, settings.precision):
+            logits = classifier(to_pixel_range(generator(z)))
+        objective = class_objective(logits.float(), target, settings.objective)  # B
+        optimizer.zero_grad(set_to_none=True)
+        objective.sum().backward()  # rows are independent, so this is each row's own gradient
+        optimizer.step()
+        constrain_latents(z, settings.latent_constraint)
+        trace[step] = objective.detach()
+    first_bad = (~torch.isfinite(trace)).any(dim=1).nonzero()
+    if len(first_bad):
+        raise NonFiniteObjectiveError(f"the pattern objective became NaN or infinite at iteration {first_bad[0].item()}")
+    return z.detach(), trace
+
+
+def synthesize_patterns(classifier, generator, num_classes: int, settings: PatternSettings, device, log=print) -> dict:
+    """z0, z*, x*, f1's logits at x* and the objective per iteration, all as C x S x ... tensors."""
+    for network in (classifier, generator):
+        network.eval().requires_grad_(False)
+    z0 = initial_latents(num_classes, settings.starts, generator.latent_dim, settings.seed)
+    flat_z0 = z0.reshape(-1, z0.shape[-1])  # (C * S) x D
+    flat_target = torch.arange(num_classes).repeat_interleave(settings.starts)  # C * S
+    z_parts, trace_parts = [], []
+    for start in range(0, len(flat_z0), settings.chunk_size):
+        chunk = slice(start, start + settings.chunk_size)
+        z, trace = ascend(classifier, generator, flat_z0[chunk].to(device), flat_target[chunk].to(device), settings)
+        z_parts.append(z.cpu())
+        trace_parts.append(trace.cpu())
+        log(f"patterns {min(start + settings.chunk_size, len(flat_z0))}/{len(flat_z0)}: "
+            f"objective {trace[0].mean().item():.3f} -> {trace[-1].mean().item():.3f}")
+    z_star = torch.cat(z_parts).view_as(z0)
+    trace = torch.cat(trace_parts, dim=1)  # iterations x (C * S)
+    x_star = generate(generator, z_star, device)
+    logits = logits_on_patterns(classifier, x_star, device, settings.chunk_size)
+    return {
+        "format": PATTERNS_FORMAT,
+        "settings": asdict(settings),
+        "z0": z0,
+        "z": z_star,
+        "x": x_star,
+        "x0": generate(generator, z0, device),
+        "logits": logits,
+        "objective_trace": trace.view(settings.iterations, num_classes, settings.starts).mean(dim=2),  # T x C
+        "objective_start": trace[0].view(num_classes, settings.starts),
+        "objective_end": trace[-1].view(num_classes, settings.starts),
+    }
+
+
+@torch.no_grad()
+def generate(generator, z: torch.Tensor, device, chunk_size: int = 1000) -> torch.Tensor:
+    """G(z) in pixel space [0, 1], for z of shape ... x D."""
+    flat = z.reshape(-1, z.shape[-1])
+    images = torch.cat([to_pixel_range(generator(flat[i:i + chunk_size].to(device))).float().cpu()
+                        for i in range(0, len(flat), chunk_size)])
+    return images.view(*z.shape[:-1], *images.shape[1:])
+
+
+@torch.no_grad()
+def logits_on_patterns(model, x: torch.Tensor, device, chunk_size: int = 1000, precision="fp32") -> torch.Tensor:
+    """A model's logits on patterns x (C x S x 3 x 32 x 32), as C x S x K, evaluated in chunks."""
+    model.eval()
+    flat = x.reshape(-1, *x.shape[-3:])
+    parts = []
+    for i in range(0, len(flat), chunk_size):
+        with autocast(torch.device(device), precision):
+            parts.append(model(flat[i:i + chunk_size].to(device)).float().cpu())
+    logits = torch.cat(parts)
+    return logits.view(*x.shape[:-3], logits.shape[-1])
+
+
+def load_patterns(path) -> dict:
+    patterns = load_torch(path, made_by="synthesize_patterns")
+    if not isinstance(patterns, dict) or patterns.get("format") != PATTERNS_FORMAT:
+        raise ArtifactError(f"{path} is not a memdissect pattern file (made by rule 'synthesize_patterns'); "
+                            f"delete it and rerun")
+    return patterns
+
+
+def save_patterns(patterns: dict, path) -> None:
+    save_torch(patterns, path)

@@ -1,0 +1,124 @@
+"""The study as the config describes it: which classifiers exist, what each is trained with,
+which patterns are synthesized and which pairs are compared.
+
+Pure Python without torch, so the workflow can plan a study cheaply on every job start.
+
+A *condition* is a label set (noise level p, label seed) plus a training regime (weight
+decay, augmentation, optional overrides). A *model group* is an architecture at a width
+with a list of seeds, trained in a list of conditions. Each (condition, group, seed) is one
+classifier with the id ``{condition}-{name}-s{seed}``, where ``name`` defaults to the
+architecture. A *network* ``{name}-s{seed}`` names the same classifier across conditions.
+Training settings come from ``training``, then the condition, then the group, then
+``overrides`` keyed by model id: the way to change one model alone.
+"""
+
+from dataclasses import dataclass, field
+
+TRAINING_KEYS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "augment", "width",
+                 "grad_mode", "precision")
+ARCHITECTURE_SOURCES = {"vgg11": "models/vgg.py", "vgg13": "models/vgg.py", "resnet32": "models/resnet.py"}
+ARCHITECTURE_NAMES = tuple(ARCHITECTURE_SOURCES)
+
+
+@dataclass(frozen=True)
+class Classifier:
+    id: str
+    network: str
+    name: str
+    arch: str
+    seed: int
+    condition: str
+    noise: float
+    label_seed: int
+    settings: dict = field(hash=False, compare=False)
+
+
+def network_id(name: str, seed: int) -> str:
+    return f"{name}-s{seed}"
+
+
+def model_id(condition: str, name: str, seed: int) -> str:
+    return f"{condition}-{network_id(name, seed)}"
+
+
+def format_noise(noise: float) -> str:
+    """The noise level as it appears in file names: 0, 0.2, 1."""
+    return f"{float(noise):g}"
+
+
+def label_set_name(noise: float, label_seed: int) -> str:
+    return f"noise{format_noise(noise)}-seed{label_seed}"
+
+
+def expand_classifiers(config: dict) -> dict[str, Classifier]:
+    """Every classifier of the study by id, in config order; a repeated id is an error."""
+    training = config.get("training", {})
+    conditions = config["conditions"]
+    default_label_seed = config.get("labels", {}).get("seed", 0)
+    overrides = config.get("overrides", {})
+    classifiers: dict[str, Classifier] = {}
+    for group_index, group in enumerate(config["models"]):
+        name = group.get("name", group["arch"])
+        for condition in group["conditions"]:
+            spec = conditions[condition]
+            for seed in group["seeds"]:
+                settings = {key: training[key] for key in TRAINING_KEYS if key in training}
+                settings.update({key: spec[key] for key in TRAINING_KEYS if key in spec})
+                settings.update({key: group[key] for key in TRAINING_KEYS if key in group})
+                identifier = model_id(condition, name, seed)
+                settings.update(overrides.get(identifier, {}))
+                settings.update(arch=group["arch"], seed=int(seed),
+                                num_classes=config.get("dataset", {}).get("num_classes", 10))
+                if identifier in classifiers:
+                    raise ValueError(
+                        f"models[{group_index}] repeats the model id {identifier!r} (condition {condition!r}, "
+                        f"name {name!r}, seed {seed}); give one of the groups its own `name`"
+                    )
+                classifiers[identifier] = Classifier(
+                    id=identifier, network=network_id(name, seed), name=name, arch=group["arch"],
+                    seed=int(seed), condition=condition, noise=float(spec["noise"]),
+                    label_seed=int(spec.get("label_seed", default_label_seed)), settings=settings,
+                )
+    return classifiers
+
+
+def classifier_in(classifiers: dict, condition: str, network: str):
+    """The classifier of a network in a condition, or None."""
+    return classifiers.get(f"{condition}-{network}")
+
+
+def conditions_in_use(classifiers: dict) -> list[str]:
+    return list(dict.fromkeys(c.condition for c in classifiers.values()))
+
+
+def dissection_pairs(config: dict, classifiers: dict) -> list[tuple[str, str]]:
+    """The (f1, f2) pairs whose Dist the study computes.
+
+    By default the reference network against each compared network, in every condition where
+    both were trained. With ``all_pairs``, every ordered pair of distinct classifiers that
+    share a condition.
+    """
+    dissection = config.get("dissection", {})
+    pairs = []
+    for condition in conditions_in_use(classifiers):
+        members = [c.id for c in classifiers.values() if c.condition == condition]
+        if dissection.get("all_pairs", False):
+            pairs += [(f1, f2) for f1 in members for f2 in members if f1 != f2]
+            continue
+        reference = classifier_in(classifiers, condition, dissection["reference"])
+        if reference is None:
+            continue
+        for network in dissection.get("compare", []):
+            other = classifier_in(classifiers, condition, network)
+            if other is not None and other.id != reference.id:
+                pairs.append((reference.id, other.id))
+    return pairs
+
+
+def pattern_sources(pairs: list[tuple[str, str]]) -> list[str]:
+    """The classifiers whose patterns are synthesized: every f1 of a pair."""
+    return list(dict.fromkeys(f1 for f1, _ in pairs))
+
+
+def label_sets(classifiers: dict) -> list[tuple[float, int]]:
+    return list(dict.fromkeys((c.noise, c.label_seed) for c in classifiers.values()))

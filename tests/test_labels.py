@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from memdissect.labels import corrupt_labels
+from memdissect.study import label_set_name
+
+TRUE_LABELS = np.arange(1000) % 10
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.2, 0.5, 1.0])
+def test_exactly_the_fraction_p_is_corrupted(noise):
+    table = corrupt_labels(TRUE_LABELS, noise, 10, seed=3)
+    assert table["corrupted"].sum() == round(noise * len(TRUE_LABELS))
+    untouched = table[~table["corrupted"]]
+    assert (untouched["label"] == untouched["true_label"]).all()
+
+
+def test_corrupted_labels_are_uniform_so_about_one_in_ten_stays_true():
+    table = corrupt_labels(np.arange(100_000) % 10, 1.0, 10, seed=0)
+    assert (table["label"] == table["true_label"]).mean() == pytest.approx(0.1, abs=0.005)
+    assert np.bincount(table["label"], minlength=10) / len(table) == pytest.approx(np.full(10, 0.1), abs=0.005)
+
+
+def test_same_seed_same_labels_other_seed_other_labels():
+    first, second = corrupt_labels(TRUE_LABELS, 0.4, 10, seed=7), corrupt_labels(TRUE_LABELS, 0.4, 10, seed=7)
+    assert first.equals(second)
+    assert not first.equals(corrupt_labels(TRUE_LABELS, 0.4, 10, seed=8))
+
+
+def test_corrupted_sets_are_nested_across_noise_levels():
+    low, high = corrupt_labels(TRUE_LABELS, 0.2, 10, 0), corrupt_labels(TRUE_LABELS, 0.6, 10, 0)
+    assert (high["corrupted"] | ~low["corrupted"]).all()
+    assert (high["label"][low["corrupted"]] == low["label"][low["corrupted"]]).all()
+
+
+def test_noise_outside_the_unit_interval_is_refused():
+    with pytest.raises(ValueError, match=r"noise level must lie in \[0, 1\], got 1.5"):
+        corrupt_labels(TRUE_LABELS, 1.5, 10, 0)
+
+
+def test_label_set_file_name_depends_on_noise_and_seed_only():
+    assert label_set_name(1.0, 0) == "noise1-seed0"
+    assert label_set_name(0.2, 3) == "noise0.2-seed3"
+    assert label_set_name(0, 0) == "noise0-seed0"

@@ -1,0 +1,55 @@
+import pytest
+import yaml
+
+from memdissect import study
+
+
+@pytest.fixture
+def paper_config(repo):
+    return yaml.safe_load((repo / "config" / "config.yaml").read_text())
+
+
+def test_paper_config_expands_to_the_study(paper_config):
+    classifiers = study.expand_classifiers(paper_config)
+    assert len(classifiers) == 20 + 12 + 4 + 4  # Fig. 4 seeds, Fig. 5 pairs and ablations, VGG13, ResNet32
+    assert "true_labels-vgg11-s1" in classifiers and "random_labels-resnet32-s1" in classifiers
+    vgg = classifiers["true_labels-vgg11-s1"]
+    assert vgg.noise == 0.0 and vgg.settings["weight_decay"] == 1e-4 and vgg.settings["epochs"] == 100
+    assert classifiers["random_labels-vgg11-s1"].settings["weight_decay"] == 0.0
+    assert classifiers["random_labels_aug-vgg13-s1"].settings["augment"] is True
+    noise_levels = {c.noise for c in classifiers.values() if c.network in ("vgg11-s1", "vgg11-s2")}
+    assert noise_levels == {0.0, 0.2, 0.4, 0.6, 0.8, 1.0}
+
+
+def test_paper_pairs_are_the_reference_against_each_compared_network(paper_config):
+    classifiers = study.expand_classifiers(paper_config)
+    pairs = study.dissection_pairs(paper_config, classifiers)
+    assert ("true_labels-vgg11-s1", "true_labels-resnet32-s1") in pairs
+    assert ("noise0.4-vgg11-s1", "noise0.4-vgg11-s2") in pairs
+    assert ("noise0.4-vgg11-s1", "noise0.4-vgg13-s1") not in pairs  # never trained
+    assert len(pairs) == 4 * 3 + 4  # four conditions with all three f2, four noise levels with one
+    assert len(study.pattern_sources(pairs)) == 8
+
+
+def test_group_overrides_condition_overrides_training(paper_config):
+    paper_config["conditions"]["random_labels"]["epochs"] = 7
+    paper_config["models"][3]["epochs"] = 3  # the resnet32 group
+    classifiers = study.expand_classifiers(paper_config)
+    assert classifiers["random_labels-vgg11-s1"].settings["epochs"] == 7
+    assert classifiers["random_labels-resnet32-s1"].settings["epochs"] == 3
+    assert classifiers["true_labels-vgg11-s1"].settings["epochs"] == 100
+
+
+def test_repeated_model_id_is_refused(paper_config):
+    paper_config["models"].append({"arch": "vgg13", "seeds": [1], "conditions": ["true_labels"]})
+    with pytest.raises(ValueError, match="repeats the model id 'true_labels-vgg13-s1'"):
+        study.expand_classifiers(paper_config)
+
+
+def test_all_pairs_compares_every_ordered_pair_within_a_condition(paper_config):
+    paper_config["dissection"]["all_pairs"] = True
+    classifiers = study.expand_classifiers(paper_config)
+    pairs = study.dissection_pairs(paper_config, classifiers)
+    members = sum(1 for c in classifiers.values() if c.condition == "true_labels")
+    assert sum(1 for f1, _ in pairs if f1.startswith("true_labels-")) == members * (members - 1)
+    assert all(classifiers[f1].condition == classifiers[f2].condition for f1, f2 in pairs)

@@ -1,0 +1,98 @@
+"""The workflow run for real on the demo config, then edited, linted and dry-run at full scale."""
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from workflow_runs import job_counts, planned_jobs, snakemake, write_config
+
+pytestmark = pytest.mark.workflow
+
+
+def test_every_artifact_is_written(demo_run):
+    workdir, _ = demo_run
+    for number in range(1, 6):
+        for extension in ("pdf", "png"):
+            assert (workdir / f"results/figures/figure{number}.{extension}").stat().st_size > 1000
+    for table in ("dist_long.parquet", "dist_summary.parquet", "dist_summary.csv"):
+        assert (workdir / "results/dist" / table).exists()
+    assert (workdir / "results/gan/samples.png").exists()
+    assert not (workdir / "results/resume").exists() or not any((workdir / "results/resume").rglob("*.pt"))
+
+
+def test_dist_on_random_labels_is_clearly_above_true_labels(demo_run):
+    """The paper's effect: one way to learn, N ways to memorize, for every compared network."""
+    workdir, config_path = demo_run
+    summary = pd.read_csv(workdir / "results/dist/dist_summary.csv")
+    config = yaml.safe_load(config_path.read_text())
+    for f2 in config["dissection"]["compare"]:
+        learned = summary[(summary["condition"] == "true_labels") & (summary["f2_network"] == f2)]["dist_mean"].item()
+        memorized = summary[(summary["condition"] == "random_labels") & (summary["f2_network"] == f2)]["dist_mean"].item()
+        assert memorized > 1.5 * learned, f"f2 = {f2}: Dist on X_R {memorized:.3f} vs X_T {learned:.3f}"
+
+
+def test_history_has_one_row_per_epoch_with_the_recorded_columns(demo_run):
+    workdir, _ = demo_run
+    history = pd.read_parquet(workdir / "results/models/true_labels-vgg11-s1/history.parquet")
+    for column in ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "grad_magnitude", "seconds"):
+        assert column in history.columns
+    assert history["epoch"].tolist() == list(range(1, len(history) + 1))
+    assert history["train_acc"].iloc[-1] == 1.0  # true labels are fitted
+    random = pd.read_parquet(workdir / "results/models/random_labels-vgg11-s1/history.parquet")
+    assert random["train_acc"].iloc[-1] > 0.95 and random["test_acc"].iloc[-1] < 0.3  # random labels memorized
+
+
+def test_checkpoint_describes_itself_and_loads_with_weights_only(demo_run):
+    workdir, _ = demo_run
+    checkpoint = torch.load(workdir / "results/models/random_labels-vgg13-s1/weights.pt", weights_only=True)
+    assert checkpoint["settings"]["arch"] == "vgg13"
+    assert checkpoint["settings"]["weight_decay"] == 0.0
+    assert len(checkpoint["classes"]) == 10 and "state_dict" in checkpoint
+
+
+def test_one_label_file_per_noise_level_shared_by_every_model(demo_run):
+    workdir, config_path = demo_run
+    config = yaml.safe_load(config_path.read_text())
+    noise_levels = {spec["noise"] for spec in config["conditions"].values()}
+    files = sorted(path.name for path in (workdir / "results/labels").glob("*.parquet"))
+    assert files == sorted(f"noise{noise:g}-seed0.parquet" for noise in noise_levels)
+    random = pd.read_parquet(workdir / "results/labels/noise1-seed0.parquet")
+    assert random["corrupted"].all() and len(random) == config["dataset"]["train_size"]
+
+
+def test_nothing_is_left_to_do_after_a_run(demo_run):
+    workdir, config_path = demo_run
+    assert "Nothing to be done" in snakemake(workdir, "-n", config_path=config_path).stdout
+
+
+def test_editing_one_model_replans_only_that_model_and_what_depends_on_it(demo_run, tmp_path):
+    workdir, config_path = demo_run
+    config = yaml.safe_load(config_path.read_text())
+    config["overrides"] = {"random_labels-vgg13-s1": {"epochs": config["training"]["epochs"] + 1}}
+    edited = write_config(tmp_path, config)
+    jobs = planned_jobs(snakemake(workdir, "-n", config_path=edited).stdout)
+    assert sorted(jobs) == sorted([
+        ("train_classifier", "model=random_labels-vgg13-s1"),
+        ("evaluate_on_patterns", "f1=random_labels-vgg11-s1, f2=random_labels-vgg13-s1"),
+        ("dist_tables", ""), ("figure2", ""), ("figure5", ""), ("all", ""),
+    ])
+
+
+def test_lint_finds_nothing(demo_run):
+    workdir, config_path = demo_run
+    output = snakemake(workdir, "--lint", config_path=config_path).stdout
+    assert "Lints for" not in output, output
+
+
+def test_paper_config_plans_the_full_study(tmp_path, repo):
+    output = snakemake(tmp_path, "-n", config_path=repo / "config" / "config.yaml").stdout
+    counts = job_counts(output)
+    assert counts["train_classifier"] == 40
+    assert counts["train_gan"] == 1
+    assert counts["synthesize_patterns"] == 8
+    assert counts["evaluate_on_patterns"] == 16
+    assert counts["dist_tables"] == 1
+    assert all(counts[f"figure{n}"] == 1 for n in range(1, 6))
+    assert counts["make_labels"] == 6
+    assert counts["download_cifar10"] == 1

@@ -1,0 +1,12 @@
+"""Download torchvision's CIFAR10 into the configured folder (a local rule: compute nodes may be offline)."""
+
+from pathlib import Path
+
+from job import start
+
+from memdissect.data import download_cifar10
+
+log, _ = start(snakemake)
+root = Path(snakemake.output[0]).parent
+log(f"downloading CIFAR-10 into {root}")
+download_cifar10(root)

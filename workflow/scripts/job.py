@@ -1,0 +1,31 @@
+"""What every rule script does first: log to the rule's log, cap threads, pick the device."""
+
+import logging
+import sys
+
+
+def start(snakemake, needs_device=False):
+    """Returns (log, device); log writes one line per message to the rule's log file."""
+    logging.basicConfig(
+        filename=snakemake.log[0], filemode="w", level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s", force=True,
+    )
+    logger = logging.getLogger(snakemake.rule)
+
+    def log_then_raise(kind, error, trace):
+        logger.error("%s: %s", kind.__name__, error, exc_info=(kind, error, trace))
+        sys.__excepthook__(kind, error, trace)
+
+    sys.excepthook = log_then_raise
+    device = None
+    if "torch" in sys.modules or needs_device:
+        import torch
+
+        torch.set_num_threads(max(1, snakemake.threads))
+    if needs_device:
+        from memdissect.device import resolve_device
+
+        device = resolve_device(snakemake.config.get("device", "auto"),
+                                gpu_allocated=snakemake.resources.get("gpu", 0) > 0)
+        logger.info("device %s, %d CPU threads", device, torch.get_num_threads())
+    return logger.info, device

@@ -1,0 +1,25 @@
+"""Train one classifier: the final checkpoint and the per-epoch history."""
+
+from pathlib import Path
+
+import torch
+from job import start
+
+from memdissect.data import load_split
+from memdissect.io import read_parquet, save_torch, write_parquet
+from memdissect.labels import check_label_table
+from memdissect.train import ClassifierSettings, classifier_checkpoint, train_classifier
+
+log, device = start(snakemake, needs_device=True)
+settings = ClassifierSettings.from_dict(snakemake.params.settings)
+log(f"settings {settings}")
+train, test = load_split(snakemake.input.train), load_split(snakemake.input.test)
+label_table = read_parquet(snakemake.input.labels, made_by="make_labels")
+check_label_table(label_table, len(train["images"]), snakemake.input.labels)
+labels = torch.from_numpy(label_table["label"].to_numpy().copy())
+resume_path = Path("results/resume/models") / f"{snakemake.wildcards.model}.pt"
+model, history = train_classifier(settings, train["images"], labels, test["images"], test["labels"], device,
+                                  resume_path=resume_path, log=log)
+save_torch(classifier_checkpoint(model, settings, train["classes"]), snakemake.output.weights)
+write_parquet(history, snakemake.output.history)
+resume_path.unlink(missing_ok=True)

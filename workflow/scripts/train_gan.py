@@ -1,0 +1,22 @@
+"""Train the DCGAN on the training images: generator and discriminator, losses, a sample grid."""
+
+from pathlib import Path
+
+from job import start
+from torchvision.utils import save_image
+
+from memdissect.data import load_split
+from memdissect.gan import GanSettings, gan_checkpoint, sample_grid, train_gan
+from memdissect.io import atomic_path, save_torch, write_parquet
+
+log, device = start(snakemake, needs_device=True)
+settings = GanSettings.from_dict(snakemake.params.settings)
+log(f"settings {settings}")
+train = load_split(snakemake.input.train)
+resume_path = Path("results/resume/gan.pt")
+generator, discriminator, losses = train_gan(settings, train["images"], device, resume_path=resume_path, log=log)
+save_torch(gan_checkpoint(generator, discriminator, settings), snakemake.output.model)
+write_parquet(losses, snakemake.output.losses)
+with atomic_path(snakemake.output.samples) as tmp:
+    save_image(sample_grid(generator, settings, device), tmp, format="png")
+resume_path.unlink(missing_ok=True)

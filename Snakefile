@@ -15,6 +15,7 @@ include: "workflow/rules/classifiers.smk"
 include: "workflow/rules/gan.smk"
 include: "workflow/rules/patterns.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/analysis.smk"
 
 
 rule all:

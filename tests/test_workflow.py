@@ -66,17 +66,23 @@ def test_nothing_is_left_to_do_after_a_run(demo_run):
     assert "Nothing to be done" in snakemake(workdir, "-n", config_path=config_path).stdout
 
 
+MODEL_LEVEL_RULES = {"prepare_dataset", "make_labels", "train_classifier", "train_gan", "synthesize_patterns",
+                     "evaluate_on_patterns"}
+
+
 def test_editing_one_model_replans_only_that_model_and_what_depends_on_it(demo_run, tmp_path):
     workdir, config_path = demo_run
     config = yaml.safe_load(config_path.read_text())
-    config["overrides"] = {"random_labels-vgg13-s1": {"epochs": config["training"]["epochs"] + 1}}
-    edited = write_config(tmp_path, config)
-    jobs = planned_jobs(snakemake(workdir, "-n", config_path=edited).stdout)
-    assert sorted(jobs) == sorted([
-        ("train_classifier", "model=random_labels-vgg13-s1"),
-        ("evaluate_on_patterns", "f1=random_labels-vgg11-s1, f2=random_labels-vgg13-s1"),
-        ("dist_tables", ""), ("figure2", ""), ("figure5", ""), ("all", ""),
-    ])
+    edited_model = "noise0.5-vgg11-s2"  # f2 of one pair, in no figure of its own
+    config["overrides"] = {edited_model: {"epochs": config["training"]["epochs"] + 1}}
+    jobs = planned_jobs(snakemake(workdir, "-n", config_path=write_config(tmp_path, config)).stdout)
+    assert sorted(job for job in jobs if job[0] in MODEL_LEVEL_RULES) == [
+        ("evaluate_on_patterns", f"f2={edited_model}"),
+        ("train_classifier", f"model={edited_model}"),
+    ]
+    replanned = {rule for rule, _ in jobs}
+    assert not replanned & {"figure1", "figure3", "figure4"}, "figures that do not show the model were replanned"
+    assert {"dist_tables", "figure2", "figure5", "crosscheck_table", "stage_table"} <= replanned
 
 
 def test_lint_finds_nothing(demo_run):
@@ -96,3 +102,12 @@ def test_paper_config_plans_the_full_study(tmp_path, repo):
     assert all(counts[f"figure{n}"] == 1 for n in range(1, 6))
     assert counts["make_labels"] == 6
     assert counts["download_cifar10"] == 1
+
+
+def test_report_holds_the_figures_tables_and_config(demo_run):
+    workdir, config_path = demo_run
+    snakemake(workdir, "--report", "report.html", config_path=config_path)
+    report = (workdir / "report.html").read_text(errors="replace")
+    for item in ("figure1.png", "figure5.png", "dist_matrix_random_labels.png", "crosscheck.png", "dist_summary.csv",
+                 "stages.csv", "diagnostics_summary.csv", "summary.md", "study_config.yaml"):
+        assert item in report, f"{item} is not in the report"

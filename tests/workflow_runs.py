@@ -46,3 +46,19 @@ def job_counts(dry_run_output: str) -> dict[str, int]:
     """The dry run's job-stats table as {rule: count}."""
     table = dry_run_output.split("Job stats:")[-1]
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE) if m.group(1) != "total"}
+
+
+WALL_CLOCK_COLUMNS = ["seconds", "images_per_second"]
+
+
+def assert_same_history(first_path: Path, second_path: Path) -> None:
+    """Histories agree exactly in every column but the wall-clock ones."""
+    import pandas as pd
+
+    first = pd.read_parquet(first_path).drop(columns=WALL_CLOCK_COLUMNS)
+    second = pd.read_parquet(second_path).drop(columns=WALL_CLOCK_COLUMNS)
+    pd.testing.assert_frame_equal(first, second, check_exact=True)
+
+
+def same_bytes(first_path: Path, second_path: Path) -> bool:
+    return Path(first_path).read_bytes() == Path(second_path).read_bytes()

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import torch
 
-from memdissect.io import ArtifactError, load_torch, save_torch
+from memdissect.io import ArtifactError, DataError, load_torch, save_torch
+from memdissect.validation import CIFAR10_FOLDER, IMAGE_FOLDER_SPLITS, check_cifar10_folder, image_folder_classes
 
 IMAGE_SIZE = 32
-SPLITS = ("train", "test")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
 
@@ -18,9 +18,24 @@ def load_cifar10_split(root, split: str) -> dict:
     """Read torchvision's CIFAR10 from `root` (the folder holding cifar-10-batches-py)."""
     from torchvision.datasets import CIFAR10
 
-    dataset = CIFAR10(str(root), train=(split == "train"), download=False)
+    check_cifar10_folder(root)
+    try:
+        dataset = CIFAR10(str(root), train=(split == "train"), download=False)
+    except RuntimeError:  # torchvision's "Dataset not found or corrupted": say which file
+        raise DataError(cifar10_integrity_problem(root)) from None
     images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()  # N x 3 x 32 x 32
     return {"images": images, "labels": torch.tensor(dataset.targets), "classes": list(dataset.classes)}
+
+
+def cifar10_integrity_problem(root) -> str:
+    from torchvision.datasets import CIFAR10
+    from torchvision.datasets.utils import check_integrity
+
+    folder = Path(root) / CIFAR10_FOLDER
+    expected = [*CIFAR10.train_list, *CIFAR10.test_list, [CIFAR10.meta["filename"], CIFAR10.meta["md5"]]]
+    corrupt = [name for name, md5 in expected if not check_integrity(str(folder / name), md5)]
+    return (f"the CIFAR-10 folder {folder} has files that fail torchvision's checksum: {', '.join(corrupt) or 'none'}; "
+            f"delete the folder so that rule 'download_cifar10' fetches it again, or copy an intact one there")
 
 
 def download_cifar10(root) -> None:
@@ -28,27 +43,6 @@ def download_cifar10(root) -> None:
 
     for train in (True, False):
         CIFAR10(str(root), train=train, download=True)
-
-
-def image_folder_classes(root) -> list[str]:
-    """The class list of an image folder's splits; both splits must hold the same classes."""
-    root = Path(root)
-    classes = {}
-    for split in SPLITS:
-        folder = root / split
-        if not folder.is_dir():
-            raise FileNotFoundError(f"image folder {root} has no {split}/ folder; expected {root}/{split}/<class>/<image>")
-        classes[split] = sorted(entry.name for entry in folder.iterdir() if entry.is_dir())
-        if not classes[split]:
-            raise FileNotFoundError(f"{folder} holds no class folders; expected {folder}/<class>/<image>")
-    if classes["train"] != classes["test"]:
-        only_train = sorted(set(classes["train"]) - set(classes["test"]))
-        only_test = sorted(set(classes["test"]) - set(classes["train"]))
-        raise ValueError(
-            f"image folder {root}: train and test class lists differ "
-            f"(only in train: {only_train or 'none'}; only in test: {only_test or 'none'})"
-        )
-    return classes["train"]
 
 
 def read_rgb_image(path) -> torch.Tensor:
@@ -62,8 +56,9 @@ def read_rgb_image(path) -> torch.Tensor:
             if image.size != (IMAGE_SIZE, IMAGE_SIZE):
                 image = image.resize((IMAGE_SIZE, IMAGE_SIZE), Image.BILINEAR)
             return pil_to_tensor(image)
-    except (UnidentifiedImageError, OSError) as error:
-        raise ValueError(f"cannot read image {path}: {error}") from None
+    # PIL raises SyntaxError for some broken PNG chunks
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as error:
+        raise DataError(f"cannot read image {path}: {error}") from None
 
 
 def load_image_folder_split(root, split: str) -> dict:
@@ -71,9 +66,10 @@ def load_image_folder_split(root, split: str) -> dict:
     from torchvision.datasets import ImageFolder
 
     classes = image_folder_classes(root)
-    dataset = ImageFolder(str(Path(root) / split), loader=read_rgb_image)
-    if not dataset.samples:
-        raise FileNotFoundError(f"{Path(root) / split} holds no images")
+    try:
+        dataset = ImageFolder(str(Path(root) / split), loader=read_rgb_image)
+    except FileNotFoundError as error:  # a class folder without a single image file
+        raise DataError(f"image folder {Path(root) / split}: {error}") from None
     images = torch.stack([dataset.loader(path) for path, _ in dataset.samples])  # N x 3 x 32 x 32
     return {"images": images, "labels": torch.tensor(dataset.targets), "classes": classes}
 
@@ -87,7 +83,7 @@ def prepare_dataset(kind: str, root=None, train_size=None, test_size=None, seed=
     loaders = {"cifar10": load_cifar10_split, "imagefolder": load_image_folder_split}
     if kind not in loaders:
         raise ValueError(f"unknown data set kind {kind!r}; valid: cifar10, imagefolder, synthetic")
-    return {split: loaders[kind](root, split) for split in SPLITS}
+    return {split: loaders[kind](root, split) for split in IMAGE_FOLDER_SPLITS}
 
 
 def save_split(split: dict, path) -> None:

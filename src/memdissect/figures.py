@@ -34,11 +34,24 @@ def condition_label(condition: str, noise: float) -> str:
     return f"{condition} (p = {noise:g})"
 
 
-def plot_training_curves(histories: list[tuple[str, "object"]], title: str):
-    """Figure 1: per panel, train and test accuracy (left axis) and G (right axis) per epoch."""
+def mark_fitting_start(axis, epoch) -> None:
+    """A dotted vertical line where the fitting stage starts (after a hunting stage)."""
+    if epoch is not None:
+        axis.axvline(epoch, color="0.4", linestyle=":", linewidth=1)
+
+
+def plot_training_curves(histories: list[tuple[str, "object"]], title: str, fitting_starts=None):
+    """Figure 1: per panel, train and test accuracy (left axis) and G (right axis) per epoch.
+
+    fitting_starts: per panel, the epoch where the fitting stage starts (None: no hunting stage).
+    """
     use_style()
     fig, axes = plt.subplots(1, len(histories), figsize=(3.4 * len(histories), 2.8), squeeze=False)
-    for axis, (label, history) in zip(axes[0], histories):
+    fitting_starts = fitting_starts or [None] * len(histories)
+    for axis, (label, history), fitting_start in zip(axes[0], histories, fitting_starts):
+        mark_fitting_start(axis, fitting_start)
+        if fitting_start is not None:
+            label = f"{label}, fitting from epoch {fitting_start}"
         axis.plot(history["epoch"], history["train_acc"], label="train accuracy", color="#2ca02c")
         axis.plot(history["epoch"], history["test_acc"], label="test accuracy", color="#9467bd")
         axis.set_ylim(0, 1.02)
@@ -57,6 +70,23 @@ def plot_training_curves(histories: list[tuple[str, "object"]], title: str):
     return fig
 
 
+def draw_measure_bars(axis, summary, f2_order: list[str], condition_styles: dict, value: str, error=None):
+    """Bars of `value` per f2, one bar per condition; error: a column of symmetric errors or a (low, high) pair."""
+    conditions = list(dict.fromkeys(summary["condition"]))
+    positions = np.arange(len(f2_order))
+    slot = 0.8 / max(len(conditions), 1)
+    for k, condition in enumerate(conditions):
+        label, color, width = condition_styles[condition]
+        rows = summary[summary["condition"] == condition].set_index("f2_network").reindex(f2_order)
+        if isinstance(error, tuple):
+            yerr = np.vstack([rows[value] - rows[error[0]], rows[error[1]] - rows[value]])
+        else:
+            yerr = rows[error] if error else None
+        axis.bar(positions + (k - (len(conditions) - 1) / 2) * slot, rows[value], width=slot * width, color=color,
+                 label=label, yerr=yerr, error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "black"})
+    axis.set_xticks(positions, f2_order)
+
+
 def plot_dist_bars(panels: list[tuple[str, "object"]], f2_order: list[str], condition_styles: dict):
     """Figure 2: Dist(f1, f2) per f2 as bars with the variance over starts, one bar per condition.
 
@@ -66,19 +96,83 @@ def plot_dist_bars(panels: list[tuple[str, "object"]], f2_order: list[str], cond
     use_style()
     fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 2.9), squeeze=False)
     for axis, (title, summary) in zip(axes[0], panels):
-        conditions = list(dict.fromkeys(summary["condition"]))
-        positions = np.arange(len(f2_order))
-        slot = 0.8 / max(len(conditions), 1)
-        for k, condition in enumerate(conditions):
-            label, color, width = condition_styles[condition]
-            rows = summary[summary["condition"] == condition].set_index("f2_network").reindex(f2_order)
-            offset = (k - (len(conditions) - 1) / 2) * slot
-            axis.bar(positions + offset, rows["dist_mean"], width=slot * width, color=color, label=label,
-                     yerr=rows["dist_variance"], error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "black"})
-        axis.set_xticks(positions, f2_order)
+        draw_measure_bars(axis, summary, f2_order, condition_styles, "dist_mean", "dist_variance")
         axis.set_ylabel("Dist(f1, f2) [nats]")
         axis.set_title(title)
         axis.legend()
+    fig.tight_layout()
+    return fig
+
+
+CROSSCHECK_PANELS = [
+    ("dist_mean", ("dist_ci_low", "dist_ci_high"), "Dist on f1's patterns [nats]"),
+    ("output_kl", None, "KL of outputs on test images [nats]"),
+    ("disagreement", None, "disagreement on test images"),
+    ("cka", None, "linear CKA of penultimate features"),
+]
+
+
+def plot_crosscheck(table, f2_order: list[str], condition_styles: dict):
+    """Dist beside the test-image cross-checks, per f2 and condition; black marks: the pair's mean test error."""
+    use_style()
+    fig, axes = plt.subplots(1, len(CROSSCHECK_PANELS), figsize=(12.5, 2.9), squeeze=False)
+    for axis, (value, error, label) in zip(axes[0], CROSSCHECK_PANELS):
+        draw_measure_bars(axis, table, f2_order, condition_styles, value, error)
+        axis.set_title(label)
+        if value == "disagreement":
+            conditions = list(dict.fromkeys(table["condition"]))
+            slot = 0.8 / max(len(conditions), 1)
+            for k, condition in enumerate(conditions):
+                rows = table[table["condition"] == condition].set_index("f2_network").reindex(f2_order)
+                axis.plot(np.arange(len(f2_order)) + (k - (len(conditions) - 1) / 2) * slot,
+                          (rows["test_error_a"] + rows["test_error_b"]) / 2, "k_", markersize=12,
+                          label="mean test error" if k == 0 else None)
+    axes[0, 0].legend(fontsize=7)
+    axes[0, 2].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def average_linkage_order(distance: np.ndarray) -> list[int]:
+    """Leaf order of average-linkage agglomerative clustering of a symmetric distance matrix."""
+    clusters = [[i] for i in range(len(distance))]
+    while len(clusters) > 1:
+        best = None
+        for a in range(len(clusters)):
+            for b in range(a + 1, len(clusters)):
+                mean = distance[np.ix_(clusters[a], clusters[b])].mean()
+                if best is None or mean < best[0]:
+                    best = (mean, a, b)
+        _, a, b = best
+        clusters[a] = clusters[a] + clusters.pop(b)
+    return clusters[0] if clusters else []
+
+
+def plot_dist_matrix(summary, condition: str):
+    """The N x N matrix of Dist(f1, f2) of one condition (rows f1, columns f2), ordered by clustering."""
+    use_style()
+    networks = sorted(set(summary["f1_network"]) | set(summary["f2_network"]))
+    matrix = (summary.pivot_table(index="f1_network", columns="f2_network", values="dist_mean")
+              .reindex(index=networks, columns=networks).to_numpy(copy=True))
+    np.fill_diagonal(matrix, 0.0)
+    symmetric = np.nan_to_num((matrix + matrix.T) / 2, nan=np.nanmax(matrix) if np.isfinite(matrix).any() else 0)
+    order = average_linkage_order(symmetric)
+    matrix = matrix[np.ix_(order, order)]
+    labels = [networks[i] for i in order]
+    size = 1.0 + 0.55 * len(labels)
+    fig, axis = plt.subplots(figsize=(size + 1.2, size))
+    image = axis.imshow(matrix, cmap="viridis")
+    for (i, j), value in np.ndenumerate(matrix):
+        if np.isfinite(value):
+            axis.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                      color="white" if value < np.nanmax(matrix) / 2 else "black")
+    axis.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    axis.set_yticks(range(len(labels)), labels)
+    axis.set_xlabel("f2")
+    axis.set_ylabel("f1 (patterns)")
+    axis.grid(False)
+    axis.set_title(f"Dist(f1, f2), {condition}")
+    fig.colorbar(image, ax=axis, label="nats", shrink=0.8)
     fig.tight_layout()
     return fig
 
@@ -112,15 +206,22 @@ def plot_patterns(panels: list[tuple[str, "object", "object"]], class_indices: l
     return fig
 
 
-def plot_seed_curves(panels: list[tuple[str, list]]):
-    """Figure 4: training accuracy (top) and G (bottom) of every seed, one column per condition."""
+def plot_seed_curves(panels: list[tuple[str, list]], fitting_starts=None):
+    """Figure 4: training accuracy (top) and G (bottom) of every seed, one column per condition.
+
+    fitting_starts: per panel, one epoch (or None) per seed, marked on the G curves.
+    """
     use_style()
     fig, axes = plt.subplots(2, len(panels), figsize=(3.4 * len(panels), 4.4), squeeze=False, sharex="col")
     for column, (title, histories) in enumerate(panels):
         colors = plt.cm.viridis(np.linspace(0, 0.9, max(len(histories), 1)))
-        for color, (seed_label, history) in zip(colors, histories):
+        starts = (fitting_starts or [None] * len(panels))[column] or [None] * len(histories)
+        for color, (seed_label, history), fitting_start in zip(colors, histories, starts):
             axes[0, column].plot(history["epoch"], history["train_acc"], color=color, label=seed_label)
             axes[1, column].plot(history["epoch"], history["grad_magnitude"], color=color)
+            if fitting_start is not None:
+                marked = history["epoch"] == fitting_start
+                axes[1, column].plot(history["epoch"][marked], history["grad_magnitude"][marked], "v", color=color)
         axes[0, column].set_title(title)
         axes[0, column].set_ylim(0, 1.02)
         axes[0, column].set_ylabel("train accuracy")

@@ -16,6 +16,10 @@ class ArtifactError(RuntimeError):
     """A file of the study is missing, truncated or not what it claims to be."""
 
 
+class DataError(ValueError):
+    """A data set, image or label file is missing, incomplete, unreadable or does not match the study."""
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
@@ -33,10 +37,19 @@ def atomic_path(path):
 
 
 def save_torch(obj, path) -> None:
+    """torch.save, atomically and byte-reproducibly.
+
+    torch.save names the zip archive's top folder after the file it writes to; saving to a
+    buffer keeps that name fixed, so equal objects give equal bytes whatever the temporary name.
+    """
+    import io
+
     import torch
 
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        tmp.write_bytes(buffer.getbuffer())
 
 
 def load_torch(path, made_by: str = "", map_location="cpu"):

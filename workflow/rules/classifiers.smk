@@ -4,6 +4,7 @@ rule train_classifier:
     output:
         weights="results/models/{model}/weights.pt",
         history="results/models/{model}/history.parquet",
+        test_outputs="results/models/{model}/test_outputs.pt",
     params:
         settings=get_classifier_settings,
     log:

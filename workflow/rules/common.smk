@@ -9,11 +9,17 @@ SOURCE_DIR = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SOURCE_DIR))
 os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [str(SOURCE_DIR), os.environ.get("PYTHONPATH")])))
 
-from memdissect import study  # noqa: E402  (torch-free)
+from memdissect import study, validation  # noqa: E402  (torch-free)
 
 ENV = "../../envs/memdissect.yaml"
+SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 
-validate(config, "../schemas/config.schema.yaml")
+try:  # a bad config stops here: one message naming the key, the bad value and what is valid
+    validation.check_schema(config, SCHEMA)
+    validate(config, str(SCHEMA))
+    validation.check_study(config)
+except validation.ConfigError as error:
+    raise WorkflowError(f"config error: {error}") from None
 
 CLASSIFIERS = study.expand_classifiers(config)
 PAIRS = study.dissection_pairs(config, CLASSIFIERS)
@@ -22,7 +28,6 @@ PATTERN_SOURCES = study.pattern_sources(PAIRS)
 
 wildcard_constraints:
     model="[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-s[0-9]+",
-    f1="[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-s[0-9]+",
     f2="[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-s[0-9]+",
     label_set="noise[0-9.e-]+-seed[0-9]+",
 
@@ -41,13 +46,9 @@ def get_dataset_source(wildcards):
 
 
 def get_dataset_archive(wildcards):
+    """The archive that unpacks into dataset.root; none when the folder is there (checked by check_study)."""
     archive = config["dataset"].get("archive")
-    if not archive:
-        raise WorkflowError(
-            f"the data set folder {config['dataset']['root']!r} does not exist and no dataset.archive is "
-            f"configured to unpack into it; point dataset.root at an existing folder or set dataset.archive"
-        )
-    return ancient(archive)
+    return ancient(archive) if archive else []
 
 
 def get_dataset_params(wildcards):
@@ -94,6 +95,10 @@ def get_classifier_settings(wildcards):
     return get_classifier(wildcards).settings
 
 
+def get_f2_settings(wildcards):
+    return get_classifier(wildcards, "f2").settings
+
+
 def get_all_histories():
     return [history_of(identifier) for identifier in CLASSIFIERS]
 
@@ -105,26 +110,49 @@ def get_pattern_inputs(wildcards):
     return {"classifier": weights_of(wildcards.model), "gan": "results/gan/dcgan.pt"}
 
 
-def get_pair_inputs(wildcards):
-    return {"patterns": f"results/patterns/{wildcards.f1}.pt", "classifier": weights_of(wildcards.f2)}
+def patterns_of(model_id):
+    return f"results/patterns/{model_id}.pt"
 
 
-def pair_table_of(f1, f2):
-    return f"results/dist/pairs/{f1}/{f2}.parquet"
+def pattern_sources_compared_with(f2):
+    """The f1 whose patterns f2 is evaluated on, in pair order."""
+    return [f1 for f1, other in PAIRS if other == f2]
 
 
-def get_pair_tables(wildcards):
-    return [pair_table_of(f1, f2) for f1, f2 in PAIRS]
+def get_evaluation_inputs(wildcards):
+    sources = pattern_sources_compared_with(wildcards.f2)
+    return {"patterns": [patterns_of(f1) for f1 in sources], "classifier": weights_of(wildcards.f2)}
+
+
+def get_evaluation_sources(wildcards):
+    return pattern_sources_compared_with(wildcards.f2)
+
+
+def get_evaluation_tables(wildcards):
+    """One table per evaluated model f2: every pair (f1, f2) it is part of."""
+    return [f"results/dist/by_f2/{f2}.parquet" for f2 in dict.fromkeys(f2 for _, f2 in PAIRS)]
+
+
+def describe_pair(f1, f2):
+    first = CLASSIFIERS[f1]
+    second = CLASSIFIERS.get(f2)
+    return {"f1": f1, "f2": f2, "condition": first.condition, "noise": first.noise,
+            "f1_network": first.network, "f2_network": second.network if second else f2,
+            "f1_name": first.name, "f2_name": second.name if second else f"{f2} {first.arch}"}
 
 
 def get_pair_descriptions(wildcards):
-    """f1, f2 and what they are, one dict per pair, in the order of get_pair_tables."""
-    described = []
-    for f1, f2 in PAIRS:
-        first, second = CLASSIFIERS[f1], CLASSIFIERS[f2]
-        described.append({"f1": f1, "f2": f2, "condition": first.condition, "noise": first.noise,
-                          "f1_network": first.network, "f2_network": second.network})
-    return described
+    """f1, f2 and what they are, one dict per pair."""
+    return [describe_pair(f1, f2) for f1, f2 in PAIRS]
+
+
+def get_null_tables(wildcards):
+    return [f"results/dist/null/{f1}.parquet" for f1 in PATTERN_SOURCES]
+
+
+def get_null_descriptions(wildcards):
+    """Each pattern source against an untrained network of its architecture, in the order of get_null_tables."""
+    return [describe_pair(f1, "untrained") for f1 in PATTERN_SOURCES]
 
 
 # ----------------------------------------------------------------------------- figures
@@ -189,9 +217,52 @@ def get_figure5_params(wildcards):
 
 
 def get_final_output():
-    outputs = get_all_histories() + get_pair_tables(None)
+    outputs = get_all_histories() + get_evaluation_tables(None)
     outputs += ["results/dist/dist_long.parquet", "results/dist/dist_summary.parquet", "results/dist/dist_summary.csv",
                 "results/gan/samples.png"]
     for number in range(1, 6):
         outputs += list(figure_paths(number).values())
-    return outputs
+    return outputs + get_analysis_output()
+
+
+# ----------------------------------------------------------------------------- beyond the paper
+
+
+def test_outputs_of(model_id):
+    return f"results/models/{model_id}/test_outputs.pt"
+
+
+def get_crosscheck_inputs(wildcards):
+    models = dict.fromkeys(model for pair in PAIRS for model in pair)
+    return {"test_outputs": [test_outputs_of(model) for model in models]}
+
+
+def get_diagnostics_tables(wildcards):
+    return [f"results/patterns/diagnostics/{model}.parquet" for model in PATTERN_SOURCES]
+
+
+def get_dist_matrix_figures():
+    conditions = study.all_pairs_conditions(config, CLASSIFIERS)
+    return [f"results/figures/dist_matrix_{c}.{extension}" for c in conditions for extension in ("pdf", "png")]
+
+
+def get_summary_inputs(wildcards):
+    return {
+        "histories": get_figure1_histories(wildcards),
+        "summary": "results/dist/dist_summary.parquet",
+        "crosscheck": "results/crosscheck/crosscheck.parquet",
+        "stages": "results/stages/stages.parquet",
+    }
+
+
+def get_summary_params(wildcards):
+    return {**get_figure1_params(wildcards), **get_figure5_params(wildcards),
+            "conditions_of_figure2": config["figures"]["figure2"]["conditions"]}
+
+
+def get_analysis_output():
+    return get_dist_matrix_figures() + [
+        "results/crosscheck/crosscheck.csv", "results/stages/stages.csv", "results/patterns/diagnostics_summary.csv",
+        "results/dist/dist_over_seeds.csv", "results/figures/crosscheck.pdf", "results/figures/crosscheck.png",
+        "results/summary.md", "results/study_config.yaml",
+    ]

@@ -6,9 +6,12 @@ rule synthesize_patterns:
     input:
         unpack(get_pattern_inputs),
     output:
-        "results/patterns/{model}.pt",
+        patterns="results/patterns/{model}.pt",
+        diagnostics="results/patterns/diagnostics/{model}.parquet",
+        null="results/dist/null/{model}.parquet",
     params:
         settings=config["patterns"],
+        classifier=get_classifier_settings,
     log:
         "logs/synthesize_patterns/{model}.log",
     benchmark:
@@ -21,11 +24,14 @@ rule synthesize_patterns:
 
 rule evaluate_on_patterns:
     input:
-        unpack(get_pair_inputs),
+        unpack(get_evaluation_inputs),
     output:
-        "results/dist/pairs/{f1}/{f2}.parquet",
+        "results/dist/by_f2/{f2}.parquet",
+    params:
+        sources=get_evaluation_sources,
+        classifier=get_f2_settings,
     log:
-        "logs/evaluate_on_patterns/{f1}/{f2}.log",
+        "logs/evaluate_on_patterns/{f2}.log",
     conda:
         ENV
     script:
@@ -34,7 +40,8 @@ rule evaluate_on_patterns:
 
 rule dist_tables:
     input:
-        get_pair_tables,
+        pairs=get_evaluation_tables,
+        null=get_null_tables,
     output:
         long="results/dist/dist_long.parquet",
         summary=report(
@@ -44,8 +51,16 @@ rule dist_tables:
             labels={"table": "Dist summary"},
         ),
         summary_parquet="results/dist/dist_summary.parquet",
+        over_seeds=report(
+            "results/dist/dist_over_seeds.csv",
+            caption="../report/dist_over_seeds.rst",
+            category="Tables",
+            labels={"table": "Dist over seeds"},
+        ),
     params:
         pairs=get_pair_descriptions,
+        null=get_null_descriptions,
+        statistics=config["statistics"],
     log:
         "logs/dist_tables.log",
     conda:

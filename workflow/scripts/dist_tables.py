@@ -1,18 +1,27 @@
-"""Gather every pair's table into the long Dist table and its summary (parquet and CSV)."""
+"""Gather every pair's rows into the long Dist table and its summary (parquet and CSV), with
+bootstrap intervals over starts, the null baseline of each f1, and intervals over seeds."""
 
 import pandas as pd
 from job import start
 
 from memdissect.distance import summarize_dist
 from memdissect.io import read_parquet, write_csv, write_parquet
+from memdissect.statistics import bootstrap_dist_over_starts, bootstrap_over_seeds
 
 log, _ = start(snakemake)
-descriptions = pd.DataFrame(snakemake.params.pairs)
-tables = [read_parquet(path, made_by="evaluate_on_patterns") for path in snakemake.input]
-long = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["f1", "f2", "class", "start"])
-long = descriptions.merge(long, on=["f1", "f2"], how="right")
-summary = descriptions.merge(summarize_dist(long), on=["f1", "f2"], how="right")
-log(f"{len(long)} rows, {len(summary)} pairs")
+bootstrap = {"n_resamples": snakemake.params.statistics["bootstrap_resamples"],
+             "confidence": snakemake.params.statistics["confidence"], "seed": snakemake.params.statistics["seed"]}
+pairs = [read_parquet(path, made_by="evaluate_on_patterns") for path in snakemake.input.pairs]
+nulls = [read_parquet(path, made_by="synthesize_patterns").assign(f1=description["f1"], f2="untrained")
+         for description, path in zip(snakemake.params.null, snakemake.input.null)]
+descriptions = pd.DataFrame(snakemake.params.pairs + snakemake.params.null)
+long = descriptions.merge(pd.concat(pairs + nulls, ignore_index=True), on=["f1", "f2"])
+summary = descriptions.merge(summarize_dist(long), on=["f1", "f2"])
+summary = summary.merge(bootstrap_dist_over_starts(long, **bootstrap), on=["f1", "f2"])
+compared = summary[summary["f2"] != "untrained"]
+over_seeds = bootstrap_over_seeds(compared, ["condition", "noise", "f1_name", "f2_name"], **bootstrap)
+log(f"{len(long)} rows, {len(compared)} pairs, {len(summary) - len(compared)} null baselines")
 write_parquet(long, snakemake.output.long)
 write_parquet(summary, snakemake.output.summary_parquet)
 write_csv(summary, snakemake.output.summary)
+write_csv(over_seeds, snakemake.output.over_seeds)

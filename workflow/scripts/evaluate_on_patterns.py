@@ -1,18 +1,23 @@
-"""Evaluate f2 on the patterns of f1: KL, reverse KL and JS per (class, start)."""
+"""Evaluate f2 on the patterns of every f1 it is compared with: KL, reverse KL and JS per (class, start)."""
 
+import pandas as pd
 from job import start
 
 from memdissect.distance import pattern_divergence_table
 from memdissect.io import write_parquet
 from memdissect.patterns import load_patterns, logits_on_patterns
-from memdissect.train import load_classifier
+from memdissect.train import ClassifierSettings, load_classifier
 
 log, device = start(snakemake, needs_device=True)
-patterns = load_patterns(snakemake.input.patterns)
-model, _, _ = load_classifier(snakemake.input.classifier, device)
-f2_logits = logits_on_patterns(model, patterns["x"], device, patterns["settings"]["chunk_size"])
-table = pattern_divergence_table(patterns["logits"], f2_logits)
-table.insert(0, "f2", snakemake.wildcards.f2)
-table.insert(0, "f1", snakemake.wildcards.f1)
-log(f"Dist({snakemake.wildcards.f1}, {snakemake.wildcards.f2}) = {table.groupby('start')['kl'].mean().mean():.4f}")
-write_parquet(table, snakemake.output[0])
+model, _, _ = load_classifier(snakemake.input.classifier, device,
+                              expected_settings=ClassifierSettings.from_dict(snakemake.params.classifier))
+f2 = snakemake.wildcards.f2
+tables = []
+for f1, path in zip(snakemake.params.sources, snakemake.input.patterns):
+    patterns = load_patterns(path)
+    f2_logits = logits_on_patterns(model, patterns["x"], device, patterns["settings"]["chunk_size"])
+    table = pattern_divergence_table(patterns["logits"], f2_logits)
+    log(f"Dist({f1}, {f2}) = {table.groupby('start')['kl'].mean().mean():.4f}")
+    tables.append(table.assign(f1=f1, f2=f2))
+write_parquet(pd.concat(tables, ignore_index=True)[["f1", "f2", "class", "start", "kl", "reverse_kl", "js"]],
+              snakemake.output[0])

@@ -1,13 +1,15 @@
-"""Figure 1: accuracy and G per epoch of one network, one panel per condition."""
+"""Figure 1: accuracy and G per epoch of one network, one panel per condition, the fitting stage marked."""
 
 from job import start
 
 from memdissect.figures import condition_label, plot_training_curves, save_figure
 from memdissect.io import read_parquet
+from memdissect.stages import detect_stages
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec
 histories = [(condition_label(condition, noise), read_parquet(path, made_by="train_classifier"))
              for (condition, noise), path in zip(spec["conditions"], snakemake.input.histories)]
-fig = plot_training_curves(histories, title=spec["network"])
+fitting_starts = [detect_stages(history).fitting_start_epoch for _, history in histories]
+fig = plot_training_curves(histories, title=spec["network"], fitting_starts=fitting_starts)
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

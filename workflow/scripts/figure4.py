@@ -1,14 +1,17 @@
-"""Figure 4: training accuracy and G of every seed of one model, one column per condition."""
+"""Figure 4: training accuracy and G of every seed of one model, one column per condition, fitting starts marked."""
 
 from job import start
 
 from memdissect.figures import plot_seed_curves, save_figure
 from memdissect.io import read_parquet
+from memdissect.stages import detect_stages
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec
 panels = {}
 for (condition, seed), path in zip(spec["members"], snakemake.input.histories):
     panels.setdefault(condition, []).append((f"seed {seed}", read_parquet(path, made_by="train_classifier")))
-fig = plot_seed_curves([(f"{spec['name']}, {condition}", histories) for condition, histories in panels.items()])
+fitting_starts = [[detect_stages(history).fitting_start_epoch for _, history in histories] for histories in panels.values()]
+fig = plot_seed_curves([(f"{spec['name']}, {condition}", histories) for condition, histories in panels.items()],
+                       fitting_starts)
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

@@ -1,6 +1,7 @@
 """What every rule script does first: log to the rule's log, cap threads, pick the device."""
 
 import logging
+import os
 import sys
 
 
@@ -13,6 +14,10 @@ def start(snakemake, needs_device=False):
     logger = logging.getLogger(snakemake.rule)
 
     def log_then_raise(kind, error, trace):
+        if kind.__module__.startswith("memdissect."):  # raised on purpose: the message names the file and the fix
+            logger.error("%s: %s", kind.__name__, error)
+            print(f"{kind.__name__}: {error}", file=sys.stderr)
+            return
         logger.error("%s: %s", kind.__name__, error, exc_info=(kind, error, trace))
         sys.__excepthook__(kind, error, trace)
 
@@ -27,5 +32,6 @@ def start(snakemake, needs_device=False):
 
         device = resolve_device(snakemake.config.get("device", "auto"),
                                 gpu_allocated=snakemake.resources.get("gpu", 0) > 0)
-        logger.info("device %s, %d CPU threads", device, torch.get_num_threads())
+        logger.info("device %s, %d CPU threads, CUDA_VISIBLE_DEVICES=%s, SLURM_JOB_ID=%s", device,
+                    torch.get_num_threads(), os.environ.get("CUDA_VISIBLE_DEVICES"), os.environ.get("SLURM_JOB_ID"))
     return logger.info, device

@@ -1,0 +1,317 @@
+"""A study's config checked before any job starts: one clear message per problem.
+
+Each message names the key path (``models[0].arch``), the bad value and what would be valid,
+so a typo is found by ``snakemake -n``, not after ten models have trained. The workflow runs
+three steps in order (workflow/rules/common.smk):
+
+1. :func:`check_schema`: the JSON schema, with unknown keys answered by a "did you mean"
+   and jsonschema's messages rewritten; the config is not changed;
+2. Snakemake's ``validate``, which fills in the schema's defaults;
+3. :func:`check_study`: what a schema cannot say: names that refer to conditions, networks
+   or model ids of the study, and data-set folders that must exist.
+
+Also the checks of data-set folders that both the plan and data preparation run. Pure Python
+without torch, like :mod:`memdissect.study`.
+"""
+
+import difflib
+import functools
+import math
+from pathlib import Path
+
+from memdissect import study
+from memdissect.io import DataError
+
+
+class ConfigError(ValueError):
+    """The config holds a value that cannot work, or names something the study lacks."""
+
+
+IMAGE_FOLDER_SPLITS = ("train", "test")
+CIFAR10_FOLDER = "cifar-10-batches-py"
+CIFAR10_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch",
+                 "batches.meta")
+CLASS_COUNTS = {"cifar10": 10, "synthetic": 10}
+TYPE_NAMES = {"integer": "an integer", "number": "a number", "string": "a string", "boolean": "true or false",
+              "array": "a list", "object": "a mapping", "null": "null"}
+LISTED = 20  # at most this many valid values are spelled out in a message
+
+
+# ----------------------------------------------------------------------------- messages
+
+
+def key_path(parts) -> str:
+    """models[0].arch from ("models", 0, "arch"); "the config" for the top level."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "the config"
+
+
+def show(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def listing(values) -> str:
+    values = [str(value) for value in values]
+    if len(values) > LISTED:
+        return ", ".join(values[:LISTED]) + f", ... ({len(values)} in all)"
+    return ", ".join(values) or "none"
+
+
+def did_you_mean(value, valid) -> str:
+    matches = difflib.get_close_matches(str(value), [str(v) for v in valid], n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(m) for m in matches)}?)" if matches else ""
+
+
+def not_in_study(path, value, valid, what: str) -> ConfigError:
+    """The error for a name that refers to something the study does not have."""
+    return ConfigError(f"{key_path(path)}: {show(value)} is not {what}{did_you_mean(value, valid)}; "
+                       f"valid: {listing(valid)}")
+
+
+def type_of(value) -> str:
+    for name, kind in (("boolean", bool), ("integer", int), ("number", float), ("string", str), ("array", list),
+                       ("object", dict)):
+        if isinstance(value, kind):
+            return TYPE_NAMES[name]
+    return "null" if value is None else type(value).__name__
+
+
+def describe(schema: dict, root: dict) -> str:
+    """What a schema accepts, in a few words: "an integer >= 1", "one of cpu, cuda"; root resolves $ref."""
+    if "$ref" in schema:
+        target = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        schema = {**target, **{key: value for key, value in schema.items() if key != "$ref"}}
+        return describe(schema, root)
+    if "title" in schema:
+        return schema["title"]
+    alternatives = schema.get("oneOf") or schema.get("anyOf")
+    if alternatives:
+        return " or ".join(describe(alternative, root) for alternative in alternatives)
+    if "enum" in schema:
+        return "one of " + ", ".join(str(value) for value in schema["enum"])
+    types = schema.get("type", [])
+    text = " or ".join(TYPE_NAMES[t] for t in ([types] if isinstance(types, str) else types)) or "a value"
+    low = [f">= {schema['minimum']}"] if "minimum" in schema else []
+    low += [f"> {schema['exclusiveMinimum']}"] if "exclusiveMinimum" in schema else []
+    high = [f"<= {schema['maximum']}"] if "maximum" in schema else []
+    high += [f"< {schema['exclusiveMaximum']}"] if "exclusiveMaximum" in schema else []
+    if "minimum" in schema and "maximum" in schema:
+        text += f" from {schema['minimum']} to {schema['maximum']}"
+    elif low or high:
+        text += " " + " and ".join(low + high)
+    if "pattern" in schema:
+        text += f" matching {schema['pattern']}"
+    details = [f"each item {describe(schema['items'], root)}"] if "items" in schema else []
+    details += [f"at least {schema['minItems']} item(s)"] if "minItems" in schema else []
+    details += ["no repeats"] if schema.get("uniqueItems") else []
+    details += [f"at least {schema['minProperties']} entry"] if "minProperties" in schema else []
+    return text + (f" ({'; '.join(details)})" if details else "")
+
+
+def explain(error, root: dict) -> str:
+    """A jsonschema ValidationError as: key path, bad value, what would be valid (root: the whole schema)."""
+    if error.parent is not None and error.parent.validator in ("oneOf", "anyOf"):
+        error = error.parent  # say every alternative, not the one that failed last
+    path = list(error.absolute_path)
+    schema = error.schema
+    if error.validator == "additionalProperties":
+        known = list(schema.get("properties", {}))
+        key = next(key for key in error.instance if key not in known)
+        return (f"{key_path(path + [key])}: unknown key{did_you_mean(key, known)}; "
+                f"valid keys {'of ' + key_path(path) if path else 'at the top level'}: {listing(known)}")
+    if error.validator == "required":
+        key = next(key for key in error.validator_value if key not in error.instance)
+        wanted = describe(schema["properties"][key], root) if key in schema.get("properties", {}) else "a value"
+        return f"{key_path(path)}: the required key {key!r} is missing; valid: {key}: {wanted}"
+    value = error.instance
+    if error.validator == "type":
+        problem = f"is {type_of(value)}"
+        if isinstance(value, str) and is_number(value):
+            problem += f" (YAML reads {value} as text; write it with a dot and a signed exponent, such as 1.0e-4)"
+    elif error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        problem = "is out of range"
+    elif error.validator == "enum":
+        problem = "is not a valid choice" + did_you_mean(value, schema["enum"])
+    elif error.validator in ("minItems", "minProperties"):
+        problem = "is empty"
+    elif error.validator == "uniqueItems":
+        problem = "repeats an item"
+    else:
+        problem = "is not valid"
+    return f"{key_path(path)}: {show(value)} {problem}; valid: {describe(schema, root)}"
+
+
+def is_number(text: str) -> bool:
+    """True for text such as 1e-4, which YAML 1.1 reads as a string."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return any(character.isdigit() for character in text)
+
+
+# ----------------------------------------------------------------------------- the schema
+
+
+@functools.lru_cache(maxsize=None)
+def load_schema(path) -> dict:
+    import yaml
+
+    return yaml.safe_load(Path(path).read_text())
+
+
+@functools.lru_cache(maxsize=None)
+def strict_validator_class():
+    """Draft 2020-12 where an integer is an int: 10.0 epochs and true as a seed are refused."""
+    from jsonschema import Draft202012Validator, validators
+
+    def is_integer(checker, instance):
+        return isinstance(instance, int) and not isinstance(instance, bool)
+
+    type_checker = Draft202012Validator.TYPE_CHECKER.redefine("integer", is_integer)
+    return validators.extend(Draft202012Validator, type_checker=type_checker)
+
+
+def check_schema(config: dict, schema_path) -> None:
+    """Raise ConfigError for the first key the schema refuses; unknown keys come first."""
+    from jsonschema.exceptions import best_match
+
+    check_finite(config, [])
+    schema = load_schema(str(schema_path))
+    errors = list(strict_validator_class()(schema).iter_errors(config))
+    unknown = sorted((e for e in errors if e.validator == "additionalProperties"), key=lambda e: len(e.absolute_path))
+    if unknown or errors:
+        raise ConfigError(explain(unknown[0] if unknown else best_match(errors), schema))
+
+
+def check_finite(value, path) -> None:
+    """NaN and infinity pass every bound of a schema; refuse them here."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{key_path(path)}: {value} is not a finite number; valid: a finite number")
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        check_finite(child, path + [key])
+
+
+# ----------------------------------------------------------------------------- the study
+
+
+def check_study(config: dict, workdir=".") -> None:
+    """Raise ConfigError for a name the study lacks or a data set that is not there.
+
+    Expects the schema's defaults filled in; data-set paths are relative to `workdir`.
+    """
+    conditions = list(config["conditions"])
+    for index, group in enumerate(config["models"]):
+        check_names(["models", index, "conditions"], group["conditions"], conditions, "a condition of this study")
+    classes = check_dataset(config["dataset"], Path(workdir))
+    try:
+        classifiers = study.expand_classifiers(config)
+    except ValueError as error:  # a repeated model id
+        raise ConfigError(str(error)) from None
+    for identifier in config["overrides"]:
+        check_name(["overrides"], identifier, list(classifiers), "a model id of this study")
+    networks = list(dict.fromkeys(c.network for c in classifiers.values()))
+    dissection = config["dissection"]
+    check_name(["dissection", "reference"], dissection["reference"], networks, "a network of this study")
+    check_names(["dissection", "compare"], dissection["compare"], networks, "a network of this study")
+    if isinstance(dissection.get("all_pairs"), list):  # the conditions with a full Dist matrix
+        check_names(["dissection", "all_pairs"], dissection["all_pairs"], conditions, "a condition of this study")
+    check_figures(config["figures"], conditions, networks, classifiers, config["dataset"]["num_classes"], classes)
+
+
+def check_name(path, value, valid, what: str) -> None:
+    if value not in valid:
+        raise not_in_study(path, value, valid, what)
+
+
+def check_names(path, values, valid, what: str) -> None:
+    for index, value in enumerate(values):
+        check_name(path + [index], value, valid, what)
+
+
+def check_figures(figures: dict, conditions, networks, classifiers, num_classes: int, classes) -> None:
+    """Names in figures; class names of figure 3 only where the plan knows them (`classes`, else None)."""
+    for figure, spec in figures.items():
+        for key in ("conditions", "ablations"):
+            check_names(["figures", figure, key], spec.get(key, []), conditions, "a condition of this study")
+    check_name(["figures", "figure1", "network"], figures["figure1"]["network"], networks, "a network of this study")
+    names = list(dict.fromkeys(c.name for c in classifiers.values()))
+    check_name(["figures", "figure4", "name"], figures["figure4"]["name"], names, "a model name of this study")
+    for index, entry in enumerate(figures["figure3"]["classes"]):
+        path = ["figures", "figure3", "classes", index]
+        if isinstance(entry, int) and not 0 <= entry < num_classes:
+            raise ConfigError(f"{key_path(path)}: {entry} is out of range; valid: a class index from 0 to "
+                              f"{num_classes - 1}, or a class name")
+        if isinstance(entry, str) and classes is not None and entry not in classes:
+            raise not_in_study(path, entry, classes, "a class of the data set")
+
+
+def check_dataset(dataset: dict, workdir: Path):
+    """The class names of an image folder that is already there, else None."""
+    kind, root, archive = dataset["kind"], dataset["root"], dataset.get("archive")
+    classes = None
+    if kind == "imagefolder" and (workdir / root).is_dir():
+        try:
+            classes = image_folder_classes(workdir / root)
+        except DataError as error:
+            raise ConfigError(f"dataset.root: {error}") from None
+    elif kind == "imagefolder" and not archive:
+        raise ConfigError(f"dataset.root: the folder {root!r} does not exist and dataset.archive is not set; valid: "
+                          f"a folder holding train/<class>/ and test/<class>/ images, or set dataset.archive to a "
+                          f".tar.gz that unpacks into it")
+    elif kind == "imagefolder" and not (workdir / archive).is_file():
+        raise ConfigError(f"dataset.archive: the file {archive!r} does not exist (and dataset.root {root!r}, where "
+                          f"it would be unpacked, does not either); valid: an existing .tar.gz of train/<class>/ and "
+                          f"test/<class>/ images, or a dataset.root that exists")
+    elif kind == "cifar10" and (workdir / root / CIFAR10_FOLDER).is_dir():
+        try:
+            check_cifar10_folder(workdir / root)
+        except DataError as error:
+            raise ConfigError(f"dataset.root: {error}") from None
+    expected = CLASS_COUNTS.get(kind, len(classes) if classes else dataset["num_classes"])
+    if dataset["num_classes"] != expected:
+        raise ConfigError(f"dataset.num_classes: {dataset['num_classes']} does not match the data set; "
+                          f"valid: {expected} (the classes of the {kind} data set at {root!r})")
+    return classes
+
+
+# ----------------------------------------------------------------------------- data-set folders
+
+
+def image_folder_classes(root) -> list[str]:
+    """The class list of an image folder's splits; both splits must hold the same classes."""
+    root = Path(root)
+    classes = {}
+    for split in IMAGE_FOLDER_SPLITS:
+        folder = root / split
+        if not folder.is_dir():
+            raise DataError(f"image folder {root} has no {split}/ folder; expected {root}/{split}/<class>/<image>")
+        classes[split] = sorted(entry.name for entry in folder.iterdir() if entry.is_dir())
+        if not classes[split]:
+            raise DataError(f"{folder} holds no class folders; expected {folder}/<class>/<image>")
+    if classes["train"] != classes["test"]:
+        only_train = sorted(set(classes["train"]) - set(classes["test"]))
+        only_test = sorted(set(classes["test"]) - set(classes["train"]))
+        raise DataError(
+            f"image folder {root}: train and test class lists differ "
+            f"(only in train: {only_train or 'none'}; only in test: {only_test or 'none'})"
+        )
+    return classes["train"]
+
+
+def check_cifar10_folder(root) -> None:
+    """Raise DataError unless root/cifar-10-batches-py holds every file torchvision reads."""
+    folder = Path(root) / CIFAR10_FOLDER
+    if not folder.is_dir():
+        raise DataError(f"the CIFAR-10 folder {folder} does not exist; rule 'download_cifar10' makes it, or copy "
+                        f"torchvision's cifar-10-batches-py there")
+    missing = [name for name in CIFAR10_FILES if not (folder / name).is_file()]
+    if missing:
+        raise DataError(f"the CIFAR-10 folder {folder} is incomplete: {', '.join(missing)} missing; delete the "
+                        f"folder so that rule 'download_cifar10' fetches it again, or copy the complete one there")

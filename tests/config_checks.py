@@ -1,0 +1,33 @@
+"""The config checks of workflow/rules/common.smk, run without a workflow, for the config tests."""
+
+import copy
+from pathlib import Path
+
+import yaml
+
+from memdissect import validation
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+DEMO = yaml.safe_load((REPO / "config" / "demo.yaml").read_text())
+
+
+def demo_config() -> dict:
+    return copy.deepcopy(DEMO)
+
+
+def value_at(config: dict, path):
+    """The node at path (keys and list indices) of a config."""
+    for key in path:
+        config = config[key]
+    return config
+
+
+def validate_config(config: dict, workdir=".") -> dict:
+    """What common.smk does before planning: the schema, Snakemake's defaults, the study's names."""
+    from snakemake.utils import validate
+
+    validation.check_schema(config, SCHEMA)
+    validate(config, str(SCHEMA))
+    validation.check_study(config, workdir)
+    return config

@@ -1,0 +1,194 @@
+"""A bad config stops `snakemake -n` before any job, with one message: key, bad value, what is valid.
+
+Each case mutates one thing of config/demo.yaml. The same table runs twice: through Snakemake's
+dry run (the user's view), and through the checks directly (fast, and without the workflow).
+"""
+
+import pytest
+
+from config_checks import SCHEMA, demo_config, validate_config, value_at
+from memdissect import validation
+from workflow_runs import snakemake, write_config
+
+
+def put(*path, value):
+    """A mutation that sets the config value at path (keys and list indices)."""
+    def mutate(config, workdir):
+        value_at(config, path[:-1])[path[-1]] = value
+    return mutate
+
+
+def append(*path, value):
+    def mutate(config, workdir):
+        value_at(config, path).append(value)
+    return mutate
+
+
+def on_disk(folders=(), files=(), then=None):
+    """Make folders and empty files under the working directory, then mutate the config."""
+    def mutate(config, workdir):
+        for name in folders:
+            (workdir / name).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            (workdir / name).parent.mkdir(parents=True, exist_ok=True)
+            (workdir / name).touch()
+        then(config, workdir)
+    return mutate
+
+
+IMAGE_FOLDER = {"kind": "imagefolder", "root": "resources/jpeg", "num_classes": 10}
+CIFAR10 = {"kind": "cifar10", "root": "resources/cifar10", "num_classes": 10}
+
+
+def case(name, mutate, *fragments):
+    """A bad config: how it differs from the demo, and what its message must contain."""
+    return pytest.param(mutate, list(fragments), id=name)
+
+
+BAD_CONFIGS = [
+    case("unknown-architecture", put("models", 0, "arch", value="vgg12"),
+         "models[0].arch", "'vgg12'", "vgg11, vgg13, resnet32"),
+    case("unknown-dataset-kind", put("dataset", "kind", value="cifar100"),
+         "dataset.kind", "'cifar100'", "cifar10, imagefolder, synthetic"),
+    case("model-group-names-unknown-condition", append("models", 1, "conditions", value="noise0.7"),
+         "models[1].conditions[3]", "'noise0.7'", "did you mean 'noise0.5'", "true_labels, random_labels"),
+    case("figure-names-unknown-condition", put("figures", "figure5", "conditions", value=["noise0.5", "rand_labels"]),
+         "figures.figure5.conditions[1]", "'rand_labels'", "did you mean 'random_labels'"),
+    case("ablation-names-unknown-condition", put("figures", "figure2", "ablations", value=["random_labels_ag"]),
+         "figures.figure2.ablations[0]", "'random_labels_ag'", "random_labels_aug"),
+    case("noise-above-one", put("conditions", "noise0.5", "noise", value=1.5),
+         "conditions.noise0.5.noise", "1.5", "a number from 0 to 1"),
+    case("noise-below-zero", put("conditions", "random_labels", "noise", value=-0.1),
+         "conditions.random_labels.noise", "-0.1", "a number from 0 to 1"),
+    case("noise-missing", put("conditions", "noise0.5", value={"weight_decay": 1.0e-4}),
+         "conditions.noise0.5", "'noise' is missing", "noise: a number from 0 to 1"),
+    case("zero-epochs", put("training", "epochs", value=0), "training.epochs", "0", "an integer >= 1"),
+    case("fractional-epochs", put("training", "epochs", value=2.5), "training.epochs", "2.5", "an integer >= 1"),
+    case("negative-batch-size", put("models", 2, "batch_size", value=-32),
+         "models[2].batch_size", "-32", "an integer >= 1"),
+    case("zero-learning-rate", put("training", "lr", value=0), "training.lr", "0", "a number > 0"),
+    case("learning-rate-read-as-text", put("training", "lr", value="1e-3"),
+         "training.lr", "'1e-3'", "a number > 0", "1.0e-4"),
+    case("nan-learning-rate", put("gan", "lr", value=float("nan")), "gan.lr", "nan", "a finite number"),
+    case("zero-starts", put("patterns", "starts", value=0), "patterns.starts", "0", "an integer >= 1"),
+    case("negative-iterations", put("patterns", "iterations", value=-100),
+         "patterns.iterations", "-100", "an integer >= 1"),
+    case("reference-not-in-study", put("dissection", "reference", value="vgg11-s7"),
+         "dissection.reference", "'vgg11-s7'", "vgg11-s1, vgg11-s2, vgg11-s3, vgg13-s1"),
+    case("compared-network-not-in-study", put("dissection", "compare", value=["vgg11-s2", "resnet32-s1"]),
+         "dissection.compare[1]", "'resnet32-s1'", "vgg11-s1, vgg11-s2"),
+    case("reference-is-not-a-network", put("dissection", "reference", value="vgg11"),
+         "dissection.reference", "'vgg11'", "{name}-s{seed}"),
+    case("figure-network-not-in-study", put("figures", "figure1", "network", value="vgg13-s2"),
+         "figures.figure1.network", "'vgg13-s2'", "did you mean 'vgg13-s1'"),
+    case("figure-name-not-in-study", put("figures", "figure4", "name", value="vgg16"),
+         "figures.figure4.name", "'vgg16'", "vgg11, vgg13"),
+    case("duplicate-model-id", append("models", value={"arch": "vgg13", "seeds": [1], "conditions": ["true_labels"]}),
+         "models[3]", "'true_labels-vgg13-s1'", "its own `name`"),
+    case("override-of-unknown-model", put("overrides", value={"true_labels-vgg11-s9": {"epochs": 5}}),
+         "overrides: 'true_labels-vgg11-s9'", "did you mean 'true_labels-vgg11-s", "valid: true_labels-vgg11-s1"),
+    case("unknown-override-key", put("overrides", value={"true_labels-vgg11-s1": {"epoch": 5}}),
+         "overrides.true_labels-vgg11-s1.epoch", "did you mean 'epochs'", "batch_size"),
+    case("unknown-top-level-key", put("trainig", value={"epochs": 3}),
+         "trainig", "did you mean 'training'", "dataset, labels"),
+    case("unknown-nested-key", put("gan", "beta_1", value=0.5),
+         "gan.beta_1", "did you mean 'beta1'", "epochs, batch_size"),
+    case("unknown-condition-key", put("conditions", "true_labels", "weightdecay", value=1.0e-4),
+         "conditions.true_labels.weightdecay", "did you mean 'weight_decay'"),
+    case("condition-name-with-a-dash", put("conditions", "true-labels", value={"noise": 0.0}),
+         "conditions", "'true-labels'", "a name of letters, digits, '_' and '.'"),
+    case("seeds-not-a-list", put("models", 0, "seeds", value=3),
+         "models[0].seeds", "3", "a list (each item an integer >= 0"),
+    case("seeds-of-text", put("models", 0, "seeds", value=["one", 2]),
+         "models[0].seeds[0]", "'one'", "an integer >= 0"),
+    case("repeated-seed", put("models", 0, "seeds", value=[1, 1]), "models[0].seeds", "[1, 1]", "no repeats"),
+    case("width-list", put("training", "width", value=[0.125, 0.25]),
+         "training.width", "[0.125, 0.25]", "a number > 0"),
+    case("unknown-device", put("device", value="gpu"), "device", "'gpu'", "auto, cuda, cpu"),
+    case("class-count-unlike-the-data-set", put("dataset", "num_classes", value=5),
+         "dataset.num_classes", "5", "valid: 10"),
+    case("figure-class-index-out-of-range", put("figures", "figure3", "classes", value=[0, 12]),
+         "figures.figure3.classes[1]", "12", "from 0 to 9"),
+    case("image-folder-missing", put("dataset", value=IMAGE_FOLDER),
+         "dataset.root", "'resources/jpeg'", "dataset.archive"),
+    case("archive-missing", put("dataset", value={**IMAGE_FOLDER, "archive": "jpeg.tar.gz"}),
+         "dataset.archive", "'jpeg.tar.gz'", "an existing .tar.gz"),
+    case("image-folder-class-lists-differ",
+         on_disk(folders=["resources/jpeg/train/cat", "resources/jpeg/test/dog"],
+                 then=put("dataset", value=IMAGE_FOLDER)),
+         "dataset.root", "resources/jpeg", "only in train: ['cat']; only in test: ['dog']"),
+    case("cifar10-folder-incomplete",
+         on_disk(files=["resources/cifar10/cifar-10-batches-py/data_batch_1"], then=put("dataset", value=CIFAR10)),
+         "dataset.root", "cifar-10-batches-py", "data_batch_2", "test_batch", "missing"),
+]
+
+
+@pytest.mark.parametrize("mutate, fragments", BAD_CONFIGS)
+def test_bad_config_stops_the_dry_run_with_one_clear_message(tmp_path, mutate, fragments):
+    config = demo_config()
+    mutate(config, tmp_path)
+    result = snakemake(tmp_path, "-n", config_path=write_config(tmp_path, config), check=False, timeout=120)
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert "Traceback" not in result.stdout, result.stdout[-3000:]
+    message = next((line for line in result.stdout.splitlines() if line.startswith("config error: ")), None)
+    assert message is not None, result.stdout[-3000:]
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").rglob("*"))
+
+
+@pytest.mark.parametrize("mutate, fragments", BAD_CONFIGS)
+def test_bad_config_is_refused_by_the_checks_alone(tmp_path, mutate, fragments):
+    config = demo_config()
+    mutate(config, tmp_path)
+    with pytest.raises(validation.ConfigError) as refused:
+        validate_config(config, tmp_path)
+    assert "\n" not in str(refused.value)
+    for fragment in fragments:
+        assert fragment in str(refused.value)
+
+
+@pytest.mark.parametrize("name", ["demo.yaml", "config.yaml"])
+def test_shipped_configs_pass(repo, name, tmp_path):
+    import yaml
+
+    config = validate_config(yaml.safe_load((repo / "config" / name).read_text()), tmp_path)
+    assert config["overrides"] == {} and config["dataset"]["archive"] is None  # the schema's defaults filled in
+
+
+def test_an_empty_config_is_the_schema_defaults_and_plans_a_study():
+    from memdissect import study
+
+    config = validate_config({})
+    classifiers = study.expand_classifiers(config)
+    assert {c.network for c in classifiers.values()} == {"vgg11-s1", "vgg11-s2", "vgg13-s1", "resnet32-s1"}
+    assert study.dissection_pairs(config, classifiers)
+
+
+def schema_properties(node: dict, definitions: dict, path=(), in_entry=False):
+    """(path, property schema with its $ref resolved, inside a condition/model/override entry?) for every key."""
+    for key, child in node.get("properties", {}).items():
+        if "$ref" in child:
+            child = {**resolve(child["$ref"], definitions), **child}
+        yield (*path, key), child, in_entry
+        yield from schema_properties(child, definitions, (*path, key), in_entry)
+        for nested in ("items", "additionalProperties"):
+            if isinstance(child.get(nested), dict):
+                yield from schema_properties(child[nested], definitions, (*path, key, "*"), True)
+
+
+def resolve(reference: str, definitions: dict) -> dict:
+    node = {"definitions": definitions}
+    for part in reference.removeprefix("#/").split("/"):
+        node = node[part]
+    return {**resolve(node["$ref"], definitions), **node} if "$ref" in node else node
+
+
+def test_every_config_key_has_a_description_and_a_default():
+    """Entries of conditions, models and overrides inherit what they leave out, so they need no defaults."""
+    schema = validation.load_schema(str(SCHEMA))
+    keys = list(schema_properties(schema, schema["definitions"]))
+    assert len(keys) > 60
+    for path, node, in_entry in keys:
+        assert node.get("description"), f"{'.'.join(path)} has no description"
+        assert in_entry or "default" in node, f"{'.'.join(path)} has no default"

@@ -1,0 +1,81 @@
+"""A training job killed mid-run resumes from its per-epoch checkpoint to the same bytes."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from workflow_runs import SNAKEMAKE, REPO, assert_same_history, same_bytes, snakemake, write_config
+
+pytestmark = pytest.mark.workflow
+MODEL = "random_labels-vgg11-s1"
+
+
+def wait_for_epoch(log_path, epoch, process, timeout=600):
+    """Block until the training log reports `epoch`, or fail if the run ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log_path.exists() and f"epoch {epoch}/" in log_path.read_text():
+            return
+        if process.poll() is not None:
+            raise AssertionError(f"the run ended before epoch {epoch}:\n{process.stdout.read()[-3000:]}")
+        time.sleep(0.05)
+    raise AssertionError(f"epoch {epoch} not reached within {timeout} s")
+
+
+def start_snakemake(workdir, config_path, *arguments):
+    command = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+               "--configfile", str(config_path), "--replace-workflow-config", *arguments]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def check_resumed_to_the_uninterrupted_result(workdir, reference_dir):
+    log = (workdir / f"logs/train_classifier/{MODEL}.log").read_text()
+    assert "resuming from" in log, log
+    for name in ("weights.pt",):
+        assert same_bytes(workdir / f"results/models/{MODEL}/{name}", reference_dir / f"results/models/{MODEL}/{name}")
+    assert_same_history(workdir / f"results/models/{MODEL}/history.parquet",
+                        reference_dir / f"results/models/{MODEL}/history.parquet")
+    assert not (workdir / f"results/resume/models/{MODEL}.pt").exists()  # removed once the outputs exist
+
+
+@pytest.fixture
+def demo_workdir(tmp_path, demo_run):
+    _, demo_config = demo_run
+    config = yaml.safe_load(demo_config.read_text())
+    return tmp_path, write_config(tmp_path, config)
+
+
+def test_sigkill_mid_training_then_rerun_gives_the_uninterrupted_result(demo_workdir, demo_run):
+    workdir, config_path = demo_workdir
+    target = f"results/models/{MODEL}/weights.pt"
+    process = start_snakemake(workdir, config_path, "--cores", "1", target)
+    wait_for_epoch(workdir / f"logs/train_classifier/{MODEL}.log", 4, process)
+    os.killpg(process.pid, signal.SIGKILL)  # Snakemake and its job, without warning
+    process.wait()
+    assert not (workdir / target).exists()
+    assert (workdir / f"results/resume/models/{MODEL}.pt").exists()
+    snakemake(workdir, "--cores", "1", "--rerun-incomplete", target, config_path=config_path)
+    check_resumed_to_the_uninterrupted_result(workdir, demo_run[0])
+
+
+def test_resume_checkpoint_from_other_settings_is_not_used(demo_workdir, demo_run):
+    """A checkpoint left by a run under other settings is ignored, and training starts over."""
+    workdir, config_path = demo_workdir
+    target = f"results/models/{MODEL}/weights.pt"
+    config = yaml.safe_load(config_path.read_text())
+    config["overrides"] = {MODEL: {"lr": 0.02}}
+    (workdir / "other").mkdir()
+    other = write_config(workdir / "other", config)
+    process = start_snakemake(workdir, other, "--cores", "1", target)
+    wait_for_epoch(workdir / f"logs/train_classifier/{MODEL}.log", 2, process)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    snakemake(workdir, "--cores", "1", "--rerun-incomplete", target, config_path=config_path)
+    log = (workdir / f"logs/train_classifier/{MODEL}.log").read_text()
+    assert "made under other settings" in log and "resuming from" not in log
+    assert same_bytes(workdir / target, demo_run[0] / target)

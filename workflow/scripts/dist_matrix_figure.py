@@ -1,0 +1,12 @@
+"""The full pairwise Dist matrix of one condition, models ordered by a clustering."""
+
+from job import start
+
+from memdissect.figures import plot_dist_matrix, save_figure
+from memdissect.io import read_parquet
+
+log, _ = start(snakemake)
+summary = read_parquet(snakemake.input.summary, made_by="dist_tables")
+condition = snakemake.wildcards.condition
+fig = plot_dist_matrix(summary[(summary["condition"] == condition) & (summary["f2"] != "untrained")], condition)
+save_figure(fig, snakemake.output.pdf, snakemake.output.png)

@@ -33,6 +33,13 @@ def start_snakemake(workdir, config_path, *arguments):
                             start_new_session=True)
 
 
+def kill_without_warning(process, workdir, config_path):
+    """SIGKILL Snakemake and its job, then clear the lock it could not release, as a user would with --unlock."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    snakemake(workdir, "--unlock", config_path=config_path)
+
+
 def check_resumed_to_the_uninterrupted_result(workdir, reference_dir):
     log = (workdir / f"logs/train_classifier/{MODEL}.log").read_text()
     assert "resuming from" in log, log
@@ -55,8 +62,7 @@ def test_sigkill_mid_training_then_rerun_gives_the_uninterrupted_result(demo_wor
     target = f"results/models/{MODEL}/weights.pt"
     process = start_snakemake(workdir, config_path, "--cores", "1", target)
     wait_for_epoch(workdir / f"logs/train_classifier/{MODEL}.log", 4, process)
-    os.killpg(process.pid, signal.SIGKILL)  # Snakemake and its job, without warning
-    process.wait()
+    kill_without_warning(process, workdir, config_path)
     assert not (workdir / target).exists()
     assert (workdir / f"results/resume/models/{MODEL}.pt").exists()
     snakemake(workdir, "--cores", "1", "--rerun-incomplete", target, config_path=config_path)
@@ -73,8 +79,7 @@ def test_resume_checkpoint_from_other_settings_is_not_used(demo_workdir, demo_ru
     other = write_config(workdir / "other", config)
     process = start_snakemake(workdir, other, "--cores", "1", target)
     wait_for_epoch(workdir / f"logs/train_classifier/{MODEL}.log", 2, process)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_without_warning(process, workdir, other)
     snakemake(workdir, "--cores", "1", "--rerun-incomplete", target, config_path=config_path)
     log = (workdir / f"logs/train_classifier/{MODEL}.log").read_text()
     assert "made under other settings" in log and "resuming from" not in log

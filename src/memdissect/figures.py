@@ -99,7 +99,8 @@ def plot_dist_bars(panels: list[tuple[str, "object"]], f2_order: list[str], cond
         draw_measure_bars(axis, summary, f2_order, condition_styles, "dist_mean", "dist_variance")
         axis.set_ylabel("Dist(f1, f2) [nats]")
         axis.set_title(title)
-        axis.legend()
+        axis.set_ylim(top=axis.get_ylim()[1] * 1.4)  # headroom, so that the legend covers no bar
+        axis.legend(loc="upper left", fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -19,7 +19,7 @@ if str(REPO / "src") not in sys.path:
 
 import torch  # noqa: E402
 
-from memdissect.device import cpu_has_fast_bf16  # noqa: E402
+from memdissect.device import DEVICE_CHOICES, cpu_has_fast_bf16  # noqa: E402
 
 BATCH_SIZE = 128
 
@@ -30,7 +30,7 @@ BATCH_SIZE = 128
 def make_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="a short run (under 2 minutes on a 2-core CPU)")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     parser.add_argument("--out", help="also write the JSON result to this file")
     return parser
 
@@ -40,12 +40,6 @@ def add_trainer_options(parser: argparse.ArgumentParser, images: str, trials: st
     parser.add_argument("--arch", nargs="+", default=["vgg11", "resnet32"])
     parser.add_argument("--images", type=int, help=f"images per trial (default {images})")
     parser.add_argument("--trials", type=int, help=f"timed trials per variant (default {trials})")
-
-
-def pick_device(requested: str) -> torch.device:
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(requested)
 
 
 def emit(result: dict, out=None) -> None:
@@ -205,17 +199,12 @@ class TrainerRun:
 
     def __init__(self, settings, images: torch.Tensor, labels: torch.Tensor, device: torch.device, precision: str,
                  channels_last: bool | None = None):
-        from memdissect.train import build_classifier, build_optimizer, data_order_generator, uses_channels_last
+        from memdissect.train import start_training, training_images_on, uses_channels_last
 
         self.settings, self.precision = settings, precision
         self.channels_last = uses_channels_last(device) if channels_last is None else channels_last
-        self.model = build_classifier(settings, device)
-        if self.channels_last:
-            self.model = self.model.to(memory_format=torch.channels_last)
-            images = images.contiguous(memory_format=torch.channels_last)
-        self.optimizer = build_optimizer(self.model, settings)
-        self.generator = data_order_generator(settings.seed)
-        self.images, self.labels = images.to(device), labels.to(device)
+        self.model, self.optimizer, self.generator = start_training(settings, device, self.channels_last)
+        self.images, self.labels = training_images_on(images, device, self.channels_last), labels.to(device)
 
     def __call__(self, limit: int | None = None) -> dict:
         """One epoch over the images, or over the first `limit` of them (a warm-up)."""

@@ -35,11 +35,11 @@ from pathlib import Path
 import torch
 import yaml
 
-from common import (REPO, TrainerRun, emit, machine, make_parser, matmul_peak, pick_device, print_table,
+from common import (REPO, TrainerRun, emit, machine, make_parser, matmul_peak, print_table,
                     random_images, synchronize, timed, write_json)
 from gpu_bounds import concurrent_epochs, graph_step_epoch, step_profile
 from memdissect.data import load_image_folder_split
-from memdissect.device import resolve_precision
+from memdissect.device import resolve_device, resolve_precision
 from memdissect.gan import GanSettings, build_gan, build_gan_optimizers, train_gan_epoch
 from memdissect.patterns import PatternSettings, logits_on_patterns, synthesize_patterns
 from memdissect.study import dissection_pairs, expand_classifiers, pattern_sources
@@ -281,7 +281,7 @@ def with_epochs(figures: dict, epochs: dict) -> dict:
 
 def main():
     args = parse_args()
-    device = pick_device(args.device)
+    device = resolve_device(args.device)
     precision = resolve_precision("auto", device)
     result = {"benchmark": "gpu_suite", "quick": args.quick, "machine": machine(device), "precision": precision}
     suite_started = time.perf_counter()

@@ -8,8 +8,8 @@ separate gradient pass over the training set (input_gradient_magnitude, grad_mod
 """
 
 from common import (TrainerRun, add_trainer_options, alternate, emit, machine, make_parser, paired_ratio,
-                    pick_device, plus_minus, print_table, random_images, rate_summary)
-from memdissect.device import resolve_precision
+                    plus_minus, print_table, random_images, rate_summary)
+from memdissect.device import resolve_device, resolve_precision
 from memdissect.train import ClassifierSettings, input_gradient_magnitude
 
 TARGET_COST = 0.03
@@ -27,7 +27,7 @@ def main():
     parser = make_parser(__doc__.splitlines()[0])
     add_trainer_options(parser, images="128 quick, 1280 CPU, 12800 GPU", trials="4 quick, else 7")
     args = parser.parse_args()
-    device = pick_device(args.device)
+    device = resolve_device(args.device)
     precision = resolve_precision("auto", device)
     n = args.images or (128 if args.quick else 1280 if device.type == "cpu" else 12800)
     trials = args.trials or (4 if args.quick else 7)

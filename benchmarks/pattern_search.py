@@ -13,7 +13,8 @@ from dataclasses import replace
 
 import torch
 
-from common import emit, machine, make_parser, pick_device, print_table, timed
+from common import emit, machine, make_parser, print_table, timed
+from memdissect.device import resolve_device
 from memdissect.gan import GanSettings, build_gan
 from memdissect.patterns import PatternSettings, ascend, initial_latents, synthesize_patterns
 from memdissect.train import ClassifierSettings, build_classifier
@@ -55,7 +56,7 @@ def main():
     parser.add_argument("--iterations", type=int, help="ascent steps (default 10 quick, else 50)")
     parser.add_argument("--loop-rows", type=int, help="rows the per-start loop runs (default 40 quick, else all)")
     args = parser.parse_args()
-    device = pick_device(args.device)
+    device = resolve_device(args.device)
     starts = args.starts or (20 if args.quick else 100)
     settings = PatternSettings(starts=starts, iterations=args.iterations or (10 if args.quick else 50))
     total_rows = args.classes * starts

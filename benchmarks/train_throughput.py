@@ -12,9 +12,9 @@ linear layers, forward and backward, via FlopCounterMode) times its images/s.
 import torch
 
 from common import (BATCH_SIZE, TrainerRun, add_trainer_options, alternate, emit, machine, make_parser,
-                    matmul_run, paired_ratio, pick_device, plus_minus, print_table, random_images, rate_summary,
+                    matmul_run, paired_ratio, plus_minus, print_table, random_images, rate_summary,
                     training_flops_per_image)
-from memdissect.device import cpu_has_fast_bf16
+from memdissect.device import cpu_has_fast_bf16, resolve_device
 from memdissect.train import ClassifierSettings, build_classifier
 from reference import ReferenceRun
 
@@ -116,7 +116,7 @@ def main():
     parser.add_argument("--channels-last", choices=("auto", "on", "off"), default="auto",
                         help="the trainer's memory format; auto does what train_classifier does")
     args = parser.parse_args()
-    device = pick_device(args.device)
+    device = resolve_device(args.device)
     channels_last = {"auto": None, "on": True, "off": False}[args.channels_last]
     plan_ = plan(args, device)
     if plan_["slow_bf16"]:

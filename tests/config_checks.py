@@ -24,10 +24,6 @@ def value_at(config: dict, path):
 
 
 def validate_config(config: dict, workdir=".") -> dict:
-    """What common.smk does before planning: the schema, Snakemake's defaults, the study's names."""
-    from snakemake.utils import validate
-
-    validation.check_schema(config, SCHEMA)
-    validate(config, str(SCHEMA))
-    validation.check_study(config, workdir)
+    """What common.smk does before planning (the schema, Snakemake's defaults, the study's names); the config, filled in."""
+    validation.check_config(config, SCHEMA, workdir)
     return config

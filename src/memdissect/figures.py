@@ -70,21 +70,29 @@ def plot_training_curves(histories: list[tuple[str, "object"]], title: str, fitt
     return fig
 
 
+def condition_bars(summary, f2_order: list[str]):
+    """Per condition of a grouped bar chart, in order: (condition, its rows indexed by f2_order, x positions),
+    and the width of one bar's slot."""
+    conditions = list(dict.fromkeys(summary["condition"]))
+    slot = 0.8 / max(len(conditions), 1)
+    bars = [(condition, summary[summary["condition"] == condition].set_index("f2_network").reindex(f2_order),
+             np.arange(len(f2_order)) + (k - (len(conditions) - 1) / 2) * slot)
+            for k, condition in enumerate(conditions)]
+    return bars, slot
+
+
 def draw_measure_bars(axis, summary, f2_order: list[str], condition_styles: dict, value: str, error=None):
     """Bars of `value` per f2, one bar per condition; error: a column of symmetric errors or a (low, high) pair."""
-    conditions = list(dict.fromkeys(summary["condition"]))
-    positions = np.arange(len(f2_order))
-    slot = 0.8 / max(len(conditions), 1)
-    for k, condition in enumerate(conditions):
+    bars, slot = condition_bars(summary, f2_order)
+    for condition, rows, positions in bars:
         label, color, width = condition_styles[condition]
-        rows = summary[summary["condition"] == condition].set_index("f2_network").reindex(f2_order)
         if isinstance(error, tuple):
             yerr = np.vstack([rows[value] - rows[error[0]], rows[error[1]] - rows[value]])
         else:
             yerr = rows[error] if error else None
-        axis.bar(positions + (k - (len(conditions) - 1) / 2) * slot, rows[value], width=slot * width, color=color,
-                 label=label, yerr=yerr, error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "black"})
-    axis.set_xticks(positions, f2_order)
+        axis.bar(positions, rows[value], width=slot * width, color=color, label=label, yerr=yerr,
+                 error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "black"})
+    axis.set_xticks(np.arange(len(f2_order)), f2_order)
 
 
 def plot_dist_bars(panels: list[tuple[str, "object"]], f2_order: list[str], condition_styles: dict):
@@ -121,12 +129,8 @@ def plot_crosscheck(table, f2_order: list[str], condition_styles: dict):
         draw_measure_bars(axis, table, f2_order, condition_styles, value, error)
         axis.set_title(label)
         if value == "disagreement":
-            conditions = list(dict.fromkeys(table["condition"]))
-            slot = 0.8 / max(len(conditions), 1)
-            for k, condition in enumerate(conditions):
-                rows = table[table["condition"] == condition].set_index("f2_network").reindex(f2_order)
-                axis.plot(np.arange(len(f2_order)) + (k - (len(conditions) - 1) / 2) * slot,
-                          (rows["test_error_a"] + rows["test_error_b"]) / 2, "k_", markersize=12,
+            for k, (_, rows, positions) in enumerate(condition_bars(table, f2_order)[0]):
+                axis.plot(positions, (rows["test_error_a"] + rows["test_error_b"]) / 2, "k_", markersize=12,
                           label="mean test error" if k == 0 else None)
     axes[0, 0].legend(fontsize=7)
     axes[0, 2].legend(fontsize=7)

@@ -91,6 +91,9 @@ def conditions_in_use(classifiers: dict) -> list[str]:
     return list(dict.fromkeys(c.condition for c in classifiers.values()))
 
 
+UNTRAINED = "untrained"  # f2 of the null baseline: a freshly initialized network of f1's architecture
+
+
 def dissection_pairs(config: dict, classifiers: dict) -> list[tuple[str, str]]:
     """The (f1, f2) pairs whose Dist the study computes.
 
@@ -99,10 +102,11 @@ def dissection_pairs(config: dict, classifiers: dict) -> list[tuple[str, str]]:
     pair of distinct classifiers that share the condition.
     """
     dissection = config.get("dissection", {})
+    full_matrix = all_pairs_conditions(config, classifiers)
     pairs = []
     for condition in conditions_in_use(classifiers):
         members = [c.id for c in classifiers.values() if c.condition == condition]
-        if condition in all_pairs_conditions(config, classifiers):
+        if condition in full_matrix:
             pairs += [(f1, f2) for f1 in members for f2 in members if f1 != f2]
             continue
         reference = classifier_in(classifiers, condition, dissection["reference"])

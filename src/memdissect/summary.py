@@ -4,6 +4,8 @@ import math
 
 import pandas as pd
 
+from memdissect.study import UNTRAINED
+
 PAPER_TRAIN_ACCURACY = 1.0
 PAPER_TEST_ACCURACY = {0.0: "83.73%", 1.0: "about 10%"}  # VGG11 on X_T and X_R, CIFAR-10
 
@@ -45,7 +47,7 @@ def dist_section(summary: pd.DataFrame, reference: str, true_condition: str, ran
         if true_condition not in by_condition.index or random_condition not in by_condition.index:
             continue
         learned, memorized = by_condition.loc[true_condition], by_condition.loc[random_condition]
-        if f2 != "untrained":
+        if f2 != UNTRAINED:
             ordered.append(memorized["dist_mean"] > learned["dist_mean"])
         rows.append({"f2": f2,
                      "Dist on X_T [95% CI]": interval(learned),
@@ -53,13 +55,13 @@ def dist_section(summary: pd.DataFrame, reference: str, true_condition: str, ran
                      "X_R / X_T": memorized["dist_mean"] / learned["dist_mean"]})
     verdict = ("Dist on X_R is above Dist on X_T for every f2, as in the paper." if ordered and all(ordered)
                else "Dist on X_R is NOT above Dist on X_T for every f2, unlike the paper.")
-    null = pairs[(pairs["f2"] == "untrained") & (pairs["condition"] == true_condition)]["dist_mean"]
-    learned_pairs = pairs[(pairs["f2"] != "untrained") & (pairs["condition"] == true_condition)]["dist_mean"]
+    null = pairs[(pairs["f2"] == UNTRAINED) & (pairs["condition"] == true_condition)]["dist_mean"]
+    learned_pairs = pairs[(pairs["f2"] != UNTRAINED) & (pairs["condition"] == true_condition)]["dist_mean"]
     if len(null) and len(learned_pairs):
         verdict += (f" On X_T the null baseline ({null.iloc[0]:.4g}) is {null.iloc[0] / learned_pairs.max():.2g} times "
                     f"the largest Dist of a trained pair ({learned_pairs.max():.4g}).")
     return (f"## Dist(f1, f2), f1 = {reference}\n\nThe paper: Dist on X_T is far below Dist on X_R for every f2 "
-            f"(\"one way to learn, N ways to memorize\"). The f2 \"untrained\" is the null baseline: a freshly "
+            f"(\"one way to learn, N ways to memorize\"). The f2 \"{UNTRAINED}\" is the null baseline: a freshly "
             f"initialized network of f1's architecture.\n\n{markdown_table(pd.DataFrame(rows))}\n\n{verdict}")
 
 
@@ -70,7 +72,7 @@ def interval(row) -> str:
 def noise_section(summary: pd.DataFrame, reference: str, noise_of: dict) -> str:
     """Dist against the noise level per f2, and whether it grows as the paper reports."""
     rows = summary[(summary["f1_network"] == reference) & summary["condition"].isin(list(noise_of))
-                   & (summary["f2"] != "untrained")].copy()
+                   & (summary["f2"] != UNTRAINED)].copy()
     rows["p"] = rows["condition"].map(noise_of)
     table = rows.pivot_table(index="p", columns="f2_network", values="dist_mean").sort_index()
     grows = all(table[column].dropna().is_monotonic_increasing for column in table.columns)

@@ -207,23 +207,31 @@ def data_order_generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(1_000_003 * seed + 17)
 
 
+def start_training(settings: ClassifierSettings, device, channels_last: bool):
+    """A fresh model (in channels_last where asked), its optimizer and its data-order generator."""
+    model = build_classifier(settings, device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return model, build_optimizer(model, settings), data_order_generator(settings.seed)
+
+
+def training_images_on(images: torch.Tensor, device, channels_last: bool) -> torch.Tensor:
+    """The uint8 training images on the device, in the memory format the model trains in."""
+    images = images.to(device)
+    return images.contiguous(memory_format=torch.channels_last) if channels_last else images
+
+
 def train_classifier(settings: ClassifierSettings, train_images, train_labels, test_images, test_labels,
                      device, resume_path=None, log=print):
     """Train one classifier; returns (model, history). With resume_path, resume from and save to it."""
     precision = resolve_precision(settings.precision, device)
     channels_last = uses_channels_last(device)
-    model = build_classifier(settings, device)
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    optimizer = build_optimizer(model, settings)
-    generator = data_order_generator(settings.seed)
+    model, optimizer, generator = start_training(settings, device, channels_last)
     history: list[dict] = []
     if resume_path is not None and Path(resume_path).exists():
         history = restore_training_state(resume_path, settings, model, optimizer, generator, log)
-    train_images, train_labels = train_images.to(device), train_labels.to(device)
+    train_images, train_labels = training_images_on(train_images, device, channels_last), train_labels.to(device)
     test_images, test_labels = test_images.to(device), test_labels.to(device)
-    if channels_last:
-        train_images = train_images.contiguous(memory_format=torch.channels_last)
     for epoch in range(len(history) + 1, settings.epochs + 1):
         started = time.perf_counter()
         try:

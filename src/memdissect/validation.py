@@ -1,14 +1,16 @@
 """A study's config checked before any job starts: one clear message per problem.
 
 Each message names the key path (``models[0].arch``), the bad value and what would be valid,
-so a typo is found by ``snakemake -n``, not after ten models have trained. The workflow runs
-three steps in order (workflow/rules/common.smk):
+so a typo is found by ``snakemake -n``, not after ten models have trained. The workflow
+(workflow/rules/common.smk) runs three steps in order:
 
 1. :func:`check_schema`: the JSON schema, with unknown keys answered by a "did you mean"
    and jsonschema's messages rewritten; the config is not changed;
 2. Snakemake's ``validate``, which fills in the schema's defaults;
 3. :func:`check_study`: what a schema cannot say: names that refer to conditions, networks
    or model ids of the study, and data-set folders that must exist.
+
+:func:`check_config` runs the three and returns the study's classifiers.
 
 Also the checks of data-set folders that both the plan and data preparation run. Pure Python
 without torch, like :mod:`memdissect.study`.
@@ -201,8 +203,18 @@ def check_finite(value, path) -> None:
 # ----------------------------------------------------------------------------- the study
 
 
-def check_study(config: dict, workdir=".") -> None:
-    """Raise ConfigError for a name the study lacks or a data set that is not there.
+def check_config(config: dict, schema_path, workdir=".") -> dict:
+    """The schema, then Snakemake's defaults filled into config, then the study's names: the
+    study's classifiers (`study.expand_classifiers`), or ConfigError for the first problem."""
+    from snakemake.utils import validate
+
+    check_schema(config, schema_path)
+    validate(config, str(schema_path))
+    return check_study(config, workdir)
+
+
+def check_study(config: dict, workdir=".") -> dict:
+    """The study's classifiers; ConfigError for a name the study lacks or a data set that is not there.
 
     Expects the schema's defaults filled in; data-set paths are relative to `workdir`.
     """
@@ -223,6 +235,7 @@ def check_study(config: dict, workdir=".") -> None:
     if isinstance(dissection.get("all_pairs"), list):  # the conditions with a full Dist matrix
         check_names(["dissection", "all_pairs"], dissection["all_pairs"], conditions, "a condition of this study")
     check_figures(config["figures"], conditions, networks, classifiers, config["dataset"]["num_classes"], classes)
+    return classifiers
 
 
 def check_name(path, value, valid, what: str) -> None:

@@ -2,8 +2,6 @@ import os
 import sys
 from pathlib import Path
 
-from snakemake.utils import validate
-
 SOURCE_DIR = Path(workflow.basedir) / "src"
 # The package runs from the checkout, installed or not, here and in every job's environment.
 sys.path.insert(0, str(SOURCE_DIR))
@@ -14,14 +12,13 @@ from memdissect import study, validation  # noqa: E402  (torch-free)
 ENV = "../../envs/memdissect.yaml"
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 
-try:  # a bad config stops here: one message naming the key, the bad value and what is valid
-    validation.check_schema(config, SCHEMA)
-    validate(config, str(SCHEMA))
-    validation.check_study(config)
+# A bad config stops here (the schema, through Snakemake's validate, then the study's names),
+# with one message naming the key, the bad value and what is valid.
+try:
+    CLASSIFIERS = validation.check_config(config, SCHEMA)
 except validation.ConfigError as error:
     raise WorkflowError(f"config error: {error}") from None
 
-CLASSIFIERS = study.expand_classifiers(config)
 PAIRS = study.dissection_pairs(config, CLASSIFIERS)
 PATTERN_SOURCES = study.pattern_sources(PAIRS)
 
@@ -135,7 +132,7 @@ def get_evaluation_tables(wildcards):
 
 def describe_pair(f1, f2):
     first = CLASSIFIERS[f1]
-    second = CLASSIFIERS.get(f2)
+    second = CLASSIFIERS.get(f2)  # None for the null baseline, study.UNTRAINED
     return {"f1": f1, "f2": f2, "condition": first.condition, "noise": first.noise,
             "f1_network": first.network, "f2_network": second.network if second else f2,
             "f1_name": first.name, "f2_name": second.name if second else f"{f2} {first.arch}"}
@@ -152,7 +149,7 @@ def get_null_tables(wildcards):
 
 def get_null_descriptions(wildcards):
     """Each pattern source against an untrained network of its architecture, in the order of get_null_tables."""
-    return [describe_pair(f1, "untrained") for f1 in PATTERN_SOURCES]
+    return [describe_pair(f1, study.UNTRAINED) for f1 in PATTERN_SOURCES]
 
 
 # ----------------------------------------------------------------------------- figures

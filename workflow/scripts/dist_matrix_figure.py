@@ -4,9 +4,10 @@ from job import start
 
 from memdissect.figures import plot_dist_matrix, save_figure
 from memdissect.io import read_parquet
+from memdissect.study import UNTRAINED
 
 log, _ = start(snakemake)
 summary = read_parquet(snakemake.input.summary, made_by="dist_tables")
 condition = snakemake.wildcards.condition
-fig = plot_dist_matrix(summary[(summary["condition"] == condition) & (summary["f2"] != "untrained")], condition)
+fig = plot_dist_matrix(summary[(summary["condition"] == condition) & (summary["f2"] != UNTRAINED)], condition)
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

@@ -7,18 +7,19 @@ from job import start
 from memdissect.distance import summarize_dist
 from memdissect.io import read_parquet, write_csv, write_parquet
 from memdissect.statistics import bootstrap_dist_over_starts, bootstrap_over_seeds
+from memdissect.study import UNTRAINED
 
 log, _ = start(snakemake)
 bootstrap = {"n_resamples": snakemake.params.statistics["bootstrap_resamples"],
              "confidence": snakemake.params.statistics["confidence"], "seed": snakemake.params.statistics["seed"]}
 pairs = [read_parquet(path, made_by="evaluate_on_patterns") for path in snakemake.input.pairs]
-nulls = [read_parquet(path, made_by="synthesize_patterns").assign(f1=description["f1"], f2="untrained")
+nulls = [read_parquet(path, made_by="synthesize_patterns").assign(f1=description["f1"], f2=UNTRAINED)
          for description, path in zip(snakemake.params.null, snakemake.input.null)]
 descriptions = pd.DataFrame(snakemake.params.pairs + snakemake.params.null)
 long = descriptions.merge(pd.concat(pairs + nulls, ignore_index=True), on=["f1", "f2"])
 summary = descriptions.merge(summarize_dist(long), on=["f1", "f2"])
 summary = summary.merge(bootstrap_dist_over_starts(long, **bootstrap), on=["f1", "f2"])
-compared = summary[summary["f2"] != "untrained"]
+compared = summary[summary["f2"] != UNTRAINED]
 over_seeds = bootstrap_over_seeds(compared, ["condition", "noise", "f1_name", "f2_name"], **bootstrap)
 log(f"{len(long)} rows, {len(compared)} pairs, {len(summary) - len(compared)} null baselines")
 write_parquet(long, snakemake.output.long)

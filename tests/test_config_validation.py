@@ -36,6 +36,13 @@ def on_disk(folders=(), files=(), then=None):
     return mutate
 
 
+def both(*mutations):
+    def mutate(config, workdir):
+        for mutation in mutations:
+            mutation(config, workdir)
+    return mutate
+
+
 IMAGE_FOLDER = {"kind": "imagefolder", "root": "resources/jpeg", "num_classes": 10}
 CIFAR10 = {"kind": "cifar10", "root": "resources/cifar10", "num_classes": 10}
 
@@ -120,6 +127,32 @@ BAD_CONFIGS = [
     case("cifar10-folder-incomplete",
          on_disk(files=["resources/cifar10/cifar-10-batches-py/data_batch_1"], then=put("dataset", value=CIFAR10)),
          "dataset.root", "cifar-10-batches-py", "data_batch_2", "test_batch", "missing"),
+    case("figure-class-not-a-synthetic-class", put("figures", "figure3", "classes", value=["disk", "rng"]),
+         "figures.figure3.classes[1]", "'rng'", "did you mean 'ring'", "valid: disk, ring, square, cross"),
+    case("figure-class-not-a-cifar10-class",
+         both(put("dataset", value=CIFAR10), put("figures", "figure3", "classes", value=["airplane", "dgo"])),
+         "figures.figure3.classes[1]", "'dgo'", "did you mean 'dog'", "valid: airplane, automobile, bird"),
+    case("figure-condition-without-models",
+         both(put("conditions", "noise0.8", value={"noise": 0.8}), append("figures", "figure5", "conditions",
+                                                                          value="noise0.8")),
+         "figures.figure5.conditions[3]", "'noise0.8'", "not a condition with models",
+         "valid: true_labels, random_labels, noise0.5"),
+    case("subset-of-the-synthetic-data-set", put("dataset", "subset", value={"train_per_class": 10,
+                                                                              "test_per_class": 5}),
+         "dataset.subset", "synthetic data set takes no subset", "dataset.train_size and dataset.test_size"),
+    case("subset-larger-than-a-class-of-the-image-folder",
+         on_disk(files=[*(f"resources/jpeg/train/{name}/{index}.png" for name, count in (("cat", 2), ("dog", 3))
+                          for index in range(count)),
+                        "resources/jpeg/test/cat/0.png", "resources/jpeg/test/dog/0.png"],
+                 then=both(put("dataset", value={**IMAGE_FOLDER, "num_classes": 2,
+                                                 "subset": {"train_per_class": 3, "test_per_class": 1}}),
+                           put("figures", "figure3", "classes", value=[0, 1]))),
+         "dataset.subset.train_per_class", "3 is more than the 2 train images of class 'cat'",
+         "valid: an integer from 1 to 2"),
+    case("data-set-inside-results", put("dataset", value={**IMAGE_FOLDER, "root": "results/jpeg"}),
+         "dataset.root", "'results/jpeg'", "inside results/", "valid: a path outside results/, logs/, .snakemake/"),
+    case("archive-inside-snakemake-folder", put("dataset", value={**IMAGE_FOLDER, "archive": ".snakemake/jpeg.tar.gz"}),
+         "dataset.archive", "'.snakemake/jpeg.tar.gz'", "inside .snakemake/", "valid: a path outside results/"),
 ]
 
 
@@ -192,3 +225,24 @@ def test_every_config_key_has_a_description_and_a_default():
     for path, node, in_entry in keys:
         assert node.get("description"), f"{'.'.join(path)} has no description"
         assert in_entry or "default" in node, f"{'.'.join(path)} has no default"
+
+
+def test_user_data_reached_through_an_absolute_or_dotted_path_into_results_is_refused(tmp_path):
+    (tmp_path / "resources").mkdir()
+    for root in (str(tmp_path / "results" / "jpeg"), "resources/../results/jpeg", "./logs"):
+        with pytest.raises(validation.ConfigError, match=r"dataset.root: .* lies inside (results|logs)/"):
+            validation.check_not_owned("dataset.root", root, tmp_path)
+    validation.check_not_owned("dataset.root", "resources/results", tmp_path)  # a folder merely named so
+
+
+def test_plan_counts_only_image_files_of_an_image_folder(tmp_path):
+    for split in ("train", "test"):
+        for name in ("cat", "dog"):
+            folder = tmp_path / "images" / split / name
+            folder.mkdir(parents=True)
+            for index in range(2):
+                (folder / f"{index}.PNG").write_bytes(b"")
+            (folder / "notes.txt").write_text("not an image")
+    dataset = {"kind": "imagefolder", "root": "images", "num_classes": 2}
+    assert validation.class_sizes(dataset, tmp_path) == {split: {"cat": 2, "dog": 2} for split in ("train", "test")}
+    assert validation.split_sizes(dataset, tmp_path) == {"train": 4, "test": 4}

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 import torch
 
-from memdissect.distance import js_divergence, kl_divergence, pattern_divergence_table, summarize_dist
+from memdissect.distance import (dist_per_start, js_divergence, kl_divergence, pattern_divergence_table,
+                                 relabeled_kl_divergence, summarize_dist)
 
 
 def logits_of(probabilities):
@@ -39,11 +40,12 @@ def test_divergences_vanish_for_equal_outputs_and_ignore_logit_shifts():
 def test_pattern_table_has_one_row_per_class_and_start():
     f1, f2 = torch.randn(3, 4, 3), torch.randn(3, 4, 3)
     table = pattern_divergence_table(f1, f2)
-    assert list(table.columns) == ["class", "start", "kl", "reverse_kl", "js"]
+    assert list(table.columns) == ["class", "start", "kl", "reverse_kl", "js", "kl_relabeled"]
     assert len(table) == 12
     row = table[(table["class"] == 2) & (table["start"] == 1)].iloc[0]
     assert row["kl"] == pytest.approx(kl_divergence(f1[2, 1], f2[2, 1]).item())
     assert row["reverse_kl"] == pytest.approx(kl_divergence(f2[2, 1], f1[2, 1]).item())
+    assert row["kl_relabeled"] == pytest.approx(relabeled_kl_divergence(f1[2, 1], f2[2, 1]).item())
 
 
 def test_summary_averages_classes_per_start_then_starts():
@@ -53,8 +55,44 @@ def test_summary_averages_classes_per_start_then_starts():
         "start": [0, 0, 1, 1],
         "kl": [1.0, 3.0, 5.0, 7.0],  # Dist_0 = 2, Dist_1 = 6
         "reverse_kl": 0.0, "js": 0.0,
+        "kl_relabeled": [6.0, 10.0, 6.0, 10.0],  # relabeled Dist_0 = Dist_1 = 8
     })
     summary = summarize_dist(long).iloc[0]
     assert summary["dist_mean"] == 4.0
     assert summary["dist_variance"] == pytest.approx(8.0)  # sample variance of (2, 6)
     assert summary["n_starts"] == 2
+    assert summary["relabeled_mean"] == 8.0
+    assert summary["relabeled_ratio"] == 0.5  # Dist halfway between the same function and a relabeled f2
+
+
+def test_relabeled_kl_of_three_classes_by_hand():
+    p, q = logits_of([0.5, 0.3, 0.2]), logits_of([0.6, 0.3, 0.1])
+    # the two non-identity cyclic shifts of q: (0.1, 0.6, 0.3) and (0.3, 0.1, 0.6)
+    shift_1 = 0.5 * math.log(0.5 / 0.1) + 0.3 * math.log(0.3 / 0.6) + 0.2 * math.log(0.2 / 0.3)
+    shift_2 = 0.5 * math.log(0.5 / 0.3) + 0.3 * math.log(0.3 / 0.1) + 0.2 * math.log(0.2 / 0.6)
+    assert relabeled_kl_divergence(p, q).item() == pytest.approx((shift_1 + shift_2) / 2, abs=1e-12)
+
+
+def test_relabeled_kl_of_a_certain_f1_is_the_mean_surprise_of_the_other_classes():
+    p = logits_of([1.0, 1e-300, 1e-300, 1e-300])  # f1 certain of class 0
+    q = logits_of([0.97, 0.01, 0.01, 0.01])  # a confident f2 that agrees
+    assert kl_divergence(p, q).item() == pytest.approx(-math.log(0.97), abs=1e-9)
+    # each shift puts one of q's 0.01 on class 0: -log 0.01, far above the agreeing pair's KL
+    assert relabeled_kl_divergence(p, q).item() == pytest.approx(-math.log(0.01), abs=1e-9)
+    uniform = torch.zeros(4, dtype=torch.float64)
+    assert relabeled_kl_divergence(p, uniform).item() == pytest.approx(math.log(4), abs=1e-9)  # = KL: log C
+
+
+def test_relabeled_kl_of_a_function_with_itself_is_not_zero_and_one_class_is_refused():
+    logits = torch.randn(3, 5, 10)
+    assert kl_divergence(logits, logits).abs().max() < 1e-12
+    assert (relabeled_kl_divergence(logits, logits) > 0.01).all()
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        relabeled_kl_divergence(torch.zeros(2, 1), torch.zeros(2, 1))
+
+
+def test_a_table_without_the_relabeled_column_is_refused_by_name():
+    long = pd.DataFrame({"f1": "a", "f2": "b", "class": [0], "start": [0], "kl": [1.0], "reverse_kl": [1.0],
+                         "js": [0.1]})
+    with pytest.raises(ValueError, match="kl_relabeled"):
+        dist_per_start(long)

@@ -1,25 +1,31 @@
-"""The demo through snakemake-executor-plugin-slurm on a real single-node SLURM cluster.
+"""The workflow through snakemake-executor-plugin-slurm on a real single-node SLURM cluster,
+started as the users start it: `snakemake --profile slurm`.
 
 tests/slurm/local-cluster.sh starts the cluster (root and Debian's packages needed). Where it
 cannot, these tests are skipped, unless MEMDISSECT_REQUIRE_SLURM=1 (as in CI) makes that a
-failure.
+failure. The profile named `slurm` is a site profile of executor, jobs, partition and account
+only (tests/slurm/site, found through XDG_CONFIG_HOME): every GPU request must come from the
+workflow's own rules.
 """
 
 import os
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from test_resume import MODEL, check_resumed_to_the_uninterrupted_result, start_snakemake, wait_for_epoch
-from workflow_runs import REPO, assert_same_history, same_bytes, snakemake, write_config
+from test_resume import MODEL, check_resumed_to_the_uninterrupted_result, wait_for_epoch
+from workflow_runs import REPO, assert_same_history, same_bytes
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 CLUSTER = REPO / "tests" / "slurm" / "local-cluster.sh"
-PROFILES = ["--profile", str(REPO / "profiles" / "slurm"), "--profile", str(REPO / "tests" / "slurm" / "profile")]
+SITE_CONFIG_HOME = REPO / "tests" / "slurm" / "site"
+SNAKEMAKE_COMMAND = str(Path(sys.executable).with_name("snakemake"))
 GPU_RULES = ("train_classifier", "train_gan", "synthesize_patterns", "evaluate_on_patterns")
 
 
@@ -40,12 +46,67 @@ def local_cluster():
     yield
 
 
+def clone_of_this_checkout(destination: Path) -> Path:
+    """The checkout's files as a user's clone holds them (tracked and new, not ignored)."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, check=True,
+                            stdout=subprocess.PIPE).stdout.decode().split("\0")
+    for relative in filter(None, listed):
+        if (REPO / relative).is_file():
+            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / relative, destination / relative)
+    return destination
+
+
+def study_folder(destination: Path, config: dict) -> Path:
+    """A clone whose config/config.yaml is `config`: there, plain `snakemake` runs that study."""
+    clone_of_this_checkout(destination)
+    (destination / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return destination
+
+
+def snakemake_as_typed(workdir: Path, *arguments, timeout=3600, check=True, popen=False):
+    """`snakemake --profile slurm ...` in workdir, with the site profile as the user's `slurm` profile."""
+    command = [SNAKEMAKE_COMMAND, "--profile", "slurm", *arguments]
+    environment = {**os.environ, "XDG_CONFIG_HOME": str(SITE_CONFIG_HOME), "PYTHONUNBUFFERED": "1"}
+    if popen:
+        return subprocess.Popen(command, cwd=workdir, env=environment, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    result = subprocess.run(command, cwd=workdir, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake --profile slurm {' '.join(arguments)} failed:\n{result.stdout[-6000:]}")
+    return result
+
+
+def on_cpu(config: dict) -> dict:
+    """The fake GPUs have no CUDA behind them: compute on the CPU (the GPU requests stay)."""
+    return {**config, "device": "cpu"}
+
+
 @pytest.fixture(scope="session")
 def slurm_demo_run(local_cluster, demo_run, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("slurm-demo")
-    config_path = write_config(workdir, yaml.safe_load(demo_run[1].read_text()))
-    result = snakemake(workdir, *PROFILES, config_path=config_path, timeout=3600)
-    return workdir, result.stdout
+    config = on_cpu(yaml.safe_load(demo_run[1].read_text()))
+    workdir = study_folder(tmp_path_factory.mktemp("slurm-demo"), config)
+    return workdir, snakemake_as_typed(workdir).stdout
+
+
+def gpu_requests_planned(dry_run_output: str) -> dict:
+    """{rule: [the resources line of each of its jobs]} from `snakemake -n --verbose`."""
+    planned = {}
+    for block in re.split(r"\n(?=\[.*\d{4}\]\n)", dry_run_output):
+        rule = re.search(r"^(?:local)?rule (\w+):", block, re.MULTILINE)
+        resources = re.search(r"^\s+resources: (.*)$", block, re.MULTILINE)
+        if rule and resources:
+            planned.setdefault(rule.group(1), []).append(resources.group(1))
+    return planned
+
+
+def assert_gpu_on_exactly_the_gpu_rules(planned: dict) -> None:
+    assert set(GPU_RULES) <= set(planned), f"no job planned for {set(GPU_RULES) - set(planned)}"
+    for rule, lines in planned.items():
+        for line in lines:
+            has_gpu = re.search(r"\bgpu=1\b", line) is not None
+            assert has_gpu == (rule in GPU_RULES), f"{rule}: {line}"
 
 
 def test_every_job_but_the_local_rules_ran_as_a_slurm_job(slurm_demo_run):
@@ -58,8 +119,8 @@ def test_every_job_but_the_local_rules_ran_as_a_slurm_job(slurm_demo_run):
     assert not any(f"/rule_{rule}/" in log for rule in local_rules for log in logs), "a local rule was submitted"
     jobs_run = len(list((workdir / "logs" / "train_classifier").glob("*.log")))
     assert sum("/rule_train_classifier/" in log for log in logs) == jobs_run
-    for job_id, log in submitted:  # the plugin keeps each job's SLURM log, named by its job id
-        assert log.endswith(f"/{job_id}.log") and os.path.exists(log)
+    for job_id, log in submitted:  # each job's SLURM log is named by its job id (a site profile
+        assert log.endswith(f"/{job_id}.log")  # need not keep those of successful jobs)
 
 
 def test_gpu_rules_got_a_gpu_allocation(slurm_demo_run):
@@ -85,25 +146,34 @@ def test_outputs_equal_those_of_the_local_run(slurm_demo_run, demo_run):
 
 
 def test_paper_config_plans_gpu_requests_on_exactly_the_gpu_rules(local_cluster, tmp_path):
-    output = snakemake(tmp_path, *PROFILES, "-n", "--verbose", config_path=REPO / "config" / "config.yaml").stdout
-    for block in re.split(r"\n(?=\[.*\d{4}\]\n)", output):
-        rule = re.search(r"^(local)?rule (\w+):", block, re.MULTILINE)
-        resources = re.search(r"^\s+resources: (.*)$", block, re.MULTILINE)
-        if not rule or not resources:
-            continue
-        has_gpu = re.search(r"\bgpu=1\b", resources.group(1)) is not None
-        assert has_gpu == (rule.group(2) in GPU_RULES), f"{rule.group(2)}: {resources.group(1)}"
+    workdir = study_folder(tmp_path, yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
+    output = snakemake_as_typed(workdir, "-n", "--verbose").stdout
+    planned = gpu_requests_planned(output)
+    assert_gpu_on_exactly_the_gpu_rules(planned)
+    for line in planned["train_classifier"]:  # 100 epochs of 50,000 images: the wall time follows the scale
+        assert re.search(r"\bruntime=(\d+)\b", line) and int(re.search(r"\bruntime=(\d+)\b", line).group(1)) >= 30
+
+
+def test_an_overlay_changing_one_runtime_keeps_every_gpu_request(local_cluster, tmp_path):
+    workdir = study_folder(tmp_path / "study", yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "config.yaml").write_text("set-resources:\n  train_classifier:\n    runtime: 480\n")
+    output = snakemake_as_typed(workdir, "--profile", str(overlay), "-n", "--verbose").stdout
+    planned = gpu_requests_planned(output)
+    assert_gpu_on_exactly_the_gpu_rules(planned)
+    assert all(re.search(r"\bruntime=480\b", line) for line in planned["train_classifier"])
+    assert not any(re.search(r"\bruntime=480\b", line) for line in planned["train_gan"])
 
 
 def test_scancel_mid_training_then_retry_gives_the_uninterrupted_result(local_cluster, demo_run, tmp_path):
-    config_path = write_config(tmp_path, yaml.safe_load(demo_run[1].read_text()))
-    target = f"results/models/{MODEL}/weights.pt"
-    process = start_snakemake(tmp_path, config_path, *PROFILES, target)
-    log_path = tmp_path / f"logs/train_classifier/{MODEL}.log"
+    workdir = study_folder(tmp_path, on_cpu(yaml.safe_load(demo_run[1].read_text())))
+    log_path = workdir / f"logs/train_classifier/{MODEL}.log"
+    process = snakemake_as_typed(workdir, "--retries", "1", f"results/models/{MODEL}/weights.pt", popen=True)
     wait_for_epoch(log_path, 4, process)
     job_id = re.search(r"SLURM_JOB_ID=(\d+)", log_path.read_text()).group(1)
-    subprocess.run(["scancel", job_id], check=True)  # as preemption would; profiles/slurm's retries resubmit
+    subprocess.run(["scancel", job_id], check=True)  # as preemption would; the retry resubmits
     output, _ = process.communicate(timeout=900)
     assert process.returncode == 0, output[-3000:]
     assert re.search(rf"SLURM_JOB_ID=(?!{job_id}\b)\d+", log_path.read_text()), "the retry ran in the same job?"
-    check_resumed_to_the_uninterrupted_result(tmp_path, demo_run[0])
+    check_resumed_to_the_uninterrupted_result(workdir, demo_run[0])

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from memdissect.statistics import bootstrap_ci, bootstrap_dist_over_starts, bootstrap_over_seeds
+from memdissect.statistics import bootstrap_ci, bootstrap_dist_over_starts, bootstrap_over_seeds, ratio_of_means
 
 
 def test_percentile_interval_covers_a_known_mean_about_95_percent_of_the_time():
@@ -45,14 +45,15 @@ def test_a_single_value_has_no_interval_and_bad_arguments_are_refused():
         bootstrap_ci([1.0, 2.0], confidence=95)
 
 
-def long_table(pair_kl: dict) -> pd.DataFrame:
-    """A long Dist table from {(f1, f2): kl as a classes x starts list}."""
+def long_table(pair_kl: dict, pair_relabeled: dict | None = None) -> pd.DataFrame:
+    """A long Dist table from {(f1, f2): kl as a classes x starts list}, and kl_relabeled alike (default 1)."""
     rows = []
     for (f1, f2), kl in pair_kl.items():
+        relabeled = (pair_relabeled or {}).get((f1, f2), np.ones_like(kl))
         for class_index, per_start in enumerate(kl):
             for start, value in enumerate(per_start):
                 rows.append({"f1": f1, "f2": f2, "class": class_index, "start": start, "kl": value,
-                             "reverse_kl": 0.0, "js": 0.0})
+                             "reverse_kl": 0.0, "js": 0.0, "kl_relabeled": relabeled[class_index][start]})
     return pd.DataFrame(rows)
 
 
@@ -64,9 +65,26 @@ def test_interval_over_starts_by_hand():
         ("a", "c"): [[1.0, 7.0, 4.0], [7.0, 1.0, 4.0]],
     })
     ci = bootstrap_dist_over_starts(long).set_index(["f1", "f2"])
-    assert list(ci.columns) == ["dist_ci_low", "dist_ci_high"]
-    assert tuple(ci.loc[("a", "b")]) == (2.0, 6.0)
-    assert tuple(ci.loc[("a", "c")]) == pytest.approx((4.0, 4.0))
+    assert list(ci.columns) == ["dist_ci_low", "dist_ci_high", "relabeled_ratio_ci_low", "relabeled_ratio_ci_high"]
+    assert tuple(ci.loc[("a", "b")]) == (2.0, 6.0, 2.0, 6.0)  # relabeled Dist_s = 1: the ratio is Dist
+    assert tuple(ci.loc[("a", "c")]) == pytest.approx((4.0, 4.0, 4.0, 4.0))
+
+
+def test_interval_of_the_relabeled_ratio_resamples_starts_with_their_reference_by_hand():
+    long = long_table({("a", "b"): [[2.0, 2.0]]}, {("a", "b"): [[1.0, 4.0]]})
+    # starts (Dist_s, relabeled Dist_s) = (2, 1) and (2, 4): a resample of both starts twice gives 2/1 or
+    # 2/4 (probability 1/4 each), of one of each (2 + 2) / (1 + 4) = 0.8 (probability 1/2); the mean of
+    # the per-start ratios, 1.25, would be the wrong estimate
+    ci = bootstrap_dist_over_starts(long).iloc[0]
+    assert (ci["relabeled_ratio_ci_low"], ci["relabeled_ratio_ci_high"]) == (0.5, 2.0)
+    assert (ci["dist_ci_low"], ci["dist_ci_high"]) == (2.0, 2.0)
+
+
+def test_ratio_of_means_by_hand_and_over_rows():
+    rows = np.array([[2.0, 1.0], [2.0, 4.0]])
+    assert ratio_of_means(rows) == pytest.approx(0.8)
+    assert bootstrap_ci(rows, ratio_of_means)[0] == pytest.approx(0.8)
+    assert ratio_of_means(np.stack([rows, rows[::-1] * 2]), axis=1).tolist() == pytest.approx([0.8, 0.8])
 
 
 def test_interval_over_starts_is_deterministic_and_independent_of_other_pairs():

@@ -53,3 +53,38 @@ def test_all_pairs_compares_every_ordered_pair_within_a_condition(paper_config):
     members = sum(1 for c in classifiers.values() if c.condition == "true_labels")
     assert sum(1 for f1, _ in pairs if f1.startswith("true_labels-")) == members * (members - 1)
     assert all(classifiers[f1].condition == classifiers[f2].condition for f1, f2 in pairs)
+
+
+def test_canonical_sorts_every_mapping_and_keeps_every_list_order():
+    value = {"b": 1, "a": {"z": [3, {"y": 1, "x": 2}], "c": (2, 1)}, 10: None}
+    canonical = study.canonical(value)
+    assert canonical == value | {"a": {"z": [3, {"y": 1, "x": 2}], "c": [2, 1]}}
+    assert list(canonical) == [10, "a", "b"]  # keys compared as text
+    assert list(canonical["a"]) == ["c", "z"] and list(canonical["a"]["z"][1]) == ["x", "y"]
+
+
+def test_canonical_of_two_key_orders_is_the_same_text(paper_config):
+    """Snakemake compares params as text: the order of a config file's keys must not show."""
+    def reversed_keys(value):
+        if isinstance(value, dict):
+            return {key: reversed_keys(value[key]) for key in reversed(list(value))}
+        return [reversed_keys(item) for item in value] if isinstance(value, list) else value
+
+    assert repr(reversed_keys(paper_config)) != repr(paper_config)
+    assert repr(study.canonical(reversed_keys(paper_config))) == repr(study.canonical(paper_config))
+
+
+def test_without_how_settings_drops_device_and_chunk_size_only(paper_config):
+    paper_config["device"] = "cuda"
+    paper_config["patterns"]["chunk_size"] = 250
+    kept = study.without_how_settings(paper_config)
+    assert "device" not in kept and "chunk_size" not in kept["patterns"]
+    assert kept["patterns"] == study.canonical({k: v for k, v in paper_config["patterns"].items() if k != "chunk_size"})
+    assert kept["training"] == study.canonical(paper_config["training"])
+    assert paper_config["device"] == "cuda" and paper_config["patterns"]["chunk_size"] == 250  # the config untouched
+
+
+def test_without_how_settings_is_the_same_whatever_they_are(paper_config):
+    other = {**paper_config, "device": "cpu", "patterns": {**paper_config["patterns"], "chunk_size": 7}}
+    assert study.without_how_settings(other) == study.without_how_settings(paper_config)
+    assert study.without_how_settings({"training": {"epochs": 1}}) == {"training": {"epochs": 1}}  # none set

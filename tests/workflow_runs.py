@@ -63,3 +63,99 @@ def assert_same_history(first_path: Path, second_path: Path) -> None:
 
 def same_bytes(first_path: Path, second_path: Path) -> bool:
     return Path(first_path).read_bytes() == Path(second_path).read_bytes()
+
+
+# ----------------------------------------------------------------------------- the user's data, made up
+
+
+def write_image_folder(root: Path, classes, per_class: dict) -> Path:
+    """root/<split>/<class>/<index>.png: per_class[split] random 32x32 PNGs of every class."""
+    from test_reliability_data import write_image
+
+    for split, count in per_class.items():
+        for label, name in enumerate(classes):
+            for index in range(count):
+                write_image(root / split / name / f"{index}.png", seed=1000 * label + index)
+    return root
+
+
+CIFAR10_TRAIN_BATCHES = 5
+
+
+def write_cifar10_folder(root: Path, train_per_class: int, test_per_class: int, seed=0) -> Path:
+    """A tiny root/cifar-10-batches-py in torchvision's own pickle format (data_batch_1..5,
+    test_batch, batches.meta): each split's labels balanced and shuffled, and image i of a split
+    marked by its first two bytes (i % 256, i // 256). torchvision checks the files' md5 when
+    it loads them, which these cannot pass: see cifar10_checksums_skipped."""
+    import pickle
+
+    import numpy as np
+
+    from memdissect.classes import CIFAR10_CLASSES
+
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+
+    def split(per_class):
+        labels = rng.permutation(np.repeat(np.arange(len(CIFAR10_CLASSES)), per_class))
+        data = rng.integers(0, 256, (len(labels), 3 * 32 * 32), dtype=np.uint8)  # N x 3072, channel-major
+        data[:, 0], data[:, 1] = np.arange(len(labels)) % 256, np.arange(len(labels)) // 256
+        return data, labels
+
+    def dump(name, content):
+        with open(folder / name, "wb") as handle:
+            pickle.dump(content, handle)
+
+    data, labels = split(train_per_class)
+    for number, part in enumerate(np.array_split(np.arange(len(labels)), CIFAR10_TRAIN_BATCHES), start=1):
+        dump(f"data_batch_{number}", {"batch_label": f"training batch {number} of 5", "data": data[part],
+                                      "labels": labels[part].tolist()})
+    data, labels = split(test_per_class)
+    dump("test_batch", {"batch_label": "testing batch 1 of 1", "data": data, "labels": labels.tolist()})
+    dump("batches.meta", {"label_names": list(CIFAR10_CLASSES), "num_cases_per_batch": len(labels), "num_vis": 3072})
+    return root
+
+
+SKIP_CIFAR10_CHECKSUMS = '''"""Tests only: torchvision's CIFAR10 accepts the fake batches of write_cifar10_folder,
+whose md5 cannot be the real files'. Patched when torchvision.datasets.cifar is first imported."""
+import importlib.abc
+import importlib.util
+import sys
+
+
+class SkipCifar10Checksums(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "torchvision.datasets.cifar":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        load = spec.loader.exec_module
+
+        def exec_module(module):
+            load(module)
+            module.check_integrity = lambda *arguments, **keywords: True
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, SkipCifar10Checksums())
+'''
+
+
+def cifar10_checksums_skipped(folder: Path) -> str:
+    """A PYTHONPATH under which every Python process (a Snakemake job too) skips torchvision's
+    CIFAR-10 md5 checks: a sitecustomize.py in folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(SKIP_CIFAR10_CHECKSUMS)
+    return os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
+
+
+def file_digests(root: Path) -> dict[str, str]:
+    """{path relative to root: sha256} of every file under root, and {path: "folder"} of every
+    folder, so that a changed, added or removed entry changes the result."""
+    import hashlib
+
+    return {str(entry.relative_to(root)): hashlib.sha256(entry.read_bytes()).hexdigest() if entry.is_file()
+            else "folder" for entry in sorted(root.rglob("*"))}

@@ -11,10 +11,33 @@ from memdissect.io import ArtifactError, DataError, load_torch, save_torch
 from memdissect.validation import CIFAR10_FOLDER, IMAGE_FOLDER_SPLITS, check_cifar10_folder, image_folder_classes
 
 IMAGE_SIZE = 32
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
 
-def load_cifar10_split(root, split: str) -> dict:
+def per_class_subset(labels: torch.Tensor, per_class: int, seed: int, where: str = "the data set") -> torch.Tensor:
+    """Indices of `per_class` examples of every class, drawn without replacement from `seed`, in data order.
+
+    The same labels, count and seed give the same indices on every machine.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    chosen = []
+    for label in torch.unique(labels).tolist():
+        members = torch.nonzero(labels == label).flatten()
+        if len(members) < per_class:
+            raise DataError(f"{where}: class {label} has {len(members)} images, fewer than the {per_class} per class "
+                            f"that dataset.subset asks for; valid: at most {len(members)}")
+        chosen.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
+    return torch.cat(chosen).sort().values
+
+
+def subset_of(labels, subset: dict | None, split: str, where: str):
+    """The indices that dataset.subset keeps of a split, or None to keep all."""
+    per_class = (subset or {}).get(f"{split}_per_class")
+    if per_class is None:
+        return None
+    return per_class_subset(torch.as_tensor(labels), per_class, subset.get("seed", 0), f"{where} ({split})")
+
+
+def load_cifar10_split(root, split: str, subset: dict | None = None) -> dict:
     """Read torchvision's CIFAR10 from `root` (the folder holding cifar-10-batches-py)."""
     from torchvision.datasets import CIFAR10
 
@@ -24,7 +47,11 @@ def load_cifar10_split(root, split: str) -> dict:
     except RuntimeError:  # torchvision's "Dataset not found or corrupted": say which file
         raise DataError(cifar10_integrity_problem(root)) from None
     images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()  # N x 3 x 32 x 32
-    return {"images": images, "labels": torch.tensor(dataset.targets), "classes": list(dataset.classes)}
+    labels = torch.tensor(dataset.targets)
+    keep = subset_of(labels, subset, split, f"CIFAR-10 at {root}")
+    if keep is not None:
+        images, labels = images[keep].contiguous(), labels[keep]
+    return {"images": images, "labels": labels, "classes": list(dataset.classes)}
 
 
 def cifar10_integrity_problem(root) -> str:
@@ -39,10 +66,12 @@ def cifar10_integrity_problem(root) -> str:
 
 
 def download_cifar10(root) -> None:
+    """torchvision's CIFAR10 into root/cifar-10-batches-py; the downloaded archive is removed after."""
     from torchvision.datasets import CIFAR10
 
     for train in (True, False):
         CIFAR10(str(root), train=train, download=True)
+    (Path(root) / CIFAR10.filename).unlink(missing_ok=True)
 
 
 def read_rgb_image(path) -> torch.Tensor:
@@ -61,7 +90,7 @@ def read_rgb_image(path) -> torch.Tensor:
         raise DataError(f"cannot read image {path}: {error}") from None
 
 
-def load_image_folder_split(root, split: str) -> dict:
+def load_image_folder_split(root, split: str, subset: dict | None = None) -> dict:
     """Read `root/<split>/<class>/*` with torchvision's ImageFolder into uint8 tensors."""
     from torchvision.datasets import ImageFolder
 
@@ -70,12 +99,20 @@ def load_image_folder_split(root, split: str) -> dict:
         dataset = ImageFolder(str(Path(root) / split), loader=read_rgb_image)
     except FileNotFoundError as error:  # a class folder without a single image file
         raise DataError(f"image folder {Path(root) / split}: {error}") from None
-    images = torch.stack([dataset.loader(path) for path, _ in dataset.samples])  # N x 3 x 32 x 32
-    return {"images": images, "labels": torch.tensor(dataset.targets), "classes": classes}
+    samples = dataset.samples
+    keep = subset_of(dataset.targets, subset, split, f"image folder {root}")
+    if keep is not None:  # decode only the images kept
+        samples = [samples[index] for index in keep.tolist()]
+    images = torch.stack([dataset.loader(path) for path, _ in samples])  # N x 3 x 32 x 32
+    return {"images": images, "labels": torch.tensor([label for _, label in samples]), "classes": classes}
 
 
-def prepare_dataset(kind: str, root=None, train_size=None, test_size=None, seed=0) -> dict:
-    """Both splits of a data set, by kind: "cifar10", "imagefolder" or "synthetic"."""
+def prepare_dataset(kind: str, root=None, train_size=None, test_size=None, seed=0, subset=None) -> dict:
+    """Both splits of a data set, by kind: "cifar10", "imagefolder" or "synthetic".
+
+    subset: None for every image, or {"train_per_class", "test_per_class", "seed"} for a
+    deterministic per-class draw (cifar10 and imagefolder); a count of None keeps that split whole.
+    """
     if kind == "synthetic":
         from memdissect.synthetic import make_synthetic_dataset
 
@@ -83,7 +120,7 @@ def prepare_dataset(kind: str, root=None, train_size=None, test_size=None, seed=
     loaders = {"cifar10": load_cifar10_split, "imagefolder": load_image_folder_split}
     if kind not in loaders:
         raise ValueError(f"unknown data set kind {kind!r}; valid: cifar10, imagefolder, synthetic")
-    return {split: loaders[kind](root, split) for split in IMAGE_FOLDER_SPLITS}
+    return {split: loaders[kind](root, split, subset) for split in IMAGE_FOLDER_SPLITS}
 
 
 def save_split(split: dict, path) -> None:

@@ -1,5 +1,10 @@
 """Choosing the device and the numeric precision a job runs with."""
 
+import fcntl
+import os
+import tempfile
+from pathlib import Path
+
 import torch
 
 DEVICE_CHOICES = ("auto", "cuda", "cpu")
@@ -17,7 +22,7 @@ def resolve_device(requested: str = "auto", gpu_allocated: bool = False) -> torc
     if requested == "cpu":
         return torch.device("cpu")
     if torch.cuda.is_available():
-        return torch.device("cuda")
+        return claim_free_gpu()
     if requested == "cuda" or gpu_allocated:
         reason = "this job was allocated a GPU" if gpu_allocated else "the config asks for device: cuda"
         raise DeviceError(
@@ -26,6 +31,46 @@ def resolve_device(requested: str = "auto", gpu_allocated: bool = False) -> torc
             f"nodes, or set device: cpu in the config to run on CPUs."
         )
     return torch.device("cpu")
+
+
+def gpu_allocated_by_scheduler(requested_gpus: int, environment=os.environ) -> bool:
+    """True when a scheduler gave this job GPUs: SLURM lists them for the job. A local run's
+    `gpu` resource is only a count that Snakemake keeps, not an allocation."""
+    listed = any(environment.get(name) for name in ("SLURM_JOB_GPUS", "SLURM_STEP_GPUS", "CUDA_VISIBLE_DEVICES"))
+    return requested_gpus > 0 and bool(environment.get("SLURM_JOB_ID")) and listed
+
+
+_CLAIMS = []  # open lock files: a claim lasts as long as the job's process
+
+
+def claim_slot(names, lock_dir) -> int | None:
+    """The index of the first name whose lock file no other process holds, now held by this one; None if all are."""
+    for index, name in enumerate(names):
+        handle = open(Path(lock_dir) / f"memdissect-gpu-{name}.lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        _CLAIMS.append(handle)
+        return index
+    return None
+
+
+def claim_free_gpu(lock_dir=None) -> torch.device:
+    """A GPU that no other memdissect job on this machine is using, where it sees several.
+
+    `snakemake --cores N --resources gpu=K` runs at most K GPU jobs at once but does not say
+    which GPU each gets; each job claims the first free one by a lock named by the GPU's UUID.
+    """
+    count = torch.cuda.device_count()
+    if count <= 1:
+        return torch.device("cuda")
+    names = [str(torch.cuda.get_device_properties(index).uuid) for index in range(count)]
+    index = claim_slot(names, lock_dir or tempfile.gettempdir())
+    device = torch.device("cuda", index or 0)  # all claimed: more jobs than GPUs; share the first
+    torch.cuda.set_device(device)
+    return device
 
 
 def cpu_has_fast_bf16() -> bool:

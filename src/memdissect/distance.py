@@ -1,6 +1,21 @@
-"""Dist(f1, f2) = (1/C) sum_j KL(f1(x_j*) || f2(x_j*)), with reverse KL and Jensen-Shannon beside it.
+"""Dist(f1, f2) = (1/C) sum_j KL(f1(x_j*) || f2(x_j*)), with reverse KL and Jensen-Shannon beside it,
+and the relabeled reference: the same KL against f2 with its classes relabeled.
 
 All divergences are in nats, from softmax outputs at temperature 1, computed in float64.
+
+The relabeled reference. Training f2 on its labels permuted by a relabeling of the classes
+gives, in distribution, exactly f2 with its outputs permuted: the initialization and the
+training recipe treat the classes alike. So f2 with its outputs permuted is a trained network
+with f2's own confidence and features whose classes share nothing with f1's. kl_relabeled
+averages KL(f1(x*) || roll(f2(x*), s)) over the C - 1 cyclic shifts s = 1 .. C-1 of f2's class
+axis, which map every class to every other class exactly once. It costs no training and no
+forward pass. Dist / relabeled Dist places a pair between the same function (0) and a trained
+function whose classes are unrelated to f1's (1).
+
+Where f1 is certain of class j on x_j* (probability 1), KL(f1 || q) = -log q_j, and
+kl_relabeled = mean over k != j of -log q_k: large for a confident f2, about log C for a
+near-uniform one. An untrained f2 is near uniform on f1's patterns, so its Dist is about
+log C whatever the models learned: a scale, not evidence.
 """
 
 import math
@@ -9,12 +24,23 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+UNTRAINED_LABEL = "untrained network (≈ log C when f1 is certain)"  # how tables and figures name that f2
+
 
 def kl_divergence(p_logits: torch.Tensor, q_logits: torch.Tensor) -> torch.Tensor:
     """KL(softmax(p) || softmax(q)) over the last dimension."""
     log_p = F.log_softmax(p_logits.double(), dim=-1)
     log_q = F.log_softmax(q_logits.double(), dim=-1)
     return (log_p.exp() * (log_p - log_q)).sum(-1)
+
+
+def relabeled_kl_divergence(p_logits: torch.Tensor, q_logits: torch.Tensor) -> torch.Tensor:
+    """The mean over the C - 1 non-identity cyclic shifts s of KL(softmax(p) || roll(softmax(q), s))."""
+    num_classes = q_logits.shape[-1]
+    if num_classes < 2:
+        raise ValueError(f"relabeling needs at least 2 classes, got {num_classes}")
+    shifted = [kl_divergence(p_logits, q_logits.roll(shift, dims=-1)) for shift in range(1, num_classes)]
+    return torch.stack(shifted).mean(0)
 
 
 def js_divergence(p_logits: torch.Tensor, q_logits: torch.Tensor) -> torch.Tensor:
@@ -28,7 +54,7 @@ def js_divergence(p_logits: torch.Tensor, q_logits: torch.Tensor) -> torch.Tenso
 
 
 def pattern_divergence_table(f1_logits: torch.Tensor, f2_logits: torch.Tensor) -> pd.DataFrame:
-    """One row per (class, start): kl, reverse_kl and js of f1 and f2 on f1's pattern."""
+    """One row per (class, start): kl, reverse_kl, js and kl_relabeled of f1 and f2 on f1's pattern."""
     num_classes, starts = f1_logits.shape[:2]
     grid_class, grid_start = torch.meshgrid(torch.arange(num_classes), torch.arange(starts), indexing="ij")
     return pd.DataFrame({
@@ -37,22 +63,31 @@ def pattern_divergence_table(f1_logits: torch.Tensor, f2_logits: torch.Tensor) -
         "kl": kl_divergence(f1_logits, f2_logits).flatten().numpy(),
         "reverse_kl": kl_divergence(f2_logits, f1_logits).flatten().numpy(),
         "js": js_divergence(f1_logits, f2_logits).flatten().numpy(),
+        "kl_relabeled": relabeled_kl_divergence(f1_logits, f2_logits).flatten().numpy(),
     })
 
 
-MEASURES = ("kl", "reverse_kl", "js")
+MEASURES = ("kl", "reverse_kl", "js", "kl_relabeled")
 
 
 def dist_per_start(long: pd.DataFrame, keys=("f1", "f2")) -> pd.DataFrame:
     """Dist_s: each measure averaged over classes, one row per pair and start."""
+    missing = [measure for measure in MEASURES if measure not in long.columns]
+    if missing:
+        raise ValueError(f"the Dist table lacks the columns {missing}; it needs {list(MEASURES)} (a table made "
+                         "before kl_relabeled existed must be made again)")
     return long.groupby([*keys, "start"], as_index=False)[list(MEASURES)].mean()
 
 
 def summarize_dist(long: pd.DataFrame, keys=("f1", "f2")) -> pd.DataFrame:
-    """Per pair: Dist as the mean over starts of Dist_s, its variance over starts, and the starts used."""
+    """Per pair: Dist as the mean over starts of Dist_s, its variance over starts, the starts used, the
+    mean reverse KL and JS, the relabeled reference relabeled_mean and relabeled_ratio = dist_mean /
+    relabeled_mean (0: the same function, 1: as far apart as f2 with its classes relabeled)."""
     per_start = dist_per_start(long, keys)
     grouped = per_start.groupby(list(keys), sort=False)
     summary = grouped["kl"].agg(dist_mean="mean", dist_variance="var", n_starts="count").reset_index()
     summary["reverse_kl_mean"] = grouped["reverse_kl"].mean().to_numpy()
     summary["js_mean"] = grouped["js"].mean().to_numpy()
+    summary["relabeled_mean"] = grouped["kl_relabeled"].mean().to_numpy()
+    summary["relabeled_ratio"] = summary["dist_mean"] / summary["relabeled_mean"]
     return summary

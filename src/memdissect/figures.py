@@ -1,6 +1,9 @@
 """Figures 1-5 of the paper, in one matplotlib style, saved without timestamps.
 
-Each plotting function takes tidy tables (or tensors for images) and returns a Figure.
+Each plotting function takes tidy tables (or tensors for images) and returns a Figure. Legends
+sit outside the data, below the panels (constrained layout makes room for them), and name
+things as a reader knows them. G gets a log scale where it spans more than G_LOG_SCALE_SPREAD
+(max / min), so that its spikes after fitting begins stay readable beside its early values.
 """
 
 from pathlib import Path
@@ -11,10 +14,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from memdissect.distance import UNTRAINED_LABEL  # noqa: E402
 from memdissect.io import atomic_path  # noqa: E402
+from memdissect.study import UNTRAINED  # noqa: E402
 
 STYLE = Path(__file__).with_name("memdissect.mplstyle")
 TRUE_COLOR, RANDOM_COLOR = "#1f77b4", "#ff7f0e"
+G_LOG_SCALE_SPREAD = 20
+FITTING_START_LABEL = "fitting starts"
 
 
 def use_style() -> None:
@@ -30,43 +37,72 @@ def save_figure(fig, pdf_path, png_path) -> None:
     plt.close(fig)
 
 
+def readable_name(identifier: str) -> str:
+    """A config id as a reader would write it: underscores as spaces."""
+    return identifier.replace("_", " ")
+
+
 def condition_label(condition: str, noise: float) -> str:
-    return f"{condition} (p = {noise:g})"
+    return f"{readable_name(condition)} (p = {noise:g})"
+
+
+def legend_below(fig, axes, columns: int = 4) -> None:
+    """One legend for the whole figure, below its panels: every labelled artist of axes, once, without
+    matplotlib's internal '_' names. The figure must use the constrained layout, which makes room for it."""
+    entries = {}
+    for axis in np.ravel(axes):
+        for handle, label in zip(*axis.get_legend_handles_labels()):
+            if label and not label.startswith("_"):
+                entries.setdefault(label, handle)
+    if entries:
+        fig.legend(list(entries.values()), list(entries), loc="outside lower center",
+                   ncol=min(columns, len(entries)))
+
+
+def scale_for_spread(axis, values) -> None:
+    """A log y scale where the positive values span more than G_LOG_SCALE_SPREAD (max / min)."""
+    values = np.asarray(values, dtype=np.float64)
+    positive = values[np.isfinite(values) & (values > 0)]
+    if len(positive) and positive.max() / positive.min() > G_LOG_SCALE_SPREAD:
+        axis.set_yscale("log")
 
 
 def mark_fitting_start(axis, epoch) -> None:
     """A dotted vertical line where the fitting stage starts (after a hunting stage)."""
     if epoch is not None:
-        axis.axvline(epoch, color="0.4", linestyle=":", linewidth=1)
+        axis.axvline(epoch, color="0.4", linestyle=":", linewidth=1, label=FITTING_START_LABEL, zorder=1)
 
 
 def plot_training_curves(histories: list[tuple[str, "object"]], title: str, fitting_starts=None):
-    """Figure 1: per panel, train and test accuracy (left axis) and G (right axis) per epoch.
+    """Figure 1: per panel, train and test accuracy (left axis) and G (right axis, its own scale) per epoch.
 
     fitting_starts: per panel, the epoch where the fitting stage starts (None: no hunting stage).
     """
     use_style()
-    fig, axes = plt.subplots(1, len(histories), figsize=(3.4 * len(histories), 2.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(histories), figsize=(3.4 * len(histories), 3.1), squeeze=False,
+                             layout="constrained")
     fitting_starts = fitting_starts or [None] * len(histories)
+    grad_axes = []
     for axis, (label, history), fitting_start in zip(axes[0], histories, fitting_starts):
+        axis.plot(history["epoch"], history["train_acc"], label="train accuracy", color="#2ca02c")
+        axis.plot(history["epoch"], history["test_acc"], label="test accuracy", color="#9467bd")
         mark_fitting_start(axis, fitting_start)
         if fitting_start is not None:
             label = f"{label}, fitting from epoch {fitting_start}"
-        axis.plot(history["epoch"], history["train_acc"], label="train accuracy", color="#2ca02c")
-        axis.plot(history["epoch"], history["test_acc"], label="test accuracy", color="#9467bd")
         axis.set_ylim(0, 1.02)
         axis.set_xlabel("epoch")
         axis.set_ylabel("accuracy")
         axis.set_title(label)
         grad_axis = axis.twinx()
-        grad_axis.plot(history["epoch"], history["grad_magnitude"], label="G", color="#d62728", linestyle="--")
+        grad_axis.plot(history["epoch"], history["grad_magnitude"], label="gradient magnitude G", color="#d62728",
+                       linestyle="--")
+        scale_for_spread(grad_axis, history["grad_magnitude"])
         grad_axis.set_ylabel("gradient magnitude G")
         grad_axis.grid(False)
         grad_axis.spines["right"].set_visible(True)
-        lines = axis.get_lines() + grad_axis.get_lines()
-        axis.legend(lines, [line.get_label() for line in lines], loc="center right")
+        grad_axes.append(grad_axis)
+    legend_below(fig, [*axes[0], *grad_axes])
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -102,14 +138,12 @@ def plot_dist_bars(panels: list[tuple[str, "object"]], f2_order: list[str], cond
     condition_styles: condition -> (label, color, bar width).
     """
     use_style()
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 2.9), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.3), squeeze=False, layout="constrained")
     for axis, (title, summary) in zip(axes[0], panels):
         draw_measure_bars(axis, summary, f2_order, condition_styles, "dist_mean", "dist_variance")
         axis.set_ylabel("Dist(f1, f2) [nats]")
         axis.set_title(title)
-        axis.set_ylim(top=axis.get_ylim()[1] * 1.4)  # headroom, so that the legend covers no bar
-        axis.legend(loc="upper left", fontsize=7)
-    fig.tight_layout()
+    legend_below(fig, axes, columns=3)
     return fig
 
 
@@ -124,7 +158,7 @@ CROSSCHECK_PANELS = [
 def plot_crosscheck(table, f2_order: list[str], condition_styles: dict):
     """Dist beside the test-image cross-checks, per f2 and condition; black marks: the pair's mean test error."""
     use_style()
-    fig, axes = plt.subplots(1, len(CROSSCHECK_PANELS), figsize=(12.5, 2.9), squeeze=False)
+    fig, axes = plt.subplots(1, len(CROSSCHECK_PANELS), figsize=(12.5, 3.3), squeeze=False, layout="constrained")
     for axis, (value, error, label) in zip(axes[0], CROSSCHECK_PANELS):
         draw_measure_bars(axis, table, f2_order, condition_styles, value, error)
         axis.set_title(label)
@@ -132,9 +166,7 @@ def plot_crosscheck(table, f2_order: list[str], condition_styles: dict):
             for k, (_, rows, positions) in enumerate(condition_bars(table, f2_order)[0]):
                 axis.plot(positions, (rows["test_error_a"] + rows["test_error_b"]) / 2, "k_", markersize=12,
                           label="mean test error" if k == 0 else None)
-    axes[0, 0].legend(fontsize=7)
-    axes[0, 2].legend(fontsize=7)
-    fig.tight_layout()
+    legend_below(fig, axes, columns=5)
     return fig
 
 
@@ -212,12 +244,14 @@ def plot_patterns(panels: list[tuple[str, "object", "object"]], class_indices: l
 
 
 def plot_seed_curves(panels: list[tuple[str, list]], fitting_starts=None):
-    """Figure 4: training accuracy (top) and G (bottom) of every seed, one column per condition.
+    """Figure 4: training accuracy (top) and G (bottom, log scale where it spans decades) of every seed,
+    one column per condition.
 
     fitting_starts: per panel, one epoch (or None) per seed, marked on the G curves.
     """
     use_style()
-    fig, axes = plt.subplots(2, len(panels), figsize=(3.4 * len(panels), 4.4), squeeze=False, sharex="col")
+    fig, axes = plt.subplots(2, len(panels), figsize=(3.4 * len(panels), 4.8), squeeze=False, sharex="col",
+                             layout="constrained")
     for column, (title, histories) in enumerate(panels):
         colors = plt.cm.viridis(np.linspace(0, 0.9, max(len(histories), 1)))
         starts = (fitting_starts or [None] * len(panels))[column] or [None] * len(histories)
@@ -226,32 +260,39 @@ def plot_seed_curves(panels: list[tuple[str, list]], fitting_starts=None):
             axes[1, column].plot(history["epoch"], history["grad_magnitude"], color=color)
             if fitting_start is not None:
                 marked = history["epoch"] == fitting_start
-                axes[1, column].plot(history["epoch"][marked], history["grad_magnitude"][marked], "v", color=color)
+                axes[1, column].plot(history["epoch"][marked], history["grad_magnitude"][marked], "v", color=color,
+                                     markeredgecolor="black", label=FITTING_START_LABEL)
+        scale_for_spread(axes[1, column], [g for _, history in histories for g in history["grad_magnitude"]])
         axes[0, column].set_title(title)
         axes[0, column].set_ylim(0, 1.02)
         axes[0, column].set_ylabel("train accuracy")
         axes[1, column].set_ylabel("gradient magnitude G")
         axes[1, column].set_xlabel("epoch")
-    axes[0, -1].legend(loc="lower right", ncol=2)
-    fig.tight_layout()
+    legend_below(fig, axes, columns=6)
     return fig
 
 
+def f2_legend_label(f2_network: str) -> str:
+    """An f2 as a legend names it: the untrained network by what it is."""
+    return UNTRAINED_LABEL if f2_network == UNTRAINED else f"f2 = {f2_network}"
+
+
 def plot_dist_vs_noise(summary):
-    """Figure 5: Dist against the noise level, one line per f2, error bars the variance over starts.
+    """Figure 5: Dist against the noise level, one line per f2, error bars the variance over starts; an
+    untrained f2 is drawn as a grey dotted scale line.
 
     summary: columns noise, f2_network, dist_mean, dist_variance.
     """
     use_style()
-    fig, axis = plt.subplots(figsize=(4.2, 3.0))
+    fig, axis = plt.subplots(figsize=(4.2, 3.4), layout="constrained")
     for f2, rows in summary.groupby("f2_network", sort=False):
         rows = rows.sort_values("noise")
-        axis.errorbar(rows["noise"], rows["dist_mean"], yerr=rows["dist_variance"], marker="o", capsize=2,
-                      label=f"f2 = {f2}")
+        style = ({"color": "0.5", "linestyle": ":", "marker": None} if f2 == UNTRAINED else {"marker": "o"})
+        axis.errorbar(rows["noise"], rows["dist_mean"], yerr=rows["dist_variance"], capsize=2, label=f2_legend_label(f2),
+                      **style)
     axis.set_xlabel("noise level p (fraction of random labels)")
     axis.set_ylabel("Dist(f1, f2) [nats]")
-    axis.legend()
-    fig.tight_layout()
+    legend_below(fig, [axis], columns=2)
     return fig
 
 

@@ -134,3 +134,29 @@ def pattern_sources(pairs: list[tuple[str, str]]) -> list[str]:
 
 def label_sets(classifiers: dict) -> list[tuple[float, int]]:
     return list(dict.fromkeys((c.noise, c.label_seed) for c in classifiers.values()))
+
+
+# Settings that change how a job computes, never what it computes: no job's params hold them,
+# so changing one reruns nothing. Jobs read them from the config itself.
+HOW_SETTINGS = (("device",), ("patterns", "chunk_size"))
+
+
+def canonical(value):
+    """value with every mapping's keys sorted, recursively: equal settings give equal params,
+    whatever order a config file writes them in."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value, key=str)}
+    if isinstance(value, (list, tuple)):
+        return [canonical(item) for item in value]
+    return value
+
+
+def without_how_settings(config: dict) -> dict:
+    """A copy of config without HOW_SETTINGS, canonical."""
+    kept = canonical(config)
+    for *parents, key in HOW_SETTINGS:
+        section = kept
+        for parent in parents:
+            section = section.get(parent, {})
+        section.pop(key, None)
+    return kept

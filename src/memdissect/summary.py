@@ -4,10 +4,12 @@ import math
 
 import pandas as pd
 
+from memdissect.distance import UNTRAINED_LABEL
 from memdissect.study import UNTRAINED
 
 PAPER_TRAIN_ACCURACY = 1.0
 PAPER_TEST_ACCURACY = {0.0: "83.73%", 1.0: "about 10%"}  # VGG11 on X_T and X_R, CIFAR-10
+MEMORIZED = 0.99  # train accuracy at which the labels count as fitted
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -34,13 +36,68 @@ def accuracy_section(network: str, histories: dict) -> str:
         paper = PAPER_TEST_ACCURACY.get(float(noise), "not reported")
         rows.append({"condition": condition, "p": noise, "epochs": int(last["epoch"]),
                      "train accuracy": percent(last["train_acc"]), "test accuracy": percent(last["test_acc"]),
+                     f"first epoch with train accuracy >= {percent(MEMORIZED)}": first_epoch_at(history, MEMORIZED),
                      "paper (train / test)": f"{percent(PAPER_TRAIN_ACCURACY)} / {paper}"})
-    return f"## Accuracy of {network}\n\n" + markdown_table(pd.DataFrame(rows))
+    return (f"## Accuracy of {network}\n\n" + markdown_table(pd.DataFrame(rows)) + "\n\nTrain accuracy is the "
+            "running accuracy of the last epoch's training steps; at a constant learning rate it can dip for an "
+            "epoch after the labels were fitted, which the first epoch at the threshold shows.")
+
+
+def first_epoch_at(history: pd.DataFrame, threshold: float) -> str:
+    """The first epoch whose train accuracy reaches threshold, or "never"."""
+    reached = history[history["train_acc"] >= threshold]
+    return str(int(reached["epoch"].iloc[0])) if len(reached) else "never"
+
+
+def f2_label(f2_network: str) -> str:
+    """The f2 as the summary shows it: the untrained network by what it is."""
+    return UNTRAINED_LABEL if f2_network == UNTRAINED else f2_network
+
+
+def interval(row, value: str = "dist_mean", prefix: str = "dist") -> str:
+    return f"{row[value]:.4g} [{row[f'{prefix}_ci_low']:.4g}, {row[f'{prefix}_ci_high']:.4g}]"
+
+
+def ratio_interval(row) -> str:
+    return interval(row, "relabeled_ratio", "relabeled_ratio")
+
+
+def relabeled_position(ratio: float, low: float, high: float) -> str:
+    """Where a pair lies between the same function (ratio 0) and an unrelated trained function (1), read
+    from Dist / relabeled Dist and its interval."""
+    if math.isnan(low) or math.isnan(high):
+        return f"{'below' if ratio < 1 else 'at or above'} 1 by its estimate alone (one start: no interval)"
+    if high < 1:
+        return "closer to f1 than an unrelated trained function"
+    if low > 1:
+        return "farther from f1 than an unrelated trained function"
+    return "no closer to f1 than an unrelated trained function (the interval holds 1)"
+
+
+def position_sentence(condition: str, rows) -> str:
+    """One sentence per condition: each f2's Dist / relabeled Dist with its interval and what it says."""
+    parts = [f"f2 = {f2} at {row['relabeled_ratio']:.2g} [{row['relabeled_ratio_ci_low']:.2g}, "
+             f"{row['relabeled_ratio_ci_high']:.2g}], "
+             + relabeled_position(row["relabeled_ratio"], row["relabeled_ratio_ci_low"], row["relabeled_ratio_ci_high"])
+             for f2, row in rows]
+    return f"On {condition}: " + "; ".join(parts) + "."
+
+
+def ordering_sentence(learned_and_memorized: list) -> str:
+    """Whether Dist on X_R is above Dist on X_T for every trained f2, and where the intervals are disjoint."""
+    if not learned_and_memorized:
+        return "No trained f2 has a pair on both X_T and X_R: there is no ordering to compare with the paper's."
+    below = [f2 for f2, learned, memorized in learned_and_memorized if not memorized["dist_mean"] > learned["dist_mean"]]
+    disjoint = sum(memorized["dist_ci_low"] > learned["dist_ci_high"] for _, learned, memorized in learned_and_memorized)
+    verdict = ("Dist on X_R is above Dist on X_T for every f2, as in the paper." if not below
+               else f"Dist on X_R is NOT above Dist on X_T for f2 = {', '.join(below)}, unlike the paper.")
+    return (f"{verdict} The 95% interval on X_R lies wholly above the one on X_T for {disjoint} of "
+            f"{len(learned_and_memorized)} f2.")
 
 
 def dist_section(summary: pd.DataFrame, reference: str, true_condition: str, random_condition: str) -> str:
-    """Dist(reference, f2) on X_T and X_R with intervals, the null baselines, and the paper's ordering."""
-    rows, ordered = [], []
+    """Dist(reference, f2) on X_T and X_R with intervals, the relabeled reference, and the paper's ordering."""
+    rows, compared = [], []
     pairs = summary[summary["f1_network"] == reference]
     for f2, group in pairs.groupby("f2_network", sort=False):
         by_condition = group.set_index("condition")
@@ -48,37 +105,52 @@ def dist_section(summary: pd.DataFrame, reference: str, true_condition: str, ran
             continue
         learned, memorized = by_condition.loc[true_condition], by_condition.loc[random_condition]
         if f2 != UNTRAINED:
-            ordered.append(memorized["dist_mean"] > learned["dist_mean"])
-        rows.append({"f2": f2,
+            compared.append((f2, learned, memorized))
+        rows.append({"f2": f2_label(f2),
                      "Dist on X_T [95% CI]": interval(learned),
                      "Dist on X_R [95% CI]": interval(memorized),
-                     "X_R / X_T": memorized["dist_mean"] / learned["dist_mean"]})
-    verdict = ("Dist on X_R is above Dist on X_T for every f2, as in the paper." if ordered and all(ordered)
-               else "Dist on X_R is NOT above Dist on X_T for every f2, unlike the paper.")
-    null = pairs[(pairs["f2"] == UNTRAINED) & (pairs["condition"] == true_condition)]["dist_mean"]
-    learned_pairs = pairs[(pairs["f2"] != UNTRAINED) & (pairs["condition"] == true_condition)]["dist_mean"]
-    if len(null) and len(learned_pairs):
-        verdict += (f" On X_T the null baseline ({null.iloc[0]:.4g}) is {null.iloc[0] / learned_pairs.max():.2g} times "
-                    f"the largest Dist of a trained pair ({learned_pairs.max():.4g}).")
-    return (f"## Dist(f1, f2), f1 = {reference}\n\nThe paper: Dist on X_T is far below Dist on X_R for every f2 "
-            f"(\"one way to learn, N ways to memorize\"). The f2 \"{UNTRAINED}\" is the null baseline: a freshly "
-            f"initialized network of f1's architecture.\n\n{markdown_table(pd.DataFrame(rows))}\n\n{verdict}")
+                     "X_R / X_T": memorized["dist_mean"] / learned["dist_mean"],
+                     "relabeled on X_T": learned["relabeled_mean"],
+                     "relabeled on X_R": memorized["relabeled_mean"],
+                     "Dist / relabeled on X_T [95% CI]": ratio_interval(learned),
+                     "Dist / relabeled on X_R [95% CI]": ratio_interval(memorized)})
+    positions = [position_sentence(f"X_T ({true_condition})", [(f2, learned) for f2, learned, _ in compared]),
+                 position_sentence(f"X_R ({random_condition})", [(f2, memorized) for f2, _, memorized in compared])]
+    return (f"## Dist(f1, f2), f1 = {reference}\n\n"
+            f"The paper: Dist on X_T is far below Dist on X_R for every f2 (\"one way to learn, N ways to "
+            f"memorize\"). Two references place each Dist. *Relabeled*: the same KL against f2 with its classes "
+            f"cyclically relabeled (the mean over the C - 1 shifts), a trained network with f2's confidence whose "
+            f"classes are unrelated to f1's; Dist / relabeled is 0 for the same function and 1 for an unrelated "
+            f"trained function. The row \"{UNTRAINED_LABEL}\" is f1 against a freshly initialized network of its "
+            f"architecture: it is near log C whenever f1 is certain on its patterns, whatever the models learned, "
+            f"so it sets a scale and is no evidence.\n\n{markdown_table(pd.DataFrame(rows))}\n\n"
+            f"{ordering_sentence(compared)}" + "".join(f"\n\n{sentence}" for sentence in positions if compared))
 
 
-def interval(row) -> str:
-    return f"{row['dist_mean']:.4g} [{row['dist_ci_low']:.4g}, {row['dist_ci_high']:.4g}]"
+def noise_table(rows: pd.DataFrame, value: str) -> pd.DataFrame:
+    """value per noise level p (rows) and f2 (columns)."""
+    return rows.pivot_table(index="p", columns="f2_network", values=value).sort_index()
+
+
+def growth_sentence(table: pd.DataFrame, measure: str, paper_reports_it: bool) -> str:
+    """Whether measure grows with the noise level for every f2, naming the f2 where it does not."""
+    flat = [column for column in table.columns if not table[column].dropna().is_monotonic_increasing]
+    if not flat:
+        return f"{measure} grows with the noise level for every f2{', as in the paper' if paper_reports_it else ''}."
+    return (f"{measure} does NOT grow monotonically with the noise level for f2 = {', '.join(flat)}"
+            f"{', unlike the paper' if paper_reports_it else ''}.")
 
 
 def noise_section(summary: pd.DataFrame, reference: str, noise_of: dict) -> str:
-    """Dist against the noise level per f2, and whether it grows as the paper reports."""
+    """Dist and Dist / relabeled against the noise level per f2, and whether they grow as the paper reports."""
     rows = summary[(summary["f1_network"] == reference) & summary["condition"].isin(list(noise_of))
                    & (summary["f2"] != UNTRAINED)].copy()
     rows["p"] = rows["condition"].map(noise_of)
-    table = rows.pivot_table(index="p", columns="f2_network", values="dist_mean").sort_index()
-    grows = all(table[column].dropna().is_monotonic_increasing for column in table.columns)
-    verdict = ("Dist grows with the noise level for every f2, as in the paper." if grows
-               else "Dist does NOT grow monotonically with the noise level for every f2, unlike the paper.")
-    return "## Dist against the noise level\n\n" + markdown_table(table.reset_index()) + f"\n\n{verdict}"
+    dist, ratio = noise_table(rows, "dist_mean"), noise_table(rows, "relabeled_ratio")
+    return ("## Dist against the noise level\n\n" + markdown_table(dist.reset_index())
+            + f"\n\n{growth_sentence(dist, 'Dist', True)}\n\nDist / relabeled (0: the same function, 1: an unrelated "
+            f"trained function):\n\n" + markdown_table(ratio.reset_index())
+            + f"\n\n{growth_sentence(ratio, 'Dist / relabeled', False)}")
 
 
 def crosscheck_section(crosscheck: pd.DataFrame) -> str:
@@ -88,9 +160,19 @@ def crosscheck_section(crosscheck: pd.DataFrame) -> str:
             + markdown_table(crosscheck[columns]))
 
 
+STAGE_COLUMNS = ["model", "hunting", "fitting_start_epoch", "left_chance_epoch", "g_min_epoch", "train_acc_at_g_min"]
+
+
 def stage_section(stages: pd.DataFrame) -> str:
-    table = stages[["model", "hunting", "fitting_start_epoch", "g_min_epoch"]] if "model" in stages.columns else stages
-    return "## Hunting stage\n\n" + markdown_table(table.astype(object).where(table.notna(), ""))
+    """The stage table, and how many models hunt and which never left chance, counted from it."""
+    table = stages[[column for column in STAGE_COLUMNS if column in stages.columns]]
+    hunting = stages[stages["hunting"].astype(bool)]
+    unfitted = hunting[hunting["fitting_start_epoch"].isna()]["model"].tolist()
+    counts = f"{len(hunting)} of {len(stages)} models have a hunting stage (the rule is in memdissect.stages)."
+    if unfitted:
+        counts += f" Train accuracy never left chance level, so fitting never started, for {', '.join(map(str, unfitted))}."
+    return ("## Hunting stage\n\n" + markdown_table(table.astype(object).where(table.notna(), ""))
+            + f"\n\n{counts}")
 
 
 def summary_markdown(sections: list[str]) -> str:

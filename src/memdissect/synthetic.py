@@ -9,10 +9,8 @@ import math
 
 import torch
 
-CLASSES = (
-    "disk", "ring", "square", "cross", "horizontal_stripes",
-    "vertical_stripes", "diagonal_stripes", "checkerboard", "triangle", "four_dots",
-)
+from memdissect.classes import SYNTHETIC_CLASSES as CLASSES
+
 IMAGE_SIZE = 32
 
 

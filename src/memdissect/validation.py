@@ -22,6 +22,7 @@ import math
 from pathlib import Path
 
 from memdissect import study
+from memdissect.classes import CIFAR10_SPLIT_SIZES, KNOWN_CLASSES
 from memdissect.io import DataError
 
 
@@ -33,7 +34,10 @@ IMAGE_FOLDER_SPLITS = ("train", "test")
 CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR10_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch",
                  "batches.meta")
-CLASS_COUNTS = {"cifar10": 10, "synthetic": 10}
+CLASS_COUNTS = {kind: len(classes) for kind, classes in KNOWN_CLASSES.items()}
+OWNED_FOLDERS = ("results", "logs", ".snakemake")  # the workflow's own: rules write, and may delete, here
+# the files torchvision's ImageFolder reads as images (its IMG_EXTENSIONS)
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 TYPE_NAMES = {"integer": "an integer", "number": "a number", "string": "a string", "boolean": "true or false",
               "array": "a list", "object": "a mapping", "null": "null"}
 LISTED = 20  # at most this many valid values are spelled out in a message
@@ -250,9 +254,12 @@ def check_names(path, values, valid, what: str) -> None:
 
 def check_figures(figures: dict, conditions, networks, classifiers, num_classes: int, classes) -> None:
     """Names in figures; class names of figure 3 only where the plan knows them (`classes`, else None)."""
+    with_models = study.conditions_in_use(classifiers)
     for figure, spec in figures.items():
         for key in ("conditions", "ablations"):
             check_names(["figures", figure, key], spec.get(key, []), conditions, "a condition of this study")
+            check_names(["figures", figure, key], spec.get(key, []), with_models,
+                        "a condition with models (no model group trains in it)")
     check_name(["figures", "figure1", "network"], figures["figure1"]["network"], networks, "a network of this study")
     names = list(dict.fromkeys(c.name for c in classifiers.values()))
     check_name(["figures", "figure4", "name"], figures["figure4"]["name"], names, "a model name of this study")
@@ -266,9 +273,13 @@ def check_figures(figures: dict, conditions, networks, classifiers, num_classes:
 
 
 def check_dataset(dataset: dict, workdir: Path):
-    """The class names of an image folder that is already there, else None."""
+    """The data set's class names where the plan can know them (else None); ConfigError for a data
+    set that is not there, a subset it cannot give, or a folder inside the workflow's own outputs."""
     kind, root, archive = dataset["kind"], dataset["root"], dataset.get("archive")
-    classes = None
+    check_not_owned("dataset.root", root, workdir)
+    if archive:
+        check_not_owned("dataset.archive", archive, workdir)
+    classes = list(KNOWN_CLASSES[kind]) if kind in KNOWN_CLASSES else None
     if kind == "imagefolder" and (workdir / root).is_dir():
         try:
             classes = image_folder_classes(workdir / root)
@@ -277,11 +288,11 @@ def check_dataset(dataset: dict, workdir: Path):
     elif kind == "imagefolder" and not archive:
         raise ConfigError(f"dataset.root: the folder {root!r} does not exist and dataset.archive is not set; valid: "
                           f"a folder holding train/<class>/ and test/<class>/ images, or set dataset.archive to a "
-                          f".tar.gz that unpacks into it")
+                          f".tar.gz of such a folder (unpacked into results/data/unpacked, never into dataset.root)")
     elif kind == "imagefolder" and not (workdir / archive).is_file():
-        raise ConfigError(f"dataset.archive: the file {archive!r} does not exist (and dataset.root {root!r}, where "
-                          f"it would be unpacked, does not either); valid: an existing .tar.gz of train/<class>/ and "
-                          f"test/<class>/ images, or a dataset.root that exists")
+        raise ConfigError(f"dataset.archive: the file {archive!r} does not exist (and dataset.root {root!r} does not "
+                          f"either); valid: an existing .tar.gz of train/<class>/ and test/<class>/ images, or a "
+                          f"dataset.root that exists")
     elif kind == "cifar10" and (workdir / root / CIFAR10_FOLDER).is_dir():
         try:
             check_cifar10_folder(workdir / root)
@@ -291,7 +302,76 @@ def check_dataset(dataset: dict, workdir: Path):
     if dataset["num_classes"] != expected:
         raise ConfigError(f"dataset.num_classes: {dataset['num_classes']} does not match the data set; "
                           f"valid: {expected} (the classes of the {kind} data set at {root!r})")
+    check_subset(dataset, workdir)
     return classes
+
+
+def check_not_owned(key: str, path, workdir: Path) -> None:
+    """The user's data must not lie where the workflow writes: there Snakemake may delete it."""
+    resolved = (Path(workdir) / path).resolve()
+    for folder in OWNED_FOLDERS:
+        owned = (Path(workdir) / folder).resolve()
+        if resolved == owned or owned in resolved.parents:
+            raise ConfigError(f"{key}: {str(path)!r} lies inside {folder}/, which the workflow owns and may delete "
+                              f"or rewrite; valid: a path outside {', '.join(f'{name}/' for name in OWNED_FOLDERS)}, "
+                              f"such as resources/{Path(path).name}")
+
+
+def check_subset(dataset: dict, workdir: Path) -> None:
+    """dataset.subset only where it applies, and never more images per class than a class has."""
+    subset = subset_in_use(dataset)
+    if subset is None:
+        return
+    if dataset["kind"] == "synthetic":
+        raise ConfigError("dataset.subset: the synthetic data set takes no subset; valid: no subset, or set "
+                          "dataset.train_size and dataset.test_size instead")
+    available = class_sizes(dataset, workdir)
+    for split, sizes in (available or {}).items():
+        wanted = subset[f"{split}_per_class"]
+        smallest = min(sizes.values())
+        if wanted is not None and wanted > smallest:
+            small = min(sizes, key=sizes.get)
+            raise ConfigError(f"dataset.subset.{split}_per_class: {wanted} is more than the {smallest} {split} images "
+                              f"of class {small!r}; valid: an integer from 1 to {smallest}")
+
+
+def subset_in_use(dataset: dict):
+    """dataset.subset with its seed, or None where it keeps every image of both splits."""
+    subset = dataset.get("subset") or {}
+    if all(subset.get(f"{split}_per_class") is None for split in IMAGE_FOLDER_SPLITS):
+        return None
+    return {"train_per_class": subset.get("train_per_class"), "test_per_class": subset.get("test_per_class"),
+            "seed": subset.get("seed", 0)}
+
+
+def class_sizes(dataset: dict, workdir: Path):
+    """{split: {class: images}} of the data set where the plan can count them, else None."""
+    kind, root = dataset["kind"], workdir / dataset["root"]
+    if kind == "cifar10":
+        return {split: {name: size // 10 for name in KNOWN_CLASSES["cifar10"]}
+                for split, size in CIFAR10_SPLIT_SIZES.items()}
+    if kind == "imagefolder" and root.is_dir():
+        return {split: {folder.name: sum(1 for entry in folder.iterdir()
+                                         if entry.is_file() and entry.suffix.lower() in IMAGE_EXTENSIONS)
+                        for folder in (root / split).iterdir() if folder.is_dir()}
+                for split in IMAGE_FOLDER_SPLITS}
+    return None
+
+
+def split_sizes(dataset: dict, workdir=".") -> dict:
+    """{"train": N, "test": M} images that training will read, for the jobs' wall times.
+
+    Counted where the plan can; an image folder still in its archive counts as CIFAR-10's size.
+    """
+    if dataset["kind"] == "synthetic":
+        return {"train": dataset["train_size"], "test": dataset["test_size"]}
+    subset = subset_in_use(dataset) or {}
+    counted = class_sizes(dataset, Path(workdir))
+    sizes = dict(CIFAR10_SPLIT_SIZES) if counted is None else {split: sum(c.values()) for split, c in counted.items()}
+    for split in IMAGE_FOLDER_SPLITS:
+        if subset.get(f"{split}_per_class") is not None:
+            sizes[split] = subset[f"{split}_per_class"] * dataset["num_classes"]
+    return sizes
 
 
 # ----------------------------------------------------------------------------- data-set folders

@@ -7,8 +7,8 @@
 #   sudo tests/slurm/local-cluster.sh stop       # stop the daemons it started, by PID
 #   sudo tests/slurm/local-cluster.sh status
 #
-# No accounting daemon: profiles on this cluster need `slurm-status-command: squeue`
-# (tests/slurm/profile sets it). Fake GPUs are gres files that link to /dev/null, so
+# No accounting daemon: sacct is moved aside, so the SLURM executor plugin checks job status
+# with squeue by itself. Fake GPUs are gres files that link to /dev/null, so
 # `--gpus=N` is scheduled and sets CUDA_VISIBLE_DEVICES while torch sees no CUDA device.
 #
 # Knobs (environment variables):
@@ -115,6 +115,14 @@ if ((${#missing[@]})); then
   log "installed ${missing[*]} in $(since "$T") s"
 fi
 log "slurm $(dpkg-query -W -f='${Version}' slurmctld), munge $(dpkg-query -W -f='${Version}' munge)"
+
+# No accounting daemon here, so sacct cannot answer: move it aside (a diversion that package
+# upgrades respect), as on a cluster without accounting. The SLURM executor plugin then picks
+# squeue for its status checks by itself, and a site profile needs no setting for it.
+if [[ -e /usr/bin/sacct ]] && ! dpkg-divert --list /usr/bin/sacct | grep -q .; then
+  dpkg-divert --local --rename --divert /usr/bin/sacct.no-accounting --add /usr/bin/sacct >/dev/null
+  log "moved sacct aside (/usr/bin/sacct.no-accounting): this cluster has no accounting"
+fi
 
 # ---------------------------------------------------------------- 2. config
 CPUS="${SLURM_NODE_CPUS:-8}"

@@ -20,7 +20,7 @@ rule crosscheck_table:
             labels={"table": "Cross-checks on test images"},
         ),
     params:
-        pairs=get_pair_descriptions,
+        pairs=canonical(get_pair_descriptions),
     log:
         "logs/crosscheck_table.log",
     conda:
@@ -41,7 +41,8 @@ rule stage_table:
             labels={"table": "Hunting stage"},
         ),
     params:
-        models=list(CLASSIFIERS),
+        models=canonical(list(CLASSIFIERS)),
+        num_classes=config["dataset"]["num_classes"],
     log:
         "logs/stage_table.log",
     conda:
@@ -61,7 +62,7 @@ rule diagnostics_summary:
             labels={"table": "Pattern diagnostics"},
         ),
     params:
-        models=PATTERN_SOURCES,
+        models=canonical(PATTERN_SOURCES),
     log:
         "logs/diagnostics_summary.log",
     conda:
@@ -102,7 +103,7 @@ rule crosscheck_figure:
             labels={"figure": "Cross-checks"},
         ),
     params:
-        spec=get_figure2_params,
+        spec=canonical(get_figure2_params),
     log:
         "logs/figures/crosscheck.log",
     conda:
@@ -122,7 +123,7 @@ rule summary_markdown:
             labels={"table": "Ours beside the paper"},
         ),
     params:
-        spec=get_summary_params,
+        spec=canonical(get_summary_params),
     log:
         "logs/summary_markdown.log",
     conda:
@@ -140,7 +141,7 @@ rule study_config:
             labels={"file": "config"},
         ),
     params:
-        config=config,
+        config=study.without_how_settings(config),
     log:
         "logs/study_config.log",
     conda:

@@ -7,7 +7,7 @@ SOURCE_DIR = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SOURCE_DIR))
 os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [str(SOURCE_DIR), os.environ.get("PYTHONPATH")])))
 
-from memdissect import study, validation  # noqa: E402  (torch-free)
+from memdissect import resources, study, validation  # noqa: E402  (torch-free)
 
 ENV = "../../envs/memdissect.yaml"
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
@@ -20,7 +20,21 @@ except validation.ConfigError as error:
     raise WorkflowError(f"config error: {error}") from None
 
 PAIRS = study.dissection_pairs(config, CLASSIFIERS)
+SPLIT_SIZES = validation.split_sizes(config["dataset"])
 PATTERN_SOURCES = study.pattern_sources(PAIRS)
+
+
+def canonical(value):
+    """Params with every mapping's keys sorted (a function's result likewise), so that the
+    order of keys in a config file never reruns a job (study.canonical)."""
+    if callable(value):
+        return lambda wildcards: study.canonical(value(wildcards))
+    return study.canonical(value)
+
+
+def pattern_settings():
+    """The patterns section without the settings that change how, not what (study.HOW_SETTINGS)."""
+    return study.without_how_settings(config)["patterns"]
 
 
 wildcard_constraints:
@@ -33,31 +47,57 @@ wildcard_constraints:
 
 
 def get_dataset_source(wildcards):
-    """The raw data set that data preparation reads: nothing for the synthetic one."""
+    """The raw data set that data preparation reads: the user's folder when it exists (an input
+    no rule makes, so nothing can delete it), else the workflow's own download or unpacked
+    archive; nothing for the synthetic data set."""
     dataset = config["dataset"]
     if dataset["kind"] == "cifar10":
-        return {"source": ancient(f"{dataset['root']}/cifar-10-batches-py")}
+        users = Path(dataset["root"]) / validation.CIFAR10_FOLDER
+        return {"source": ancient(str(users)) if users.is_dir() else rules.download_cifar10.output[0]}
     if dataset["kind"] == "imagefolder":
-        return {"source": ancient(directory(dataset["root"]))}
+        users = Path(dataset["root"])
+        return {"source": ancient(str(users)) if users.is_dir() else rules.unpack_archive.output[0]}
     return {}
 
 
 def get_dataset_archive(wildcards):
-    """The archive that unpacks into dataset.root; none when the folder is there (checked by check_study)."""
+    """The archive that unpack_archive reads (planned only when dataset.root is missing; check_study)."""
     archive = config["dataset"].get("archive")
     return ancient(archive) if archive else []
 
 
 def get_dataset_params(wildcards):
+    """What decides the tensors' content: the kind and, per kind, the size or the subset."""
     dataset = config["dataset"]
     if dataset["kind"] == "synthetic":
         return {key: dataset[key] for key in ("kind", "train_size", "test_size", "seed")}
-    return {"kind": dataset["kind"]}
+    return {"kind": dataset["kind"], "subset": validation.subset_in_use(dataset)}
 
 
 def get_label_set_params(wildcards):
     noise, seed = wildcards.label_set.removeprefix("noise").split("-seed")
     return {"noise": float(noise), "seed": int(seed), "num_classes": config["dataset"]["num_classes"]}
+
+
+# ----------------------------------------------------------------------------- wall times of the GPU jobs (minutes)
+
+
+def get_training_runtime(wildcards, attempt):
+    epochs = get_classifier(wildcards).settings["epochs"]
+    return resources.classifier_minutes(epochs, SPLIT_SIZES["train"], SPLIT_SIZES["test"], attempt)
+
+
+def get_gan_runtime(wildcards, attempt):
+    return resources.gan_minutes(config["gan"]["epochs"], SPLIT_SIZES["train"], attempt)
+
+
+def get_pattern_runtime(wildcards, attempt):
+    spec = config["patterns"]
+    return resources.pattern_minutes(config["dataset"]["num_classes"], spec["starts"], spec["iterations"], attempt)
+
+
+def get_evaluation_runtime(wildcards, attempt):
+    return resources.evaluation_minutes(attempt)
 
 
 # ----------------------------------------------------------------------------- classifiers
@@ -148,7 +188,7 @@ def get_null_tables(wildcards):
 
 
 def get_null_descriptions(wildcards):
-    """Each pattern source against an untrained network of its architecture, in the order of get_null_tables."""
+    """Each pattern source against an untrained network of its architecture (the log C scale), in the order of get_null_tables."""
     return [describe_pair(f1, study.UNTRAINED) for f1 in PATTERN_SOURCES]
 
 
@@ -170,7 +210,7 @@ def get_figure1_histories(wildcards):
 
 def get_figure1_params(wildcards):
     spec = config["figures"]["figure1"]
-    return {"network": spec["network"],
+    return {"network": spec["network"], "num_classes": config["dataset"]["num_classes"],
             "conditions": [(c, config["conditions"][c]["noise"]) for c in conditions_with(spec["network"], spec["conditions"])]}
 
 
@@ -203,7 +243,7 @@ def get_figure4_histories(wildcards):
 
 def get_figure4_params(wildcards):
     spec = config["figures"]["figure4"]
-    return {"name": spec["name"],
+    return {"name": spec["name"], "num_classes": config["dataset"]["num_classes"],
             "members": [(condition, c.seed) for condition in spec["conditions"] for c in figure4_members(condition)]}
 
 

@@ -5,9 +5,13 @@ localrules:
     make_labels,
 
 
+# The user's data (dataset.root, dataset.archive) is only ever an input. What the workflow
+# fetches itself, it keeps under results/data/: only that may Snakemake delete or redo.
+
+
 rule download_cifar10:
     output:
-        directory(f"{config['dataset']['root']}/cifar-10-batches-py"),
+        directory("results/data/download/cifar-10-batches-py"),
     log:
         "logs/download_cifar10.log",
     conda:
@@ -20,7 +24,7 @@ rule unpack_archive:
     input:
         archive=get_dataset_archive,
     output:
-        directory(config["dataset"]["root"]),
+        directory("results/data/unpacked"),
     log:
         "logs/unpack_archive.log",
     conda:
@@ -37,7 +41,7 @@ rule prepare_dataset:
         test="results/data/test.pt",
         true_labels="results/data/train_labels.parquet",
     params:
-        dataset=get_dataset_params,
+        dataset=canonical(get_dataset_params),
     log:
         "logs/prepare_dataset.log",
     conda:
@@ -52,7 +56,7 @@ rule make_labels:
     output:
         "results/labels/{label_set}.parquet",
     params:
-        label_set=get_label_set_params,
+        label_set=canonical(get_label_set_params),
     log:
         "logs/make_labels/{label_set}.log",
     conda:

@@ -13,7 +13,7 @@ rule figure1:
         pdf=figure_paths(1)["pdf"],
         png=report(figure_paths(1)["png"], caption="../report/figure1.rst", category="Figures", labels={"figure": "1"}),
     params:
-        spec=get_figure1_params,
+        spec=canonical(get_figure1_params),
     log:
         "logs/figures/figure1.log",
     conda:
@@ -29,7 +29,7 @@ rule figure2:
         pdf=figure_paths(2)["pdf"],
         png=report(figure_paths(2)["png"], caption="../report/figure2.rst", category="Figures", labels={"figure": "2"}),
     params:
-        spec=get_figure2_params,
+        spec=canonical(get_figure2_params),
     log:
         "logs/figures/figure2.log",
     conda:
@@ -45,7 +45,7 @@ rule figure3:
         pdf=figure_paths(3)["pdf"],
         png=report(figure_paths(3)["png"], caption="../report/figure3.rst", category="Figures", labels={"figure": "3"}),
     params:
-        spec=get_figure3_params,
+        spec=canonical(get_figure3_params),
     log:
         "logs/figures/figure3.log",
     conda:
@@ -61,7 +61,7 @@ rule figure4:
         pdf=figure_paths(4)["pdf"],
         png=report(figure_paths(4)["png"], caption="../report/figure4.rst", category="Figures", labels={"figure": "4"}),
     params:
-        spec=get_figure4_params,
+        spec=canonical(get_figure4_params),
     log:
         "logs/figures/figure4.log",
     conda:
@@ -77,7 +77,7 @@ rule figure5:
         pdf=figure_paths(5)["pdf"],
         png=report(figure_paths(5)["png"], caption="../report/figure5.rst", category="Figures", labels={"figure": "5"}),
     params:
-        spec=get_figure5_params,
+        spec=canonical(get_figure5_params),
     log:
         "logs/figures/figure5.log",
     conda:

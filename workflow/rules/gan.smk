@@ -12,7 +12,12 @@ rule train_gan:
             labels={"figure": "DCGAN samples"},
         ),
     params:
-        settings=config["gan"],
+        settings=canonical(config["gan"]),
+    resources:
+        gpu=1,  # one GPU per job (SLURM: --gpus; one machine: snakemake --resources gpu=K)
+        cpus_per_gpu=4,
+        mem_mb=16000,
+        runtime=get_gan_runtime,
     log:
         "logs/train_gan.log",
     benchmark:

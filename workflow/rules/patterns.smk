@@ -10,8 +10,13 @@ rule synthesize_patterns:
         diagnostics="results/patterns/diagnostics/{model}.parquet",
         null="results/dist/null/{model}.parquet",
     params:
-        settings=config["patterns"],
-        classifier=get_classifier_settings,
+        settings=pattern_settings(),
+        classifier=canonical(get_classifier_settings),
+    resources:
+        gpu=1,  # one GPU per job (SLURM: --gpus; one machine: snakemake --resources gpu=K)
+        cpus_per_gpu=4,
+        mem_mb=16000,
+        runtime=get_pattern_runtime,
     log:
         "logs/synthesize_patterns/{model}.log",
     benchmark:
@@ -28,8 +33,13 @@ rule evaluate_on_patterns:
     output:
         "results/dist/by_f2/{f2}.parquet",
     params:
-        sources=get_evaluation_sources,
-        classifier=get_f2_settings,
+        sources=canonical(get_evaluation_sources),
+        classifier=canonical(get_f2_settings),
+    resources:
+        gpu=1,  # one GPU per job (SLURM: --gpus; one machine: snakemake --resources gpu=K)
+        cpus_per_gpu=2,
+        mem_mb=8000,
+        runtime=get_evaluation_runtime,
     log:
         "logs/evaluate_on_patterns/{f2}.log",
     conda:
@@ -58,9 +68,9 @@ rule dist_tables:
             labels={"table": "Dist over seeds"},
         ),
     params:
-        pairs=get_pair_descriptions,
-        null=get_null_descriptions,
-        statistics=config["statistics"],
+        pairs=canonical(get_pair_descriptions),
+        null=canonical(get_null_descriptions),
+        statistics=canonical(config["statistics"]),
     log:
         "logs/dist_tables.log",
     conda:

@@ -1,4 +1,4 @@
-"""Download torchvision's CIFAR10 into the configured folder (a local rule: compute nodes may be offline)."""
+"""Download torchvision's CIFAR10 into the workflow's own folder (a local rule: compute nodes may be offline)."""
 
 from pathlib import Path
 

@@ -10,6 +10,7 @@ log, _ = start(snakemake)
 spec = snakemake.params.spec
 histories = [(condition_label(condition, noise), read_parquet(path, made_by="train_classifier"))
              for (condition, noise), path in zip(spec["conditions"], snakemake.input.histories)]
-fitting_starts = [detect_stages(history).fitting_start_epoch for _, history in histories]
+fitting_starts = [detect_stages(history, num_classes=spec["num_classes"]).fitting_start_epoch
+                  for _, history in histories]
 fig = plot_training_curves(histories, title=spec["network"], fitting_starts=fitting_starts)
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

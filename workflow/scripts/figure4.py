@@ -2,7 +2,7 @@
 
 from job import start
 
-from memdissect.figures import plot_seed_curves, save_figure
+from memdissect.figures import plot_seed_curves, readable_name, save_figure
 from memdissect.io import read_parquet
 from memdissect.stages import detect_stages
 
@@ -11,7 +11,8 @@ spec = snakemake.params.spec
 panels = {}
 for (condition, seed), path in zip(spec["members"], snakemake.input.histories):
     panels.setdefault(condition, []).append((f"seed {seed}", read_parquet(path, made_by="train_classifier")))
-fitting_starts = [[detect_stages(history).fitting_start_epoch for _, history in histories] for histories in panels.values()]
-fig = plot_seed_curves([(f"{spec['name']}, {condition}", histories) for condition, histories in panels.items()],
-                       fitting_starts)
+fitting_starts = [[detect_stages(history, num_classes=spec["num_classes"]).fitting_start_epoch
+                   for _, history in histories] for histories in panels.values()]
+fig = plot_seed_curves([(f"{spec['name']}, {readable_name(condition)}", histories)
+                        for condition, histories in panels.items()], fitting_starts)
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

@@ -28,10 +28,10 @@ def start(snakemake, needs_device=False):
 
         torch.set_num_threads(max(1, snakemake.threads))
     if needs_device:
-        from memdissect.device import resolve_device
+        from memdissect.device import gpu_allocated_by_scheduler, resolve_device
 
-        device = resolve_device(snakemake.config.get("device", "auto"),
-                                gpu_allocated=snakemake.resources.get("gpu", 0) > 0)
+        allocated = gpu_allocated_by_scheduler(snakemake.resources.get("gpu", 0))
+        device = resolve_device(snakemake.config.get("device", "auto"), gpu_allocated=allocated)
         logger.info("device %s, %d CPU threads, CUDA_VISIBLE_DEVICES=%s, SLURM_JOB_ID=%s", device,
                     torch.get_num_threads(), os.environ.get("CUDA_VISIBLE_DEVICES"), os.environ.get("SLURM_JOB_ID"))
     return logger.info, device

@@ -1,4 +1,4 @@
-"""The hunting stage of every model: whether it has one, and the epoch where fitting starts."""
+"""The hunting stage of every model: whether it has one, where it starts, and the epoch where fitting starts."""
 
 from job import start
 
@@ -8,7 +8,7 @@ from memdissect.stages import stage_table
 log, _ = start(snakemake)
 histories = {model: read_parquet(path, made_by="train_classifier")
              for model, path in zip(snakemake.params.models, snakemake.input.histories)}
-table = stage_table(histories)
+table = stage_table(histories, num_classes=snakemake.params.num_classes)
 log(f"{int(table['hunting'].sum())} of {len(table)} models have a hunting stage")
 write_parquet(table, snakemake.output.parquet)
 write_csv(table, snakemake.output.csv)

@@ -1,0 +1,117 @@
+"""Which device a job computes on: the scheduler's allocation, one GPU per local job, the CPU fallback."""
+
+import subprocess
+import sys
+import types
+
+import pytest
+import torch
+
+from memdissect import device as device_module
+from memdissect.device import DeviceError, claim_free_gpu, claim_slot, gpu_allocated_by_scheduler, resolve_device
+
+
+@pytest.mark.parametrize("requested, environment, allocated", [
+    (1, {"SLURM_JOB_ID": "42", "SLURM_JOB_GPUS": "0"}, True),
+    (1, {"SLURM_JOB_ID": "42", "SLURM_STEP_GPUS": "1"}, True),
+    (1, {"SLURM_JOB_ID": "42", "CUDA_VISIBLE_DEVICES": "0,1"}, True),
+    (0, {"SLURM_JOB_ID": "42", "SLURM_JOB_GPUS": "0"}, False),  # a CPU rule inside a GPU job's allocation
+    (1, {"CUDA_VISIBLE_DEVICES": "0"}, False),  # a local run: Snakemake's gpu resource is only a count
+    (1, {"SLURM_JOB_ID": "42"}, False),  # a SLURM job that lists no GPU
+    (1, {"SLURM_JOB_ID": "42", "SLURM_JOB_GPUS": "", "CUDA_VISIBLE_DEVICES": ""}, False),
+    (1, {"SLURM_JOB_ID": "", "SLURM_JOB_GPUS": "0"}, False),
+    (1, {}, False),
+])
+def test_gpu_allocated_by_scheduler(requested, environment, allocated):
+    assert gpu_allocated_by_scheduler(requested, environment) is allocated
+
+
+@pytest.fixture
+def claims():
+    """Releases the locks a test takes (claim_slot keeps them open for the process's lifetime)."""
+    before = len(device_module._CLAIMS)
+    yield
+    while len(device_module._CLAIMS) > before:
+        device_module._CLAIMS.pop().close()
+
+
+def test_claims_in_one_process_take_one_slot_each(tmp_path, claims):
+    names = ["GPU-a", "GPU-b"]
+    assert claim_slot(names, tmp_path) == 0
+    assert claim_slot(names, tmp_path) == 1  # flock is per open file: the same process conflicts with itself
+    assert claim_slot(names, tmp_path) is None
+    device_module._CLAIMS.pop(0).close()  # the job on GPU-a ends
+    assert claim_slot(names, tmp_path) == 0
+
+
+HOLD = """
+import fcntl, sys
+handle = open({path!r}, "w")
+fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+print("held", flush=True)
+sys.stdin.read()  # hold the lock until the test closes stdin
+"""
+
+
+def test_a_slot_held_by_another_process_is_skipped_until_it_ends(tmp_path, claims):
+    """Another job's lock on GPU-a's file (taken as claim_slot takes it; no torch import, so cheap)."""
+    script = HOLD.format(path=str(tmp_path / "memdissect-gpu-GPU-a.lock"))
+    holder = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert claim_slot(["GPU-a", "GPU-b"], tmp_path) == 1
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    assert claim_slot(["GPU-a", "GPU-b"], tmp_path) == 0  # the holder's lock went with its process
+
+
+@pytest.fixture
+def two_fake_gpus(monkeypatch):
+    chosen = []
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda index: types.SimpleNamespace(uuid=f"uuid-{index}"))
+    monkeypatch.setattr(torch.cuda, "set_device", chosen.append)
+    return chosen
+
+
+def test_local_jobs_on_a_machine_with_two_gpus_take_one_each(tmp_path, claims, two_fake_gpus):
+    devices = [claim_free_gpu(tmp_path) for _ in range(3)]
+    assert devices == [torch.device("cuda", 0), torch.device("cuda", 1), torch.device("cuda", 0)]  # the third shares
+    assert two_fake_gpus == devices
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["memdissect-gpu-uuid-0.lock",
+                                                                "memdissect-gpu-uuid-1.lock"]
+
+
+def test_one_gpu_needs_no_claim(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert claim_free_gpu(tmp_path) == torch.device("cuda")
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.fixture
+def no_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+
+@pytest.mark.parametrize("requested", ["cpu", "auto"])
+def test_cpu_without_cuda(no_cuda, requested):
+    assert resolve_device(requested) == torch.device("cpu")
+
+
+def test_cpu_requested_even_when_a_gpu_is_allocated(no_cuda):
+    assert resolve_device("cpu", gpu_allocated=True) == torch.device("cpu")
+
+
+@pytest.mark.parametrize("requested, gpu_allocated, reason", [
+    ("cuda", False, "the config asks for device: cuda"),
+    ("auto", True, "this job was allocated a GPU"),
+])
+def test_no_cuda_where_a_gpu_is_needed_fails_saying_why(no_cuda, requested, gpu_allocated, reason):
+    with pytest.raises(DeviceError, match=f"^{reason}, but torch sees no CUDA device .*set device: cpu"):
+        resolve_device(requested, gpu_allocated=gpu_allocated)
+
+
+def test_unknown_device_is_refused():
+    with pytest.raises(DeviceError, match="device must be one of auto, cuda, cpu, got 'gpu'"):
+        resolve_device("gpu")

@@ -1,0 +1,74 @@
+"""Settings that change how, not what, plan no rerun: the device, patterns.chunk_size, the cores,
+and the order a config file writes its keys in (study.HOW_SETTINGS, study.canonical)."""
+
+import copy
+
+import pytest
+import yaml
+
+from workflow_runs import REPO, planned_jobs, snakemake, write_config
+
+pytestmark = pytest.mark.workflow
+
+TINY = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """tests/configs/tiny.yaml run to the end once (every rule, about 2 minutes on 2 cores)."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    snakemake(workdir, "--cores", "2", config_path=write_config(workdir, copy.deepcopy(TINY)))
+    return workdir
+
+
+def reversed_keys(value):
+    """value with every mapping's keys in reversed order, recursively."""
+    if isinstance(value, dict):
+        return {key: reversed_keys(value[key]) for key in reversed(list(value))}
+    if isinstance(value, list):
+        return [reversed_keys(item) for item in value]
+    return value
+
+
+def with_chunk_size(config):
+    config["patterns"]["chunk_size"] = 3  # the default is 1000: 20 rows now run in 7 chunks
+    return config
+
+
+def with_device_cpu(config):
+    config["device"] = "cpu"  # tiny.yaml leaves it at auto
+    return config
+
+
+def dry_run(workdir, config, *arguments):
+    return snakemake(workdir, "-n", "--cores", "2", *arguments, config_path=write_config(workdir, config), timeout=300)
+
+
+@pytest.mark.parametrize("change", [with_chunk_size, with_device_cpu, reversed_keys], ids=lambda f: f.__name__)
+def test_a_how_setting_plans_nothing(tiny_run, change):
+    result = dry_run(tiny_run, change(copy.deepcopy(TINY)))
+    assert planned_jobs(result.stdout) == [], result.stdout[-3000:]
+    assert "Nothing to be done" in result.stdout
+
+
+def test_reversed_keys_are_another_file(tmp_path):
+    """The reversed config writes its keys in another order at every level (else the test above proves nothing)."""
+    written = yaml.safe_load(write_config(tmp_path, reversed_keys(copy.deepcopy(TINY))).read_text())
+    assert written == TINY
+    assert list(written) == list(reversed(list(TINY)))
+    assert list(written["dataset"]) == list(reversed(list(TINY["dataset"])))
+    assert list(written["figures"]["figure3"]) == list(reversed(list(TINY["figures"]["figure3"])))
+    assert list(written["models"][0]) == list(reversed(list(TINY["models"][0])))
+
+
+def test_fewer_cores_plan_nothing(tiny_run):
+    result = snakemake(tiny_run, "-n", "--cores", "1", config_path=write_config(tiny_run, copy.deepcopy(TINY)))
+    assert planned_jobs(result.stdout) == [] and "Nothing to be done" in result.stdout, result.stdout[-3000:]
+
+
+def test_a_what_setting_plans_its_rerun(tiny_run):
+    """The control: the same dry run does see a change of what patterns are made."""
+    config = copy.deepcopy(TINY)
+    config["patterns"]["iterations"] = 6
+    rules = {rule for rule, _ in planned_jobs(dry_run(tiny_run, config).stdout)}
+    assert "synthesize_patterns" in rules and "train_classifier" not in rules

@@ -96,3 +96,10 @@ def test_a_table_without_the_relabeled_column_is_refused_by_name():
                          "js": [0.1]})
     with pytest.raises(ValueError, match="kl_relabeled"):
         dist_per_start(long)
+
+
+def test_relabeled_kl_equals_the_mean_over_every_non_identity_cyclic_shift():
+    generator = torch.Generator().manual_seed(0)
+    p, q = torch.randn(3, 4, 7, generator=generator), torch.randn(3, 4, 7, generator=generator)
+    shifted = torch.stack([kl_divergence(p, q.roll(shift, dims=-1)) for shift in range(1, 7)]).mean(0)
+    torch.testing.assert_close(relabeled_kl_divergence(p, q), shifted, rtol=0, atol=1e-12)

@@ -272,11 +272,6 @@ def plot_seed_curves(panels: list[tuple[str, list]], fitting_starts=None):
     return fig
 
 
-def f2_legend_label(f2_network: str) -> str:
-    """An f2 as a legend names it: the untrained network by what it is."""
-    return UNTRAINED_LABEL if f2_network == UNTRAINED else f"f2 = {f2_network}"
-
-
 def plot_dist_vs_noise(summary):
     """Figure 5: Dist against the noise level, one line per f2, error bars the variance over starts; an
     untrained f2 is drawn as a grey dotted scale line.
@@ -287,9 +282,9 @@ def plot_dist_vs_noise(summary):
     fig, axis = plt.subplots(figsize=(4.2, 3.4), layout="constrained")
     for f2, rows in summary.groupby("f2_network", sort=False):
         rows = rows.sort_values("noise")
-        style = ({"color": "0.5", "linestyle": ":", "marker": None} if f2 == UNTRAINED else {"marker": "o"})
-        axis.errorbar(rows["noise"], rows["dist_mean"], yerr=rows["dist_variance"], capsize=2, label=f2_legend_label(f2),
-                      **style)
+        style = ({"color": "0.5", "linestyle": ":", "marker": None, "label": UNTRAINED_LABEL} if f2 == UNTRAINED
+                 else {"marker": "o", "label": f"f2 = {f2}"})
+        axis.errorbar(rows["noise"], rows["dist_mean"], yerr=rows["dist_variance"], capsize=2, **style)
     axis.set_xlabel("noise level p (fraction of random labels)")
     axis.set_ylabel("Dist(f1, f2) [nats]")
     legend_below(fig, [axis], columns=2)

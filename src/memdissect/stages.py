@@ -35,8 +35,7 @@ of its first-epoch value on random labels, 0.41 on half-random labels (noise 0.5
 (0.21) of 0.13 and 0.35, 1.6 and 1.7 times from either side. True-label runs are above the
 band from the first epoch (lift 0.30 to 0.32), so none of their epochs is near chance.
 Random-label runs stay near chance for 8 to 10 epochs and the half-random runs for 4, and all
-of them fit from epoch 3. A
-true-label run would need two epochs below the band to be taken for hunting: in the demo
+of them fit from epoch 3. A true-label run would need two epochs below the band to be taken for hunting: in the demo
 (synthetic shapes, 25 epochs) its lift is 0.22 in the first epoch and 0.33 in the second, while
 the random-label runs are near chance for 3 epochs with G smallest at epoch 3 (lift 0.11 to
 0.14) and the half-random run for 2.

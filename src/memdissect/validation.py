@@ -351,11 +351,18 @@ def class_sizes(dataset: dict, workdir: Path):
         return {split: {name: size // 10 for name in KNOWN_CLASSES["cifar10"]}
                 for split, size in CIFAR10_SPLIT_SIZES.items()}
     if kind == "imagefolder" and root.is_dir():
-        return {split: {folder.name: sum(1 for entry in folder.iterdir()
-                                         if entry.is_file() and entry.suffix.lower() in IMAGE_EXTENSIONS)
-                        for folder in (root / split).iterdir() if folder.is_dir()}
-                for split in IMAGE_FOLDER_SPLITS}
+        return count_images(str(root.resolve()))
     return None
+
+
+@functools.lru_cache(maxsize=None)
+def count_images(root: str) -> dict:
+    """{split: {class: image files}} of an image folder, counted once per process: the plan asks
+    twice (the subset check, the jobs' wall times), and every SLURM job parses the plan again."""
+    return {split: {folder.name: sum(1 for entry in folder.iterdir()
+                                     if entry.is_file() and entry.suffix.lower() in IMAGE_EXTENSIONS)
+                    for folder in (Path(root) / split).iterdir() if folder.is_dir()}
+            for split in IMAGE_FOLDER_SPLITS}
 
 
 def split_sizes(dataset: dict, workdir=".") -> dict:
@@ -366,12 +373,13 @@ def split_sizes(dataset: dict, workdir=".") -> dict:
     if dataset["kind"] == "synthetic":
         return {"train": dataset["train_size"], "test": dataset["test_size"]}
     subset = subset_in_use(dataset) or {}
+    drawn = {split: subset[f"{split}_per_class"] * dataset["num_classes"] for split in IMAGE_FOLDER_SPLITS
+             if subset.get(f"{split}_per_class") is not None}
+    if len(drawn) == len(IMAGE_FOLDER_SPLITS):
+        return drawn
     counted = class_sizes(dataset, Path(workdir))
     sizes = dict(CIFAR10_SPLIT_SIZES) if counted is None else {split: sum(c.values()) for split, c in counted.items()}
-    for split in IMAGE_FOLDER_SPLITS:
-        if subset.get(f"{split}_per_class") is not None:
-            sizes[split] = subset[f"{split}_per_class"] * dataset["num_classes"]
-    return sizes
+    return {**sizes, **drawn}
 
 
 # ----------------------------------------------------------------------------- data-set folders

@@ -199,16 +199,20 @@ class TrainerRun:
 
     def __init__(self, settings, images: torch.Tensor, labels: torch.Tensor, device: torch.device, precision: str,
                  channels_last: bool | None = None):
-        from memdissect.train import start_training, training_images_on, uses_channels_last
+        from dataclasses import replace
 
-        self.settings, self.precision = settings, precision
-        self.channels_last = uses_channels_last(device) if channels_last is None else channels_last
-        self.model, self.optimizer, self.generator = start_training(settings, device, self.channels_last)
-        self.images, self.labels = training_images_on(images, device, self.channels_last), labels.to(device)
+        from memdissect.runtime import Runtime
+        from memdissect.train import start_training, training_images_on
+
+        self.settings, self.runtime = settings, Runtime.for_device(device, precision)
+        if channels_last is not None:
+            self.runtime = replace(self.runtime, channels_last=channels_last)
+        self.model, self.optimizer, self.generator = start_training(settings, self.runtime)
+        self.images, self.labels = training_images_on(images, self.runtime), labels.to(device)
 
     def __call__(self, limit: int | None = None) -> dict:
         """One epoch over the images, or over the first `limit` of them (a warm-up)."""
         from memdissect.train import train_one_epoch
 
         return train_one_epoch(self.model, self.optimizer, self.images[:limit], self.labels[:limit], self.settings,
-                               self.generator, self.precision, self.channels_last)
+                               self.generator, self.runtime)

@@ -18,7 +18,9 @@ import torch
 import torch.nn.functional as F
 
 from common import TrainerRun, random_images, synchronize, timed
-from memdissect.train import ClassifierSettings, as_model_input, batch_bounds, data_order_generator
+from memdissect.batches import as_model_input, batch_bounds
+from memdissect.settings import ClassifierSettings
+from memdissect.train import data_order_generator
 
 PROFILED_STEPS = 20
 
@@ -45,8 +47,8 @@ def graph_step_epoch(run: TrainerRun, epochs: int = 2) -> float:
     grad_sum = torch.zeros((), device=run.images.device)
 
     def step():
-        x = as_model_input(static_images, run.channels_last).requires_grad_(True)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=run.precision == "bf16", cache_enabled=False):
+        x = as_model_input(static_images, run.runtime.channels_last).requires_grad_(True)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=run.runtime.precision == "bf16", cache_enabled=False):
             logits = run.model(x)
         loss = F.cross_entropy(logits.float(), static_labels)
         run.optimizer.zero_grad(set_to_none=True)

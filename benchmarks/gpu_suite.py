@@ -40,10 +40,12 @@ from common import (REPO, TrainerRun, emit, machine, make_parser, matmul_peak, p
 from gpu_bounds import concurrent_epochs, graph_step_epoch, step_profile
 from memdissect.data import load_image_folder_split
 from memdissect.device import resolve_device, resolve_precision
-from memdissect.gan import GanSettings, build_gan, build_gan_optimizers, train_gan_epoch
-from memdissect.patterns import PatternSettings, logits_on_patterns, synthesize_patterns
+from memdissect.gan import build_gan, build_gan_optimizers, train_gan_epoch
+from memdissect.patterns import logits_on_patterns, synthesize_patterns
+from memdissect.runtime import Runtime
+from memdissect.settings import ClassifierSettings, GanSettings, PatternSettings
 from memdissect.study import dissection_pairs, expand_classifiers, pattern_sources
-from memdissect.train import ClassifierSettings, build_classifier, evaluate
+from memdissect.train import build_classifier, evaluate
 from reference import ReferenceRun
 
 ARCHS = ("vgg11", "vgg13", "resnet32")
@@ -108,9 +110,9 @@ def classifier_epoch(arch: str, data: dict, args, device, precision: str, **sett
     synchronize(device)
     warm_up = time.perf_counter() - started
     test_images, test_labels = data["test"]["images"].to(device), data["test"]["labels"].to(device)
-    evaluate(run.model, test_images, test_labels, precision, run.channels_last)
+    evaluate(run.model, test_images, test_labels, run.runtime)
     return {"epoch": epoch_seconds(run, args.epochs, device), "warm_up": warm_up,
-            "evaluate": timed(lambda: evaluate(run.model, test_images, test_labels, precision, run.channels_last),
+            "evaluate": timed(lambda: evaluate(run.model, test_images, test_labels, run.runtime),
                               device)}
 
 
@@ -119,11 +121,12 @@ def gan_epoch(data: dict, args, device, precision: str) -> float:
     generator, discriminator = build_gan(settings, device)
     optimizers = build_gan_optimizers(generator, discriminator, settings)
     rng = torch.Generator().manual_seed(0)
+    runtime = Runtime.for_device(device, precision)
     images = data["train"]["images"].to(device)
     train_gan_epoch(generator, discriminator, optimizers, images[:warm_up_count(len(images))], settings, rng,
-                    precision)  # warm-up
+                    runtime)  # warm-up
     return epoch_seconds(lambda: train_gan_epoch(generator, discriminator, optimizers, images, settings, rng,
-                                                 precision), args.epochs, device)
+                                                 runtime), args.epochs, device)
 
 
 def pattern_search(arch: str, settings: PatternSettings, args, device) -> dict:

@@ -10,7 +10,8 @@ separate gradient pass over the training set (input_gradient_magnitude, grad_mod
 from common import (TrainerRun, add_trainer_options, alternate, emit, machine, make_parser, paired_ratio,
                     plus_minus, print_table, random_images, rate_summary)
 from memdissect.device import resolve_device, resolve_precision
-from memdissect.train import ClassifierSettings, input_gradient_magnitude
+from memdissect.settings import ClassifierSettings
+from memdissect.train import input_gradient_magnitude
 
 TARGET_COST = 0.03
 
@@ -19,7 +20,7 @@ def with_separate_pass(train: TrainerRun):
     """Train one epoch without G, then measure G in a separate pass: the usual way to get it."""
     def run():
         train()
-        input_gradient_magnitude(train.model, train.images, train.labels, train.precision, train.channels_last)
+        input_gradient_magnitude(train.model, train.images, train.labels, train.runtime)
     return run
 
 

@@ -15,9 +15,11 @@ import torch
 
 from common import emit, machine, make_parser, print_table, timed
 from memdissect.device import resolve_device
-from memdissect.gan import GanSettings, build_gan
-from memdissect.patterns import PatternSettings, ascend, initial_latents, synthesize_patterns
-from memdissect.train import ClassifierSettings, build_classifier
+from memdissect.gan import build_gan
+from memdissect.patterns import ascend, initial_latents, synthesize_patterns
+from memdissect.runtime import Runtime
+from memdissect.settings import ClassifierSettings, GanSettings, PatternSettings
+from memdissect.train import build_classifier
 
 TARGET_RATIO = 30.0
 TOLERANCE = 1e-3  # relative, on z* and on the final objective
@@ -36,9 +38,11 @@ def per_start(classifier, generator, num_classes: int, settings: PatternSettings
     """z* and the final objective of the given rows of the C x S search, one start at a time."""
     z0 = initial_latents(num_classes, settings.starts, generator.latent_dim, settings.seed).flatten(0, 1)  # (C*S) x D
     target = torch.arange(num_classes).repeat_interleave(settings.starts)  # C * S
+    runtime = Runtime.for_device(device, settings.precision)
     z_parts, end_parts = [], []
     for row in rows.tolist():
-        z, trace = ascend(classifier, generator, z0[row:row + 1].to(device), target[row:row + 1].to(device), settings)
+        z, trace = ascend(classifier, generator, z0[row:row + 1].to(device), target[row:row + 1].to(device), settings,
+                          runtime)
         z_parts.append(z.cpu())
         end_parts.append(trace[-1].cpu())
     return torch.cat(z_parts), torch.cat(end_parts)

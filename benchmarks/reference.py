@@ -15,7 +15,8 @@ from torchvision import transforms
 
 from common import BATCH_SIZE, cpu_count
 from memdissect.models.normalize import CIFAR10_MEAN, CIFAR10_STD
-from memdissect.train import ClassifierSettings, build_classifier, build_optimizer
+from memdissect.settings import ClassifierSettings
+from memdissect.train import build_classifier, build_optimizer
 
 
 class CifarStyleDataset(torch.utils.data.Dataset):

@@ -15,7 +15,8 @@ from common import (BATCH_SIZE, TrainerRun, add_trainer_options, alternate, emit
                     matmul_run, paired_ratio, plus_minus, print_table, random_images, rate_summary,
                     training_flops_per_image)
 from memdissect.device import cpu_has_fast_bf16, resolve_device
-from memdissect.train import ClassifierSettings, build_classifier
+from memdissect.settings import ClassifierSettings
+from memdissect.train import build_classifier
 from reference import ReferenceRun
 
 PRECISIONS = ("fp32", "bf16")

@@ -5,10 +5,13 @@ from pathlib import Path
 
 import yaml
 
+from snakemake.utils import validate
+
 from memdissect import validation
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+OWNED_FOLDERS = ("results", "logs", ".snakemake")  # as in workflow/rules/common.smk
 DEMO = yaml.safe_load((REPO / "config" / "demo.yaml").read_text())
 
 
@@ -25,5 +28,5 @@ def value_at(config: dict, path):
 
 def validate_config(config: dict, workdir=".") -> dict:
     """What common.smk does before planning (the schema, Snakemake's defaults, the study's names); the config, filled in."""
-    validation.check_config(config, SCHEMA, workdir)
+    validation.check_config(config, SCHEMA, validate, OWNED_FOLDERS, workdir)
     return config

@@ -1,11 +1,17 @@
 """dataset.subset: a deterministic per-class draw, kept in data order, from every loader that takes one."""
 
+import tarfile
+
 import pytest
 import torch
 
-from memdissect.data import load_cifar10_split, load_image_folder_split, per_class_subset, prepare_dataset
+from conftest import SHARED_DATA
+from memdissect import validation
+from memdissect.classes import CIFAR10_CLASSES
+from memdissect.data import (load_cifar10_split, load_image_folder_split, per_class_subset, prepare_dataset,
+                             read_rgb_image)
 from memdissect.io import DataError
-from workflow_runs import write_cifar10_folder, write_image_folder
+from workflow_runs import write_cifar10_folder, write_image, write_image_folder
 
 # 3 classes in a shuffled order, with 5, 4 and 6 members
 LABELS = torch.tensor([2, 0, 1, 2, 0, 0, 1, 2, 2, 1, 0, 2, 1, 0, 2])
@@ -124,3 +130,62 @@ def test_cifar10_subset_of_both_splits_and_too_many(cifar10_folder):
 
 def test_no_subset_keeps_every_image(cifar10_folder):
     assert len(prepare_dataset("cifar10", root=cifar10_folder, subset=None)["test"]["labels"]) == 30
+
+
+def test_image_folder_class_lists_that_differ_are_named(tmp_path):
+    for split, name in (("train", "cat"), ("train", "dog"), ("test", "cat"), ("test", "bird")):
+        (tmp_path / split / name).mkdir(parents=True)
+    with pytest.raises(DataError, match=r"train and test class lists differ \(only in train: \['dog'\]; "
+                                        r"only in test: \['bird'\]\)") as refused:
+        validation.image_folder_classes(tmp_path)
+    assert str(tmp_path) in str(refused.value)
+
+
+def test_image_folder_without_a_split_names_the_folder(tmp_path):
+    (tmp_path / "train" / "cat").mkdir(parents=True)
+    with pytest.raises(DataError, match=f"image folder {tmp_path} has no test/ folder"):
+        validation.image_folder_classes(tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_unreadable_image_names_the_file(tmp_path, damage):
+    path = tmp_path / "broken.png"
+    write_image(path)
+    data = path.read_bytes()
+    path.write_bytes(b"not an image" if damage == "garbage" else data[: len(data) // 2])
+    with pytest.raises(DataError, match=f"cannot read image {path}"):
+        read_rgb_image(path)
+
+
+def test_incomplete_cifar10_folder_names_the_missing_files(tmp_path):
+    folder = tmp_path / validation.CIFAR10_FOLDER
+    folder.mkdir()
+    (folder / "data_batch_1").write_bytes(b"")
+    with pytest.raises(DataError, match=r"is incomplete: data_batch_2, .*test_batch, batches.meta missing"):
+        load_cifar10_split(tmp_path, "train")
+
+
+def test_corrupt_cifar10_folder_names_the_files_that_fail_the_checksum(tmp_path):
+    folder = tmp_path / validation.CIFAR10_FOLDER
+    folder.mkdir()
+    for name in validation.CIFAR10_FILES:
+        (folder / name).write_bytes(b"not a pickle")
+    with pytest.raises(DataError, match=f"{folder} has files that fail torchvision's checksum: data_batch_1, "):
+        load_cifar10_split(tmp_path, "test")
+
+
+ARCHIVE = SHARED_DATA / "cifar10-jpeg.tar.gz"
+
+
+@pytest.mark.skipif(not ARCHIVE.exists(), reason=f"{ARCHIVE} is not present")
+def test_cifar10_jpeg_archive_reads_as_an_imagefolder(tmp_path):
+    with tarfile.open(ARCHIVE) as archive:
+        archive.extractall(tmp_path, filter="data")
+    root = tmp_path if (tmp_path / "train").is_dir() else next(tmp_path.iterdir())
+    data = prepare_dataset("imagefolder", root=root)
+    train, test = data["train"], data["test"]
+    assert train["images"].shape == (50_000, 3, 32, 32) and train["images"].dtype == torch.uint8
+    assert test["images"].shape == (10_000, 3, 32, 32)
+    assert train["classes"] == list(CIFAR10_CLASSES) == test["classes"]
+    assert torch.bincount(train["labels"]).tolist() == [5_000] * 10
+    assert torch.bincount(test["labels"]).tolist() == [1_000] * 10

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from memdissect import device as device_module
-from memdissect.device import DeviceError, claim_free_gpu, claim_slot, gpu_allocated_by_scheduler, resolve_device
+from memdissect.device import (DeviceError, claim_free_gpu, claim_slot, gpu_allocated_by_scheduler, resolve_device,
+                               resolve_precision)
 
 
 @pytest.mark.parametrize("requested, environment, allocated", [
@@ -115,3 +116,17 @@ def test_no_cuda_where_a_gpu_is_needed_fails_saying_why(no_cuda, requested, gpu_
 def test_unknown_device_is_refused():
     with pytest.raises(DeviceError, match="device must be one of auto, cuda, cpu, got 'gpu'"):
         resolve_device("gpu")
+
+
+@pytest.mark.parametrize("precision, fast_bf16, expected", [
+    ("auto", True, "bf16"), ("auto", False, "fp32"),  # auto: bf16 only where the CPU runs it natively
+    ("fp32", True, "fp32"), ("bf16", False, "bf16"),  # a named precision is kept
+])
+def test_precision_on_a_cpu(monkeypatch, precision, fast_bf16, expected):
+    monkeypatch.setattr(device_module, "cpu_has_fast_bf16", lambda: fast_bf16)
+    assert resolve_precision(precision, torch.device("cpu")) == expected
+
+
+def test_unknown_precision_is_refused_naming_the_valid_ones():
+    with pytest.raises(ValueError, match=r"auto, fp32 or bf16, got 'fp16'"):
+        resolve_precision("fp16", torch.device("cpu"))

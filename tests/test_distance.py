@@ -6,6 +6,10 @@ import torch
 
 from memdissect.distance import (dist_per_start, js_divergence, kl_divergence, pattern_divergence_table,
                                  relabeled_kl_divergence, summarize_dist)
+from memdissect.gan import build_gan
+from memdissect.patterns import logits_on_patterns, synthesize_patterns
+from memdissect.settings import ClassifierSettings, GanSettings, PatternSettings
+from memdissect.train import build_classifier, build_untrained_twin
 
 
 def logits_of(probabilities):
@@ -103,3 +107,22 @@ def test_relabeled_kl_equals_the_mean_over_every_non_identity_cyclic_shift():
     p, q = torch.randn(3, 4, 7, generator=generator), torch.randn(3, 4, 7, generator=generator)
     shifted = torch.stack([kl_divergence(p, q.roll(shift, dims=-1)) for shift in range(1, 7)]).mean(0)
     torch.testing.assert_close(relabeled_kl_divergence(p, q), shifted, rtol=0, atol=1e-12)
+
+
+def test_dist_of_a_model_with_itself_is_zero():
+    generator, _ = build_gan(GanSettings(width=0.125), "cpu")
+    settings = ClassifierSettings(arch="vgg11", width=0.125)
+    model = build_classifier(settings, "cpu")
+    patterns = synthesize_patterns(model, generator, 10, PatternSettings(starts=3, iterations=4), "cpu",
+                                   log=lambda *_: None)
+    table = pattern_divergence_table(patterns["logits"], logits_on_patterns(model, patterns["x"], "cpu"))
+    assert table[["kl", "reverse_kl", "js"]].abs().max().max() < 1e-6
+    other = pattern_divergence_table(patterns["logits"],
+                                     logits_on_patterns(build_untrained_twin(settings, "cpu"), patterns["x"], "cpu"))
+    assert other["kl"].mean() > 1e-3  # a different network is not at distance zero
+
+
+def test_summary_of_a_pair_with_itself_is_zero():
+    logits = torch.randn(4, 5, 10)
+    table = pattern_divergence_table(logits, logits).assign(f1="a", f2="a")
+    assert summarize_dist(table)["dist_mean"].item() == pytest.approx(0.0, abs=1e-12)

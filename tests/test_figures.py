@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from memdissect import figures
+from memdissect.figures import average_linkage_order
 from memdissect.study import UNTRAINED
 
 EPOCHS = np.arange(1, 13)
@@ -79,13 +80,9 @@ def noise_figure():
     return figures.plot_dist_vs_noise(dist_summary())
 
 
-def sample_grid_figure():
-    return figures.plot_sample_grid(torch.rand(3, 34, 34), "DCGAN samples")
-
-
 BUILDERS = {"plot_training_curves": figure_1, "plot_dist_bars": figure_2, "plot_crosscheck": crosscheck_figure,
             "plot_dist_matrix": dist_matrix_figure, "plot_patterns": pattern_figure, "plot_seed_curves": seed_figure,
-            "plot_dist_vs_noise": noise_figure, "plot_sample_grid": sample_grid_figure}
+            "plot_dist_vs_noise": noise_figure}
 
 
 def legends_of(fig) -> list:
@@ -149,3 +146,10 @@ def test_g_has_its_own_axis_in_figure_1():
 def test_the_untrained_network_is_named_for_what_it_is_in_figure_5():
     texts = [text.get_text() for legend in legends_of(noise_figure()) for text in legend.get_texts()]
     assert "untrained network (≈ log C when f1 is certain)" in texts and "f2 = vgg11-s2" in texts
+
+
+def test_clustering_order_puts_close_models_together():
+    distance = torch.tensor([[0, 9, 1, 9], [9, 0, 9, 1], [1, 9, 0, 9], [9, 1, 9, 0]], dtype=torch.float64).numpy()
+    order = average_linkage_order(distance)
+    assert sorted(order) == [0, 1, 2, 3]
+    assert abs(order.index(0) - order.index(2)) == 1 and abs(order.index(1) - order.index(3)) == 1

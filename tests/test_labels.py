@@ -1,7 +1,9 @@
 import numpy as np
+import pandas as pd
 import pytest
 
-from memdissect.labels import corrupt_labels
+from memdissect.io import DataError
+from memdissect.labels import check_label_table, corrupt_labels
 from memdissect.study import label_set_name
 
 TRUE_LABELS = np.arange(1000) % 10
@@ -42,3 +44,10 @@ def test_label_set_file_name_depends_on_noise_and_seed_only():
     assert label_set_name(1.0, 0) == "noise1-seed0"
     assert label_set_name(0.2, 3) == "noise0.2-seed3"
     assert label_set_name(0, 0) == "noise0-seed0"
+
+
+def test_label_file_of_another_length_names_the_file_and_the_rule():
+    table = pd.DataFrame({"label": np.zeros(9, dtype=np.int64)})
+    with pytest.raises(DataError, match=r"label file results/labels/noise1-seed0.parquet has 9 rows but the data set "
+                                        r"has 10 training examples; delete it and rerun rule 'make_labels'"):
+        check_label_table(table, 10, "results/labels/noise1-seed0.parquet", made_by="make_labels")

@@ -88,3 +88,12 @@ def test_without_how_settings_is_the_same_whatever_they_are(paper_config):
     other = {**paper_config, "device": "cpu", "patterns": {**paper_config["patterns"], "chunk_size": 7}}
     assert study.without_how_settings(other) == study.without_how_settings(paper_config)
     assert study.without_how_settings({"training": {"epochs": 1}}) == {"training": {"epochs": 1}}  # none set
+
+
+def test_the_paper_config_restates_the_schema_defaults_without_drifting_from_them(repo, paper_config):
+    """config/config.yaml spells out the paper's recipe; the schema's defaults are that recipe."""
+    schema = yaml.safe_load((repo / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    for section in ("training", "gan", "patterns"):
+        properties = schema["properties"][section]["properties"]
+        for key, value in paper_config[section].items():
+            assert properties[key]["default"] == value, f"{section}.{key}: config.yaml {value!r}, schema default"

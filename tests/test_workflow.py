@@ -1,5 +1,7 @@
 """The workflow run for real on the demo config, then edited, linted and dry-run at full scale."""
 
+import math
+
 import pandas as pd
 import pytest
 import torch
@@ -69,7 +71,7 @@ def test_nothing_is_left_to_do_after_a_run(demo_run):
 
 
 MODEL_LEVEL_RULES = {"prepare_dataset", "make_labels", "train_classifier", "train_gan", "synthesize_patterns",
-                     "evaluate_on_patterns"}
+                     "null_baseline", "evaluate_on_patterns"}
 
 
 def test_editing_one_model_replans_only_that_model_and_what_depends_on_it(demo_run, tmp_path):
@@ -98,7 +100,7 @@ def test_paper_config_plans_the_full_study(tmp_path, repo):
     counts = job_counts(output)
     assert counts["train_classifier"] == 40
     assert counts["train_gan"] == 1
-    assert counts["synthesize_patterns"] == 8
+    assert counts["synthesize_patterns"] == counts["null_baseline"] == 8
     assert counts["evaluate_on_patterns"] == 16
     assert counts["dist_tables"] == 1
     assert all(counts[f"figure{n}"] == 1 for n in range(1, 6))
@@ -113,3 +115,36 @@ def test_report_holds_the_figures_tables_and_config(demo_run):
     for item in ("figure1.png", "figure5.png", "dist_matrix_random_labels.png", "crosscheck.png", "dist_summary.csv",
                  "stages.csv", "diagnostics_summary.csv", "summary.md", "study_config.yaml"):
         assert item in report, f"{item} is not in the report"
+
+
+@pytest.mark.workflow
+def test_demo_shows_the_analyses_beyond_the_paper(demo_run):
+    workdir, _ = demo_run
+    for condition in ("true_labels", "random_labels"):
+        assert (workdir / f"results/figures/dist_matrix_{condition}.png").stat().st_size > 1000
+    assert (workdir / "results/figures/crosscheck.png").exists()
+    summary = pd.read_parquet(workdir / "results/dist/dist_summary.parquet")
+    pairs = summary[summary["f2"] != "untrained"]
+    assert ((pairs["dist_ci_low"] <= pairs["dist_mean"]) & (pairs["dist_mean"] <= pairs["dist_ci_high"])).all()
+    true_members = summary[(summary["condition"] == "true_labels") & (summary["f2"] != "untrained")]
+    assert len(true_members) == 4 * 3  # the full matrix: every ordered pair of 4 models
+    untrained = summary[summary["f2"] == "untrained"]["dist_mean"]
+    # KL(f1 || near-uniform) = log C - H(f1): at most log C, near it only where f1 is certain
+    assert (untrained <= math.log(10) + 0.05).all()
+    assert (true_members["relabeled_ratio_ci_high"] < 1).all()  # X_T pairs: closer than an unrelated function
+    random_members = summary[(summary["condition"] == "random_labels") & (summary["f2"] != "untrained")]
+    assert random_members["relabeled_ratio"].min() > true_members["relabeled_ratio"].max()
+    crosscheck = pd.read_csv(workdir / "results/crosscheck/crosscheck.csv")
+    assert {"output_kl", "disagreement", "cka", "test_error_a", "test_error_b"} <= set(crosscheck.columns)
+    learned = crosscheck[crosscheck["condition"] == "true_labels"]
+    memorized = crosscheck[crosscheck["condition"] == "random_labels"]
+    assert learned["cka"].mean() > memorized["cka"].mean()
+    assert learned["disagreement"].mean() < memorized["disagreement"].mean()
+    diagnostics = pd.read_csv(workdir / "results/patterns/diagnostics_summary.csv")
+    assert (diagnostics["hit_rate"] > 0.5).all() and diagnostics["discriminator_score_mean"].between(0, 1).all()
+    stages = pd.read_csv(workdir / "results/stages/stages.csv")
+    hunting = dict(zip(stages["model"], stages["hunting"]))
+    assert all(hunting[model] for model in hunting if model.startswith("random_labels-"))
+    assert not any(hunting[model] for model in hunting if model.startswith("true_labels-"))
+    text = (workdir / "results/summary.md").read_text()
+    assert "83.73%" in text and "Dist on X_R is above Dist on X_T for every f2" in text

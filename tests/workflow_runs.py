@@ -68,10 +68,18 @@ def same_bytes(first_path: Path, second_path: Path) -> bool:
 # ----------------------------------------------------------------------------- the user's data, made up
 
 
+def write_image(path, seed=0):
+    """A random 32x32 RGB PNG."""
+    import numpy as np
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = np.random.default_rng(seed).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+
+
 def write_image_folder(root: Path, classes, per_class: dict) -> Path:
     """root/<split>/<class>/<index>.png: per_class[split] random 32x32 PNGs of every class."""
-    from test_reliability_data import write_image
-
     for split, count in per_class.items():
         for label, name in enumerate(classes):
             for index in range(count):

@@ -12,9 +12,9 @@ passes over the test set, and every pair is then a cheap function of two stored 
 import pandas as pd
 import torch
 
+from memdissect.batches import EVAL_BATCH_SIZE, as_model_input
 from memdissect.device import autocast
 from memdissect.distance import kl_divergence
-from memdissect.train import EVAL_BATCH_SIZE, as_model_input
 
 
 def output_kl(logits_a: torch.Tensor, logits_b: torch.Tensor) -> float:

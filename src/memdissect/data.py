@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from memdissect.io import ArtifactError, DataError, load_torch, save_torch
+from memdissect.io import ArtifactError, DataError, load_torch, made_by_hint, save_torch
 from memdissect.validation import CIFAR10_FOLDER, IMAGE_FOLDER_SPLITS, check_cifar10_folder, image_folder_classes
 
 IMAGE_SIZE = 32
@@ -62,7 +62,7 @@ def cifar10_integrity_problem(root) -> str:
     expected = [*CIFAR10.train_list, *CIFAR10.test_list, [CIFAR10.meta["filename"], CIFAR10.meta["md5"]]]
     corrupt = [name for name, md5 in expected if not check_integrity(str(folder / name), md5)]
     return (f"the CIFAR-10 folder {folder} has files that fail torchvision's checksum: {', '.join(corrupt) or 'none'}; "
-            f"delete the folder so that rule 'download_cifar10' fetches it again, or copy an intact one there")
+            f"delete the folder so that the workflow downloads its own copy, or copy an intact one there")
 
 
 def download_cifar10(root) -> None:
@@ -127,8 +127,10 @@ def save_split(split: dict, path) -> None:
     save_torch(split, path)
 
 
-def load_split(path) -> dict:
-    split = load_torch(path, made_by="prepare_dataset")
+def load_split(path, made_by: str = "") -> dict:
+    """A split saved by save_split; ArtifactError naming the file (and ``made_by``, the rule that writes it)."""
+    split = load_torch(path, made_by=made_by)
     if split.get("images") is None or split["images"].dtype != torch.uint8 or split["images"].shape[1:] != (3, 32, 32):
-        raise ArtifactError(f"{path} does not hold uint8 N x 3 x 32 x 32 images (made by rule 'prepare_dataset'); delete it and rerun")
+        raise ArtifactError(f"{path} does not hold uint8 N x 3 x 32 x 32 images{made_by_hint(made_by)}; "
+                            f"delete it and rerun")
     return split

@@ -8,7 +8,6 @@ from pathlib import Path
 import torch
 
 DEVICE_CHOICES = ("auto", "cuda", "cpu")
-PRECISION_CHOICES = ("auto", "fp32", "bf16")
 
 
 class DeviceError(RuntimeError):
@@ -60,8 +59,8 @@ def claim_slot(names, lock_dir) -> int | None:
 def claim_free_gpu(lock_dir=None) -> torch.device:
     """A GPU that no other memdissect job on this machine is using, where it sees several.
 
-    `snakemake --cores N --resources gpu=K` runs at most K GPU jobs at once but does not say
-    which GPU each gets; each job claims the first free one by a lock named by the GPU's UUID.
+    A workflow run on one machine with a GPU resource of K runs at most K GPU jobs at once but
+    does not say which GPU each gets; each job claims the first free one by a lock named by the GPU's UUID.
     """
     count = torch.cuda.device_count()
     if count <= 1:
@@ -83,10 +82,10 @@ def cpu_has_fast_bf16() -> bool:
 
 def resolve_precision(precision: str, device: torch.device) -> str:
     """"fp32" or "bf16"; "auto" picks bf16 where the hardware runs it natively."""
-    if precision not in PRECISION_CHOICES:
-        raise ValueError(f"precision must be one of {', '.join(PRECISION_CHOICES)}, got {precision!r}")
-    if precision != "auto":
+    if precision in ("fp32", "bf16"):
         return precision
+    if precision != "auto":
+        raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
     return "bf16" if cpu_has_fast_bf16() else "fp32"

@@ -291,15 +291,6 @@ def plot_dist_vs_noise(summary):
     return fig
 
 
-def plot_sample_grid(grid, title: str):
-    use_style()
-    fig, axis = plt.subplots(figsize=(4, 4))
-    axis.imshow(grid.permute(1, 2, 0).clamp(0, 1).numpy())
-    axis.set_axis_off()
-    axis.set_title(title)
-    return fig
-
-
 def dist_bar_panels(summary, reference: str, panels: list[list[str]]):
     """Figure 2's panels from the Dist summary, and a style per condition.
 

@@ -32,9 +32,10 @@ def corrupt_labels(true_labels, noise: float, num_classes: int, seed: int) -> pd
     })
 
 
-def check_label_table(table: pd.DataFrame, expected_length: int, path="") -> None:
+def check_label_table(table: pd.DataFrame, expected_length: int, path="", made_by: str = "") -> None:
+    """DataError naming the file (and ``made_by``, the rule that writes it) unless it has one row per example."""
     if len(table) != expected_length:
         raise DataError(
             f"label file {path} has {len(table)} rows but the data set has {expected_length} training "
-            f"examples; delete it and rerun rule 'make_labels'"
+            f"examples; delete it and rerun{f' rule {made_by!r}' if made_by else ''}"
         )

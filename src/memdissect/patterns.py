@@ -6,35 +6,20 @@ eval mode, so each row of the batch is optimized independently of the others.
 """
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import torch
 import torch.nn.functional as F
 
+from memdissect.checkpoints import ArtifactFormat, load_artifact
 from memdissect.device import autocast
 from memdissect.gan import to_pixel_range
-from memdissect.io import ArtifactError, load_torch, save_torch
-from memdissect.settings import FromConfig
+from memdissect.io import save_torch
+from memdissect.runtime import Runtime
+from memdissect.settings import PatternSettings
 
-OBJECTIVES = ("logit", "log_softmax", "softmax")
-OPTIMIZERS = ("sgd", "adam")
-LATENT_CONSTRAINTS = ("none", "clamp", "sphere")
 LATENT_CLAMP = 3.0
-PATTERNS_FORMAT = "memdissect-patterns-v1"
-
-
-@dataclass(frozen=True)
-class PatternSettings(FromConfig):
-    starts: int = 100
-    iterations: int = 1000
-    lr: float = 0.05
-    objective: str = "logit"
-    optimizer: str = "sgd"
-    latent_constraint: str = "none"
-    seed: int = 0
-    chunk_size: int = 1000
-    precision: str = "fp32"
-
+PATTERN_FILE = ArtifactFormat("memdissect-patterns-v1", "a memdissect pattern file")
 
 
 class NonFiniteObjectiveError(FloatingPointError):
@@ -64,14 +49,14 @@ def constrain_latents(z: torch.Tensor, constraint: str) -> None:
             z.mul_(math.sqrt(z.shape[1]) / z.norm(dim=1, keepdim=True))
 
 
-def ascend(classifier, generator, z0, target, settings: PatternSettings):
+def ascend(classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime):
     """Gradient ascent on one chunk; returns z*, the objective per step (iterations x B) and at the end."""
     z = z0.clone().requires_grad_(True)
     optimizer_class = torch.optim.Adam if settings.optimizer == "adam" else torch.optim.SGD
     optimizer = optimizer_class([z], lr=settings.lr, maximize=True)
     trace = torch.empty(settings.iterations, len(z), device=z.device)
     for step in range(settings.iterations):
-        with autocast(z.device, settings.precision):
+        with runtime.autocast():
             logits = classifier(to_pixel_range(generator(z)))
         objective = class_objective(logits.float(), target, settings.objective)  # B
         optimizer.zero_grad(set_to_none=True)
@@ -89,13 +74,15 @@ def synthesize_patterns(classifier, generator, num_classes: int, settings: Patte
     """z0, z*, x*, f1's logits at x* and the objective per iteration, all as C x S x ... tensors."""
     for network in (classifier, generator):
         network.eval().requires_grad_(False)
+    runtime = Runtime.for_device(device, settings.precision)
     z0 = initial_latents(num_classes, settings.starts, generator.latent_dim, settings.seed)
     flat_z0 = z0.reshape(-1, z0.shape[-1])  # (C * S) x D
     flat_target = torch.arange(num_classes).repeat_interleave(settings.starts)  # C * S
     z_parts, trace_parts = [], []
     for start in range(0, len(flat_z0), settings.chunk_size):
         chunk = slice(start, start + settings.chunk_size)
-        z, trace = ascend(classifier, generator, flat_z0[chunk].to(device), flat_target[chunk].to(device), settings)
+        z, trace = ascend(classifier, generator, flat_z0[chunk].to(device), flat_target[chunk].to(device), settings,
+                          runtime)
         z_parts.append(z.cpu())
         trace_parts.append(trace.cpu())
         log(f"patterns {min(start + settings.chunk_size, len(flat_z0))}/{len(flat_z0)}: "
@@ -105,7 +92,7 @@ def synthesize_patterns(classifier, generator, num_classes: int, settings: Patte
     x_star = generate(generator, z_star, device)
     logits = logits_on_patterns(classifier, x_star, device, settings.chunk_size)
     return {
-        "format": PATTERNS_FORMAT,
+        "format": PATTERN_FILE.tag,
         "settings": asdict(settings),
         "z0": z0,
         "z": z_star,
@@ -140,12 +127,8 @@ def logits_on_patterns(model, x: torch.Tensor, device, chunk_size: int = 1000, p
     return logits.view(*x.shape[:-3], logits.shape[-1])
 
 
-def load_patterns(path) -> dict:
-    patterns = load_torch(path, made_by="synthesize_patterns")
-    if not isinstance(patterns, dict) or patterns.get("format") != PATTERNS_FORMAT:
-        raise ArtifactError(f"{path} is not a memdissect pattern file (made by rule 'synthesize_patterns'); "
-                            f"delete it and rerun")
-    return patterns
+def load_patterns(path, made_by: str = "") -> dict:
+    return load_artifact(path, PATTERN_FILE, made_by)
 
 
 def save_patterns(patterns: dict, path) -> None:

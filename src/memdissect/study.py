@@ -14,10 +14,10 @@ Training settings come from ``training``, then the condition, then the group, th
 
 from dataclasses import dataclass, field
 
-TRAINING_KEYS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "augment", "width",
-                 "grad_mode", "precision")
-ARCHITECTURE_SOURCES = {"vgg11": "models/vgg.py", "vgg13": "models/vgg.py", "resnet32": "models/resnet.py"}
-ARCHITECTURE_NAMES = tuple(ARCHITECTURE_SOURCES)
+from memdissect.settings import ClassifierSettings, config_keys
+
+GROUP_KEYS = ("arch", "seed", "num_classes")  # a classifier's settings that come from its model group and data set
+TRAINING_KEYS = tuple(key for key in config_keys(ClassifierSettings) if key not in GROUP_KEYS)
 
 
 @dataclass(frozen=True)
@@ -127,13 +127,22 @@ def all_pairs_conditions(config: dict, classifiers: dict) -> list[str]:
     return [c for c in conditions_in_use(classifiers) if all_pairs and c in all_pairs]
 
 
+def reference_conditions(config: dict) -> dict:
+    """X_T and X_R, the conditions the summary and the cross-check figure set side by side:
+    ``dissection.true_labels`` and ``dissection.random_labels`` where the config names them, else
+    the first condition in config order with noise 0 and the first with noise 1 (None if none)."""
+    dissection, conditions = config["dissection"], config["conditions"]
+
+    def first_with(noise):
+        return next((name for name, spec in conditions.items() if float(spec["noise"]) == noise), None)
+
+    return {"true_labels": dissection.get("true_labels") or first_with(0.0),
+            "random_labels": dissection.get("random_labels") or first_with(1.0)}
+
+
 def pattern_sources(pairs: list[tuple[str, str]]) -> list[str]:
     """The classifiers whose patterns are synthesized: every f1 of a pair."""
     return list(dict.fromkeys(f1 for f1, _ in pairs))
-
-
-def label_sets(classifiers: dict) -> list[tuple[float, int]]:
-    return list(dict.fromkeys((c.noise, c.label_seed) for c in classifiers.values()))
 
 
 # Settings that change how a job computes, never what it computes: no job's params hold them,

@@ -1,12 +1,12 @@
 """A study's config checked before any job starts: one clear message per problem.
 
 Each message names the key path (``models[0].arch``), the bad value and what would be valid,
-so a typo is found by ``snakemake -n``, not after ten models have trained. The workflow
+so a typo is found by a dry run, not after ten models have trained. The workflow
 (workflow/rules/common.smk) runs three steps in order:
 
 1. :func:`check_schema`: the JSON schema, with unknown keys answered by a "did you mean"
    and jsonschema's messages rewritten; the config is not changed;
-2. Snakemake's ``validate``, which fills in the schema's defaults;
+2. the workflow engine's validation, which fills in the schema's defaults (``fill_defaults``);
 3. :func:`check_study`: what a schema cannot say: names that refer to conditions, networks
    or model ids of the study, and data-set folders that must exist.
 
@@ -35,7 +35,6 @@ CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR10_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch",
                  "batches.meta")
 CLASS_COUNTS = {kind: len(classes) for kind, classes in KNOWN_CLASSES.items()}
-OWNED_FOLDERS = ("results", "logs", ".snakemake")  # the workflow's own: rules write, and may delete, here
 # the files torchvision's ImageFolder reads as images (its IMG_EXTENSIONS)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 TYPE_NAMES = {"integer": "an integer", "number": "a number", "string": "a string", "boolean": "true or false",
@@ -207,17 +206,16 @@ def check_finite(value, path) -> None:
 # ----------------------------------------------------------------------------- the study
 
 
-def check_config(config: dict, schema_path, workdir=".") -> dict:
-    """The schema, then Snakemake's defaults filled into config, then the study's names: the
-    study's classifiers (`study.expand_classifiers`), or ConfigError for the first problem."""
-    from snakemake.utils import validate
-
+def check_config(config: dict, schema_path, fill_defaults, owned_folders, workdir=".") -> dict:
+    """The schema, then its defaults filled into config by ``fill_defaults(config, schema_path)``, then
+    the study's names: the study's classifiers (`study.expand_classifiers`), or ConfigError for the
+    first problem. ``owned_folders`` are where the workflow writes and may delete: no user data there."""
     check_schema(config, schema_path)
-    validate(config, str(schema_path))
-    return check_study(config, workdir)
+    fill_defaults(config, str(schema_path))
+    return check_study(config, owned_folders, workdir)
 
 
-def check_study(config: dict, workdir=".") -> dict:
+def check_study(config: dict, owned_folders, workdir=".") -> dict:
     """The study's classifiers; ConfigError for a name the study lacks or a data set that is not there.
 
     Expects the schema's defaults filled in; data-set paths are relative to `workdir`.
@@ -225,7 +223,7 @@ def check_study(config: dict, workdir=".") -> dict:
     conditions = list(config["conditions"])
     for index, group in enumerate(config["models"]):
         check_names(["models", index, "conditions"], group["conditions"], conditions, "a condition of this study")
-    classes = check_dataset(config["dataset"], Path(workdir))
+    classes = check_dataset(config["dataset"], Path(workdir), owned_folders)
     try:
         classifiers = study.expand_classifiers(config)
     except ValueError as error:  # a repeated model id
@@ -238,8 +236,20 @@ def check_study(config: dict, workdir=".") -> dict:
     check_names(["dissection", "compare"], dissection["compare"], networks, "a network of this study")
     if isinstance(dissection.get("all_pairs"), list):  # the conditions with a full Dist matrix
         check_names(["dissection", "all_pairs"], dissection["all_pairs"], conditions, "a condition of this study")
+    check_reference_conditions(config, conditions)
     check_figures(config["figures"], conditions, networks, classifiers, config["dataset"]["num_classes"], classes)
     return classifiers
+
+
+def check_reference_conditions(config: dict, conditions) -> None:
+    """X_T and X_R must be conditions of the study, named or found by their noise (study.reference_conditions)."""
+    for role, noise in (("true_labels", 0), ("random_labels", 1)):
+        named = config["dissection"].get(role)
+        if named is not None:
+            check_name(["dissection", role], named, conditions, "a condition of this study")
+        elif study.reference_conditions(config)[role] is None:
+            raise ConfigError(f"dissection.{role}: no condition has noise {noise}, so none plays this role; "
+                              f"valid: name one of {listing(conditions)}, or add a condition with noise {noise}")
 
 
 def check_name(path, value, valid, what: str) -> None:
@@ -272,13 +282,13 @@ def check_figures(figures: dict, conditions, networks, classifiers, num_classes:
             raise not_in_study(path, entry, classes, "a class of the data set")
 
 
-def check_dataset(dataset: dict, workdir: Path):
+def check_dataset(dataset: dict, workdir: Path, owned_folders):
     """The data set's class names where the plan can know them (else None); ConfigError for a data
     set that is not there, a subset it cannot give, or a folder inside the workflow's own outputs."""
     kind, root, archive = dataset["kind"], dataset["root"], dataset.get("archive")
-    check_not_owned("dataset.root", root, workdir)
+    check_not_owned("dataset.root", root, workdir, owned_folders)
     if archive:
-        check_not_owned("dataset.archive", archive, workdir)
+        check_not_owned("dataset.archive", archive, workdir, owned_folders)
     classes = list(KNOWN_CLASSES[kind]) if kind in KNOWN_CLASSES else None
     if kind == "imagefolder" and (workdir / root).is_dir():
         try:
@@ -306,14 +316,14 @@ def check_dataset(dataset: dict, workdir: Path):
     return classes
 
 
-def check_not_owned(key: str, path, workdir: Path) -> None:
-    """The user's data must not lie where the workflow writes: there Snakemake may delete it."""
+def check_not_owned(key: str, path, workdir: Path, owned_folders) -> None:
+    """The user's data must not lie where the workflow writes: there it may be deleted."""
     resolved = (Path(workdir) / path).resolve()
-    for folder in OWNED_FOLDERS:
+    for folder in owned_folders:
         owned = (Path(workdir) / folder).resolve()
         if resolved == owned or owned in resolved.parents:
             raise ConfigError(f"{key}: {str(path)!r} lies inside {folder}/, which the workflow owns and may delete "
-                              f"or rewrite; valid: a path outside {', '.join(f'{name}/' for name in OWNED_FOLDERS)}, "
+                              f"or rewrite; valid: a path outside {', '.join(f'{name}/' for name in owned_folders)}, "
                               f"such as resources/{Path(path).name}")
 
 

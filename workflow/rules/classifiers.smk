@@ -1,17 +1,15 @@
+# results/models/{model}: one classifier per architecture, seed and condition, with its history and test outputs.
+
+
 rule train_classifier:
     input:
-        unpack(get_training_inputs),
+        unpack(inputs_of("train_classifier")),
     output:
-        weights="results/models/{model}/weights.pt",
-        history="results/models/{model}/history.parquet",
-        test_outputs="results/models/{model}/test_outputs.pt",
+        **outputs_of("train_classifier", model="{model}"),
     params:
-        settings=canonical(get_classifier_settings),
+        **params_of("train_classifier", "settings", "resume"),
     resources:
-        gpu=1,  # one GPU per job (SLURM: --gpus; one machine: snakemake --resources gpu=K)
-        cpus_per_gpu=4,
-        mem_mb=16000,
-        runtime=get_training_runtime,
+        **gpu_job(cpus=4, mem_mb=16000, minutes=lambda wildcards, attempt: PLAN.training_minutes(wildcards.model, attempt)),
     log:
         "logs/train_classifier/{model}.log",
     benchmark:

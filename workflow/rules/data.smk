@@ -1,3 +1,8 @@
+# results/data and results/labels: the data set as uint8 tensors, and one label set per noise level and seed.
+# The user's data (dataset.root, dataset.archive) is only ever an input. What the workflow
+# fetches itself, it keeps under results/data/: only that may Snakemake delete or redo.
+
+
 localrules:
     download_cifar10,
     unpack_archive,
@@ -5,13 +10,9 @@ localrules:
     make_labels,
 
 
-# The user's data (dataset.root, dataset.archive) is only ever an input. What the workflow
-# fetches itself, it keeps under results/data/: only that may Snakemake delete or redo.
-
-
 rule download_cifar10:
     output:
-        directory("results/data/download/cifar-10-batches-py"),
+        folder=directory(plan.DOWNLOADED_CIFAR10),
     log:
         "logs/download_cifar10.log",
     conda:
@@ -24,7 +25,7 @@ rule unpack_archive:
     input:
         archive=get_dataset_archive,
     output:
-        directory("results/data/unpacked"),
+        folder=directory(plan.UNPACKED_ARCHIVE),
     log:
         "logs/unpack_archive.log",
     conda:
@@ -37,11 +38,9 @@ rule prepare_dataset:
     input:
         unpack(get_dataset_source),
     output:
-        train="results/data/train.pt",
-        test="results/data/test.pt",
-        true_labels="results/data/train_labels.parquet",
+        **outputs_of("prepare_dataset"),
     params:
-        dataset=canonical(get_dataset_params),
+        **params_of("prepare_dataset", "dataset"),
     log:
         "logs/prepare_dataset.log",
     conda:
@@ -52,11 +51,11 @@ rule prepare_dataset:
 
 rule make_labels:
     input:
-        true_labels=rules.prepare_dataset.output.true_labels,
+        unpack(inputs_of("make_labels")),
     output:
-        "results/labels/{label_set}.parquet",
+        **outputs_of("make_labels", label_set="{label_set}"),
     params:
-        label_set=canonical(get_label_set_params),
+        **params_of("make_labels", "label_set"),
     log:
         "logs/make_labels/{label_set}.log",
     conda:

@@ -1,23 +1,22 @@
+# results/gan: the DCGAN whose generator regularizes the pattern search, its losses and samples.
+
+
 rule train_gan:
     input:
-        train=rules.prepare_dataset.output.train,
-        architecture=str(SOURCE_DIR / "memdissect" / "models" / "dcgan.py"),
+        unpack(inputs_of("train_gan")),
     output:
-        model="results/gan/dcgan.pt",
-        losses="results/gan/losses.parquet",
+        model=outputs_of("train_gan")["model"],
+        losses=outputs_of("train_gan")["losses"],
         samples=report(
-            "results/gan/samples.png",
+            outputs_of("train_gan")["samples"],
             caption="../report/gan_samples.rst",
             category="DCGAN",
             labels={"figure": "DCGAN samples"},
         ),
     params:
-        settings=canonical(config["gan"]),
+        **params_of("train_gan", "settings", "resume"),
     resources:
-        gpu=1,  # one GPU per job (SLURM: --gpus; one machine: snakemake --resources gpu=K)
-        cpus_per_gpu=4,
-        mem_mb=16000,
-        runtime=get_gan_runtime,
+        **gpu_job(cpus=4, mem_mb=16000, minutes=lambda wildcards, attempt: PLAN.gan_minutes(attempt)),
     log:
         "logs/train_gan.log",
     benchmark:

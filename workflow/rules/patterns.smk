@@ -1,22 +1,19 @@
+# results/patterns: the patterns x* of each reference classifier f1, their diagnostics and a summary of those.
+
+
 localrules:
-    dist_tables,
+    diagnostics_summary,
 
 
 rule synthesize_patterns:
     input:
-        unpack(get_pattern_inputs),
+        unpack(inputs_of("synthesize_patterns")),
     output:
-        patterns="results/patterns/{model}.pt",
-        diagnostics="results/patterns/diagnostics/{model}.parquet",
-        null="results/dist/null/{model}.parquet",
+        **outputs_of("synthesize_patterns", model="{model}"),
     params:
-        settings=pattern_settings(),
-        classifier=canonical(get_classifier_settings),
+        **params_of("synthesize_patterns", "settings", "classifier"),
     resources:
-        gpu=1,  # one GPU per job (SLURM: --gpus; one machine: snakemake --resources gpu=K)
-        cpus_per_gpu=4,
-        mem_mb=16000,
-        runtime=get_pattern_runtime,
+        **gpu_job(cpus=4, mem_mb=16000, minutes=lambda wildcards, attempt: PLAN.pattern_minutes(attempt)),
     log:
         "logs/synthesize_patterns/{model}.log",
     benchmark:
@@ -27,53 +24,19 @@ rule synthesize_patterns:
         "../scripts/synthesize_patterns.py"
 
 
-rule evaluate_on_patterns:
+rule diagnostics_summary:
     input:
-        unpack(get_evaluation_inputs),
+        unpack(inputs_of("diagnostics_summary")),
     output:
-        "results/dist/by_f2/{f2}.parquet",
-    params:
-        sources=canonical(get_evaluation_sources),
-        classifier=canonical(get_f2_settings),
-    resources:
-        gpu=1,  # one GPU per job (SLURM: --gpus; one machine: snakemake --resources gpu=K)
-        cpus_per_gpu=2,
-        mem_mb=8000,
-        runtime=get_evaluation_runtime,
-    log:
-        "logs/evaluate_on_patterns/{f2}.log",
-    conda:
-        ENV
-    script:
-        "../scripts/evaluate_on_patterns.py"
-
-
-rule dist_tables:
-    input:
-        pairs=get_evaluation_tables,
-        null=get_null_tables,
-    output:
-        long="results/dist/dist_long.parquet",
         summary=report(
-            "results/dist/dist_summary.csv",
-            caption="../report/dist_summary.rst",
+            outputs_of("diagnostics_summary")["summary"],
+            caption="../report/diagnostics.rst",
             category="Tables",
-            labels={"table": "Dist summary"},
+            labels={"table": "Pattern diagnostics"},
         ),
-        summary_parquet="results/dist/dist_summary.parquet",
-        over_seeds=report(
-            "results/dist/dist_over_seeds.csv",
-            caption="../report/dist_over_seeds.rst",
-            category="Tables",
-            labels={"table": "Dist over seeds"},
-        ),
-    params:
-        pairs=canonical(get_pair_descriptions),
-        null=canonical(get_null_descriptions),
-        statistics=canonical(config["statistics"]),
     log:
-        "logs/dist_tables.log",
+        "logs/diagnostics_summary.log",
     conda:
         ENV
     script:
-        "../scripts/dist_tables.py"
+        "../scripts/diagnostics_summary.py"

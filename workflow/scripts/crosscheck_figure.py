@@ -1,4 +1,4 @@
-"""Dist on the patterns beside the cross-checks on test images, true against random labels."""
+"""Dist on the patterns beside the cross-checks on test images, X_T against X_R (study.reference_conditions)."""
 
 from job import start
 
@@ -10,7 +10,7 @@ spec = snakemake.params.spec
 summary = read_parquet(snakemake.input.summary, made_by="dist_tables")
 crosscheck = read_parquet(snakemake.input.crosscheck, made_by="crosscheck_table")
 table = crosscheck.merge(summary[["f1", "f2", "dist_mean", "dist_ci_low", "dist_ci_high"]], on=["f1", "f2"])
-panels, styles = dist_bar_panels(table, spec["reference"], spec["panels"][:1])
+panels, styles = dist_bar_panels(table, spec["reference"], [[spec["true_labels"], spec["random_labels"]]])
 f2_order = [f2 for f2 in spec["compare"] if f2 in set(table["f2_network"])]
 fig = plot_crosscheck(panels[0][1] if panels else table.iloc[:0], f2_order, styles)
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

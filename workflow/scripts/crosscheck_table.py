@@ -1,15 +1,15 @@
 """Cross-check every Dist pair on the test images: output KL, disagreement, linear CKA, test errors."""
 
 import pandas as pd
-from job import start
+from job import inputs_by_role, start
 
 from memdissect.crosscheck import crosscheck_table
 from memdissect.io import load_torch, write_csv, write_parquet
 
 log, _ = start(snakemake)
 pairs = snakemake.params.pairs
-models = list(dict.fromkeys(model for pair in pairs for model in (pair["f1"], pair["f2"])))
-stored = {model: load_torch(path, made_by="train_classifier") for model, path in zip(models, snakemake.input.test_outputs)}
+stored = {model: load_torch(path, made_by="train_classifier")
+          for model, path in inputs_by_role(snakemake, "test_outputs").items()}
 outputs = {model: (item["logits"], item["features"].float()) for model, item in stored.items()}
 labels = next(iter(stored.values()))["labels"] if stored else None
 table = crosscheck_table(outputs, [(pair["f1"], pair["f2"]) for pair in pairs], labels)

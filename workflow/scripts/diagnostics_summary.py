@@ -1,14 +1,14 @@
 """Pattern diagnostics per reference model: hit rate, confidence, movement of z, diversity, D's score."""
 
 import pandas as pd
-from job import start
+from job import inputs_by_role, start
 
 from memdissect.diagnostics import summarize_diagnostics
 from memdissect.io import read_parquet, write_csv
 
 log, _ = start(snakemake)
 tables = [read_parquet(path, made_by="synthesize_patterns").assign(f1=model)
-          for model, path in zip(snakemake.params.models, snakemake.input.diagnostics)]
+          for model, path in inputs_by_role(snakemake, "diagnostics").items()]
 summary = summarize_diagnostics(pd.concat(tables, ignore_index=True))
 log(summary.to_string())
-write_csv(summary, snakemake.output[0])
+write_csv(summary, snakemake.output.summary)

@@ -3,7 +3,7 @@ relabeled reference and bootstrap intervals over starts, each f1 against an untr
 architecture (about log C when f1 is certain: a scale, not evidence), and intervals over seeds."""
 
 import pandas as pd
-from job import start
+from job import inputs_by_role, start
 
 from memdissect.distance import summarize_dist
 from memdissect.io import read_parquet, write_csv, write_parquet
@@ -13,9 +13,9 @@ from memdissect.study import UNTRAINED
 log, _ = start(snakemake)
 bootstrap = {"n_resamples": snakemake.params.statistics["bootstrap_resamples"],
              "confidence": snakemake.params.statistics["confidence"], "seed": snakemake.params.statistics["seed"]}
-pairs = [read_parquet(path, made_by="evaluate_on_patterns") for path in snakemake.input.pairs]
-untrained = [read_parquet(path, made_by="synthesize_patterns").assign(f1=description["f1"], f2=UNTRAINED)
-             for description, path in zip(snakemake.params.null, snakemake.input.null)]
+pairs = [read_parquet(path, made_by="evaluate_on_patterns") for path in inputs_by_role(snakemake, "pairs").values()]
+untrained = [read_parquet(path, made_by="null_baseline").assign(f1=f1, f2=UNTRAINED)
+             for f1, path in inputs_by_role(snakemake, "null").items()]
 descriptions = pd.DataFrame(snakemake.params.pairs + snakemake.params.null)
 long = descriptions.merge(pd.concat(pairs + untrained, ignore_index=True), on=["f1", "f2"])
 summary = descriptions.merge(summarize_dist(long), on=["f1", "f2"])

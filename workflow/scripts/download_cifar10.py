@@ -7,6 +7,6 @@ from job import start
 from memdissect.data import download_cifar10
 
 log, _ = start(snakemake)
-root = Path(snakemake.output[0]).parent
+root = Path(snakemake.output.folder).parent
 log(f"downloading CIFAR-10 into {root}")
 download_cifar10(root)

@@ -1,6 +1,6 @@
 """Figure 4: training accuracy and G of every seed of one model, one column per condition, fitting starts marked."""
 
-from job import start
+from job import inputs_by_role, start
 
 from memdissect.figures import plot_seed_curves, readable_name, save_figure
 from memdissect.io import read_parquet
@@ -9,8 +9,10 @@ from memdissect.stages import detect_stages
 log, _ = start(snakemake)
 spec = snakemake.params.spec
 panels = {}
-for (condition, seed), path in zip(spec["members"], snakemake.input.histories):
-    panels.setdefault(condition, []).append((f"seed {seed}", read_parquet(path, made_by="train_classifier")))
+for model, path in inputs_by_role(snakemake, "histories").items():
+    member = spec["members"][model]
+    panels.setdefault(member["condition"], []).append((f"seed {member['seed']}",
+                                                       read_parquet(path, made_by="train_classifier")))
 fitting_starts = [[detect_stages(history, num_classes=spec["num_classes"]).fitting_start_epoch
                    for _, history in histories] for histories in panels.values()]
 fig = plot_seed_curves([(f"{spec['name']}, {readable_name(condition)}", histories)

@@ -35,3 +35,10 @@ def start(snakemake, needs_device=False):
         logger.info("device %s, %d CPU threads, CUDA_VISIBLE_DEVICES=%s, SLURM_JOB_ID=%s", device,
                     torch.get_num_threads(), os.environ.get("CUDA_VISIBLE_DEVICES"), os.environ.get("SLURM_JOB_ID"))
     return logger.info, device
+
+
+def inputs_by_role(snakemake, role: str) -> dict:
+    """The job's files of one role by name (a model id, condition or f1), as the plan named them."""
+    from memdissect.plan import inputs_by_role as by_role
+
+    return by_role({name: snakemake.input[name] for name in snakemake.input.keys()}, role)

@@ -11,4 +11,4 @@ true_labels = read_parquet(snakemake.input.true_labels, made_by="prepare_dataset
 table = corrupt_labels(true_labels, spec["noise"], spec["num_classes"], spec["seed"])
 log(f"noise {spec['noise']}, seed {spec['seed']}: {int(table['corrupted'].sum())} of {len(table)} labels corrupted, "
     f"{int((table['label'] != table['true_label']).sum())} changed")
-write_parquet(table, snakemake.output[0])
+write_parquet(table, snakemake.output.labels)

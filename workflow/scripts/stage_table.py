@@ -1,13 +1,13 @@
 """The hunting stage of every model: whether it has one, where it starts, and the epoch where fitting starts."""
 
-from job import start
+from job import inputs_by_role, start
 
 from memdissect.io import read_parquet, write_csv, write_parquet
 from memdissect.stages import stage_table
 
 log, _ = start(snakemake)
 histories = {model: read_parquet(path, made_by="train_classifier")
-             for model, path in zip(snakemake.params.models, snakemake.input.histories)}
+             for model, path in inputs_by_role(snakemake, "histories").items()}
 table = stage_table(histories, num_classes=snakemake.params.num_classes)
 log(f"{int(table['hunting'].sum())} of {len(table)} models have a hunting stage")
 write_parquet(table, snakemake.output.parquet)

@@ -1,6 +1,6 @@
 """results/summary.md: our accuracies, Dist ordering and Dist against noise beside the paper's."""
 
-from job import start
+from job import inputs_by_role, start
 
 from memdissect.io import atomic_path, read_parquet
 from memdissect.summary import (accuracy_section, crosscheck_section, dist_section, noise_section, stage_section,
@@ -8,16 +8,15 @@ from memdissect.summary import (accuracy_section, crosscheck_section, dist_secti
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec
-histories = {(condition, noise): read_parquet(path, made_by="train_classifier")
-             for (condition, noise), path in zip(spec["conditions"], snakemake.input.histories)}
+histories = {(condition, spec["history_noise"][condition]): read_parquet(path, made_by="train_classifier")
+             for condition, path in inputs_by_role(snakemake, "histories").items()}
 summary = read_parquet(snakemake.input.summary, made_by="dist_tables")
-true_condition, random_condition = spec["conditions_of_figure2"][:2]
 text = summary_markdown([
     accuracy_section(spec["network"], histories),
-    dist_section(summary, spec["reference"], true_condition, random_condition),
+    dist_section(summary, spec["reference"], spec["true_labels"], spec["random_labels"]),
     noise_section(summary, spec["reference"], spec["noise"]),
     crosscheck_section(read_parquet(snakemake.input.crosscheck, made_by="crosscheck_table")),
     stage_section(read_parquet(snakemake.input.stages, made_by="stage_table")),
 ])
-with atomic_path(snakemake.output[0]) as tmp:
+with atomic_path(snakemake.output.summary) as tmp:
     tmp.write_text(text)

@@ -9,19 +9,20 @@ from memdissect.crosscheck import model_outputs
 from memdissect.data import load_split
 from memdissect.io import read_parquet, save_torch, write_parquet
 from memdissect.labels import check_label_table
-from memdissect.train import ClassifierSettings, classifier_checkpoint, train_classifier
+from memdissect.settings import ClassifierSettings
+from memdissect.train import save_classifier, train_classifier
 
 log, device = start(snakemake, needs_device=True)
 settings = ClassifierSettings.from_dict(snakemake.params.settings)
 log(f"settings {settings}")
-train, test = load_split(snakemake.input.train), load_split(snakemake.input.test)
+train, test = (load_split(snakemake.input[split], made_by="prepare_dataset") for split in ("train", "test"))
 label_table = read_parquet(snakemake.input.labels, made_by="make_labels")
-check_label_table(label_table, len(train["images"]), snakemake.input.labels)
+check_label_table(label_table, len(train["images"]), snakemake.input.labels, made_by="make_labels")
 labels = torch.from_numpy(label_table["label"].to_numpy().copy())
-resume_path = Path("results/resume/models") / f"{snakemake.wildcards.model}.pt"
+resume_path = Path(snakemake.params.resume)
 model, history = train_classifier(settings, train["images"], labels, test["images"], test["labels"], device,
                                   resume_path=resume_path, log=log)
-save_torch(classifier_checkpoint(model, settings, train["classes"]), snakemake.output.weights)
+save_classifier(model, settings, train["classes"], snakemake.output.weights)
 write_parquet(history, snakemake.output.history)
 test_logits, test_features = model_outputs(model, test["images"], device)
 save_torch({"logits": test_logits, "features": test_features.half(), "labels": test["labels"]},

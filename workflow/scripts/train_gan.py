@@ -6,16 +6,17 @@ from job import start
 from torchvision.utils import save_image
 
 from memdissect.data import load_split
-from memdissect.gan import GanSettings, gan_checkpoint, sample_grid, train_gan
-from memdissect.io import atomic_path, save_torch, write_parquet
+from memdissect.gan import sample_grid, save_gan, train_gan
+from memdissect.io import atomic_path, write_parquet
+from memdissect.settings import GanSettings
 
 log, device = start(snakemake, needs_device=True)
 settings = GanSettings.from_dict(snakemake.params.settings)
 log(f"settings {settings}")
-train = load_split(snakemake.input.train)
-resume_path = Path("results/resume/gan.pt")
+train = load_split(snakemake.input.train, made_by="prepare_dataset")
+resume_path = Path(snakemake.params.resume)
 generator, discriminator, losses = train_gan(settings, train["images"], device, resume_path=resume_path, log=log)
-save_torch(gan_checkpoint(generator, discriminator, settings), snakemake.output.model)
+save_gan(generator, discriminator, settings, snakemake.output.model)
 write_parquet(losses, snakemake.output.losses)
 with atomic_path(snakemake.output.samples) as tmp:
     save_image(sample_grid(generator, settings, device), tmp, format="png")

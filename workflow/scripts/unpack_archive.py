@@ -7,7 +7,7 @@ from pathlib import Path
 from job import start
 
 log, _ = start(snakemake)
-target = Path(snakemake.output[0])
+target = Path(snakemake.output.folder)
 staging = target.with_name(f".{target.name}.unpacking")
 shutil.rmtree(staging, ignore_errors=True)
 log(f"unpacking {snakemake.input.archive} into {target}")

@@ -1,11 +1,8 @@
 """Classifier and GAN architectures, and the one place that builds them by name."""
 
-from pathlib import Path
-
 from torch import nn
 
 from memdissect.models.resnet import resnet32
-from memdissect.study import ARCHITECTURE_SOURCES
 from memdissect.models.vgg import vgg11, vgg13
 
 ARCHITECTURES = {"vgg11": vgg11, "vgg13": vgg13, "resnet32": resnet32}
@@ -18,11 +15,6 @@ def build_model(name: str, num_classes: int = 10, width: float = 1.0) -> nn.Modu
     if not width > 0:
         raise ValueError(f"width must be positive, got {width!r}")
     return ARCHITECTURES[name](num_classes=num_classes, width=width)
-
-
-def architecture_source(name: str) -> Path:
-    """The source file that defines an architecture, so that rules can depend on it."""
-    return Path(__file__).parent.parent / ARCHITECTURE_SOURCES[name]
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -1,4 +1,5 @@
-"""A training job killed mid-run resumes from its per-epoch checkpoint to the same bytes."""
+"""Training in the workflow, killed and rerun: the resumed run ends with the uninterrupted run's bytes;
+a diverging run leaves no output that looks finished."""
 
 import os
 import signal
@@ -8,9 +9,10 @@ import time
 import pytest
 import yaml
 
-from workflow_runs import SNAKEMAKE, REPO, assert_same_history, same_bytes, snakemake, write_config
+from workflow_runs import REPO, SNAKEMAKE, assert_same_history, same_bytes, snakemake, write_config
 
 pytestmark = pytest.mark.workflow
+
 MODEL = "random_labels-vgg11-s1"
 
 
@@ -43,8 +45,8 @@ def kill_without_warning(process, workdir, config_path):
 def check_resumed_to_the_uninterrupted_result(workdir, reference_dir):
     log = (workdir / f"logs/train_classifier/{MODEL}.log").read_text()
     assert "resuming from" in log, log
-    for name in ("weights.pt",):
-        assert same_bytes(workdir / f"results/models/{MODEL}/{name}", reference_dir / f"results/models/{MODEL}/{name}")
+    assert same_bytes(workdir / f"results/models/{MODEL}/weights.pt",
+                      reference_dir / f"results/models/{MODEL}/weights.pt")
     assert_same_history(workdir / f"results/models/{MODEL}/history.parquet",
                         reference_dir / f"results/models/{MODEL}/history.parquet")
     assert not (workdir / f"results/resume/models/{MODEL}.pt").exists()  # removed once the outputs exist
@@ -84,3 +86,14 @@ def test_resume_checkpoint_from_other_settings_is_not_used(demo_workdir, demo_ru
     log = (workdir / f"logs/train_classifier/{MODEL}.log").read_text()
     assert "made under other settings" in log and "resuming from" not in log
     assert same_bytes(workdir / target, demo_run[0] / target)
+
+
+def test_diverging_model_leaves_no_finished_looking_output(tmp_path):
+    config = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
+    config["overrides"] = {"true_labels-vgg11-s1": {"lr": 1.0e12}}
+    target = "results/models/true_labels-vgg11-s1/weights.pt"
+    result = snakemake(tmp_path, "--cores", "1", target, config_path=write_config(tmp_path, config), check=False)
+    assert result.returncode != 0
+    assert "NonFiniteLossError" in result.stdout and "epoch" in result.stdout
+    assert not (tmp_path / target).exists()
+    assert not (tmp_path / "results/models/true_labels-vgg11-s1/history.parquet").exists()

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from test_resume import MODEL, check_resumed_to_the_uninterrupted_result, wait_for_epoch
+from test_workflow_resume import MODEL, check_resumed_to_the_uninterrupted_result, wait_for_epoch
 from workflow_runs import REPO, assert_same_history, same_bytes
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]

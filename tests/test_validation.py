@@ -6,7 +6,7 @@ dry run (the user's view), and through the checks directly (fast, and without th
 
 import pytest
 
-from config_checks import SCHEMA, demo_config, validate_config, value_at
+from config_checks import OWNED_FOLDERS, SCHEMA, demo_config, validate_config, value_at
 from memdissect import validation
 from workflow_runs import snakemake, write_config
 
@@ -231,8 +231,8 @@ def test_user_data_reached_through_an_absolute_or_dotted_path_into_results_is_re
     (tmp_path / "resources").mkdir()
     for root in (str(tmp_path / "results" / "jpeg"), "resources/../results/jpeg", "./logs"):
         with pytest.raises(validation.ConfigError, match=r"dataset.root: .* lies inside (results|logs)/"):
-            validation.check_not_owned("dataset.root", root, tmp_path)
-    validation.check_not_owned("dataset.root", "resources/results", tmp_path)  # a folder merely named so
+            validation.check_not_owned("dataset.root", root, tmp_path, OWNED_FOLDERS)
+    validation.check_not_owned("dataset.root", "resources/results", tmp_path, OWNED_FOLDERS)  # a folder merely named so
 
 
 def test_plan_counts_only_image_files_of_an_image_folder(tmp_path):

@@ -1,0 +1,358 @@
+"""The study plan: every artifact's path and every job's inputs and params, a pure function of the
+validated config (defaults filled in).
+
+A job is a rule applied to its wildcards. Its inputs are keyed by role ("weights", "gan"); a
+role that holds one file per model, condition or f1 maps those names to paths, and the
+workflow hands it to the job as inputs named ``role:name`` (``named_inputs``), so that a
+script looks its files up by name (``inputs_by_role``), never by position.
+
+The roles X_T and X_R come from one rule, ``study.reference_conditions``.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from memdissect import resources, study, validation
+from memdissect.study import UNTRAINED
+
+ROLE_SEPARATOR = ":"
+PACKAGE_DIR = Path(__file__).parent
+
+# ----------------------------------------------------------------------------- paths
+
+DATA = {"train": "results/data/train.pt", "test": "results/data/test.pt",
+        "true_labels": "results/data/train_labels.parquet"}
+DOWNLOADED_CIFAR10 = "results/data/download/cifar-10-batches-py"
+UNPACKED_ARCHIVE = "results/data/unpacked"
+GAN = {"model": "results/gan/dcgan.pt", "losses": "results/gan/losses.parquet", "samples": "results/gan/samples.png"}
+GAN_RESUME = "results/resume/gan.pt"
+DIST = {"long": "results/dist/dist_long.parquet", "summary": "results/dist/dist_summary.csv",
+        "summary_parquet": "results/dist/dist_summary.parquet", "over_seeds": "results/dist/dist_over_seeds.csv"}
+CROSSCHECK = {"parquet": "results/crosscheck/crosscheck.parquet", "csv": "results/crosscheck/crosscheck.csv"}
+STAGES = {"parquet": "results/stages/stages.parquet", "csv": "results/stages/stages.csv"}
+DIAGNOSTICS_SUMMARY = "results/patterns/diagnostics_summary.csv"
+SUMMARY = "results/summary.md"
+STUDY_CONFIG = "results/study_config.yaml"
+ARCHITECTURE_SOURCES = {"vgg11": "models/vgg.py", "vgg13": "models/vgg.py", "resnet32": "models/resnet.py"}
+GAN_SOURCE = "models/dcgan.py"
+
+
+def label_set_path(label_set: str) -> str:
+    return f"results/labels/{label_set}.parquet"
+
+
+def classifier_paths(model: str) -> dict:
+    return {"weights": f"results/models/{model}/weights.pt", "history": f"results/models/{model}/history.parquet",
+            "test_outputs": f"results/models/{model}/test_outputs.pt"}
+
+
+def classifier_resume_path(model: str) -> str:
+    return f"results/resume/models/{model}.pt"
+
+
+def pattern_paths(model: str) -> dict:
+    return {"patterns": f"results/patterns/{model}.pt", "diagnostics": f"results/patterns/diagnostics/{model}.parquet"}
+
+
+def null_table_path(model: str) -> str:
+    return f"results/dist/null/{model}.parquet"
+
+
+def evaluation_path(f2: str) -> str:
+    return f"results/dist/by_f2/{f2}.parquet"
+
+
+def figure_paths(name: str) -> dict:
+    return {"pdf": f"results/figures/{name}.pdf", "png": f"results/figures/{name}.png"}
+
+
+# ----------------------------------------------------------------------------- named inputs
+
+
+def named_inputs(inputs: dict) -> dict:
+    """A job's inputs as flat names: a role of several files becomes one name per file, ``role:name``."""
+    flat = {}
+    for role, value in inputs.items():
+        if isinstance(value, dict):
+            flat.update({f"{role}{ROLE_SEPARATOR}{name}": path for name, path in value.items()})
+        else:
+            flat[role] = value
+    return flat
+
+
+def inputs_by_role(flat: dict, role: str) -> dict:
+    """The files of one role by name, in plan order: the inverse of ``named_inputs``."""
+    prefix = f"{role}{ROLE_SEPARATOR}"
+    return {name.removeprefix(prefix): path for name, path in flat.items() if name.startswith(prefix)}
+
+
+# ----------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True)
+class Job:
+    rule: str
+    wildcards: dict
+    inputs: dict
+    params: dict
+    outputs: dict
+
+
+def user_data_folder(dataset: dict) -> str:
+    """Where the user's own copy of the data set would be: read in place when it exists."""
+    root = dataset["root"]
+    return str(Path(root) / validation.CIFAR10_FOLDER) if dataset["kind"] == "cifar10" else root
+
+
+def architecture_source(arch: str) -> str:
+    """The file that defines an architecture: an input of every model of it, so editing it retrains them."""
+    return str(PACKAGE_DIR / ARCHITECTURE_SOURCES[arch])
+
+
+class Plan:
+    """The study of one validated config: ``job(rule, **wildcards)`` for every job, ``jobs()`` for all.
+
+    ``split_sizes`` (images per split) scale the GPU jobs' wall times.
+    """
+
+    def __init__(self, config: dict, classifiers: dict, split_sizes: dict):
+        self.config = config
+        self.classifiers = classifiers
+        self.split_sizes = split_sizes
+        self.pairs = study.dissection_pairs(config, classifiers)
+        self.pattern_sources = study.pattern_sources(self.pairs)
+        self.evaluated = list(dict.fromkeys(f2 for _, f2 in self.pairs))
+        self.references = study.reference_conditions(config)
+        self.num_classes = config["dataset"]["num_classes"]
+
+    def job(self, rule: str, **wildcards) -> Job:
+        inputs, params = getattr(self, rule)(**wildcards)
+        return Job(rule, wildcards, inputs, params, rule_outputs(rule, **wildcards))
+
+    def jobs(self) -> list[Job]:
+        """Every job of the study, data preparation first, the report last."""
+        wildcards = {"make_labels": [{"label_set": name} for name in self.label_sets()],
+                     "train_classifier": [{"model": model} for model in self.classifiers],
+                     "synthesize_patterns": [{"model": model} for model in self.pattern_sources],
+                     "null_baseline": [{"model": model} for model in self.pattern_sources],
+                     "evaluate_on_patterns": [{"f2": f2} for f2 in self.evaluated],
+                     "dist_matrix_figure": [{"condition": c} for c in self.matrix_conditions()]}
+        return [self.job(rule, **each) for rule in RULES for each in wildcards.get(rule, [{}])]
+
+    def classifier(self, model: str):
+        if model not in self.classifiers:
+            raise ValueError(f"{model!r} is not a model of this study")
+        return self.classifiers[model]
+
+    def label_set_of(self, model: str) -> str:
+        classifier = self.classifier(model)
+        return study.label_set_name(classifier.noise, classifier.label_seed)
+
+    def label_sets(self) -> dict:
+        """Every label set the classifiers train on, by name: its noise and seed."""
+        return {self.label_set_of(c.id): {"noise": c.noise, "seed": c.label_seed} for c in self.classifiers.values()}
+
+    def matrix_conditions(self) -> list[str]:
+        return study.all_pairs_conditions(self.config, self.classifiers)
+
+    def final_outputs(self) -> list[str]:
+        """What `rule all` asks for: every job's outputs but the intermediate ones."""
+        intermediate = {"prepare_dataset", "make_labels", "synthesize_patterns", "null_baseline"}
+        return [path for job in self.jobs() if job.rule not in intermediate for path in job.outputs.values()]
+
+    # ------------------------------------------------------------------------- wall times of the GPU jobs (minutes)
+
+    def training_minutes(self, model: str, attempt: int) -> int:
+        epochs = self.classifier(model).settings["epochs"]
+        return resources.classifier_minutes(epochs, self.split_sizes["train"], self.split_sizes["test"], attempt)
+
+    def gan_minutes(self, attempt: int) -> int:
+        return resources.gan_minutes(self.config["gan"]["epochs"], self.split_sizes["train"], attempt)
+
+    def pattern_minutes(self, attempt: int) -> int:
+        spec = self.config["patterns"]
+        return resources.pattern_minutes(self.num_classes, spec["starts"], spec["iterations"], attempt)
+
+    def evaluation_minutes(self, attempt: int) -> int:
+        return resources.evaluation_minutes(attempt)
+
+    # ------------------------------------------------------------------------- data and labels: each rule (inputs, params)
+
+    def dataset_source(self, user_folder_exists: bool) -> dict:
+        """The raw data set that data preparation reads: the user's folder when it exists, else the
+        workflow's own download or unpacked archive; nothing for the synthetic data set."""
+        kind = self.config["dataset"]["kind"]
+        if kind == "synthetic":
+            return {}
+        if user_folder_exists:
+            return {"source": user_data_folder(self.config["dataset"])}
+        return {"source": DOWNLOADED_CIFAR10 if kind == "cifar10" else UNPACKED_ARCHIVE}
+
+    def prepare_dataset(self):
+        dataset = self.config["dataset"]
+        if dataset["kind"] == "synthetic":
+            params = {key: dataset[key] for key in ("kind", "train_size", "test_size", "seed")}
+        else:
+            params = {"kind": dataset["kind"], "subset": validation.subset_in_use(dataset)}
+        return {}, {"dataset": params}
+
+    def make_labels(self, label_set):
+        sets = self.label_sets()
+        if label_set not in sets:
+            raise ValueError(f"{label_set!r} is not a label set of this study; valid: {', '.join(sets)}")
+        params = {"label_set": {**sets[label_set], "num_classes": self.num_classes}}
+        return {"true_labels": DATA["true_labels"]}, params
+
+    # ------------------------------------------------------------------------- classifiers and the DCGAN
+
+    def train_classifier(self, model):
+        classifier = self.classifier(model)
+        inputs = {"train": DATA["train"], "test": DATA["test"], "labels": label_set_path(self.label_set_of(model)),
+                  "architecture": architecture_source(classifier.arch)}
+        return inputs, {"settings": classifier.settings, "resume": classifier_resume_path(model)}
+
+    def train_gan(self):
+        inputs = {"train": DATA["train"], "architecture": str(PACKAGE_DIR / GAN_SOURCE)}
+        return inputs, {"settings": self.config["gan"], "resume": GAN_RESUME}
+
+    # ------------------------------------------------------------------------- patterns and Dist
+
+    def synthesize_patterns(self, model):
+        inputs = {"classifier": classifier_paths(model)["weights"], "gan": GAN["model"]}
+        params = {"settings": study.without_how_settings(self.config)["patterns"],
+                  "classifier": self.classifier(model).settings}
+        return inputs, params
+
+    def null_baseline(self, model):
+        inputs = {"patterns": pattern_paths(model)["patterns"]}
+        return inputs, {"classifier": self.classifier(model).settings}
+
+    def evaluate_on_patterns(self, f2):
+        inputs = {"classifier": classifier_paths(f2)["weights"],
+                  "patterns": {f1: pattern_paths(f1)["patterns"] for f1, other in self.pairs if other == f2}}
+        return inputs, {"classifier": self.classifier(f2).settings}
+
+    def describe_pair(self, f1: str, f2: str) -> dict:
+        first, second = self.classifiers[f1], self.classifiers.get(f2)  # no second for the null baseline
+        return {"f1": f1, "f2": f2, "condition": first.condition, "noise": first.noise,
+                "f1_network": first.network, "f2_network": second.network if second else f2,
+                "f1_name": first.name, "f2_name": second.name if second else f"{f2} {first.arch}"}
+
+    def dist_tables(self):
+        inputs = {"pairs": {f2: evaluation_path(f2) for f2 in self.evaluated},
+                  "null": {f1: null_table_path(f1) for f1 in self.pattern_sources}}
+        params = {"pairs": [self.describe_pair(f1, f2) for f1, f2 in self.pairs],
+                  "null": [self.describe_pair(f1, UNTRAINED) for f1 in self.pattern_sources],
+                  "statistics": self.config["statistics"]}
+        return inputs, params
+
+    # ------------------------------------------------------------------------- analyses beyond the paper
+
+    def crosscheck_table(self):
+        models = dict.fromkeys(model for pair in self.pairs for model in pair)
+        inputs = {"test_outputs": {model: classifier_paths(model)["test_outputs"] for model in models}}
+        return inputs, {"pairs": [self.describe_pair(f1, f2) for f1, f2 in self.pairs]}
+
+    def stage_table(self):
+        inputs = {"histories": {model: classifier_paths(model)["history"] for model in self.classifiers}}
+        return inputs, {"num_classes": self.num_classes}
+
+    def diagnostics_summary(self):
+        inputs = {"diagnostics": {model: pattern_paths(model)["diagnostics"] for model in self.pattern_sources}}
+        return inputs, {}
+
+    # ------------------------------------------------------------------------- figures
+
+    def figure1_models(self) -> dict:
+        """Figure 1's conditions where its network was trained: the model of each."""
+        spec = self.config["figures"]["figure1"]
+        models = {c: study.classifier_in(self.classifiers, c, spec["network"]) for c in spec["conditions"]}
+        return {condition: model.id for condition, model in models.items() if model is not None}
+
+    def noise_of(self, conditions) -> dict:
+        return {c: self.config["conditions"][c]["noise"] for c in conditions}
+
+    def figure1(self):
+        models = self.figure1_models()
+        inputs = {"histories": {c: classifier_paths(model)["history"] for c, model in models.items()}}
+        spec = {"network": self.config["figures"]["figure1"]["network"], "num_classes": self.num_classes,
+                "noise": self.noise_of(models)}
+        return inputs, {"spec": spec}
+
+    def dissection_names(self) -> dict:
+        return {key: self.config["dissection"][key] for key in ("reference", "compare")}
+
+    def figure2(self):
+        spec = self.config["figures"]["figure2"]
+        params = {"spec": {**self.dissection_names(), "panels": [spec["conditions"], spec["ablations"]]}}
+        return {"summary": DIST["summary_parquet"]}, params
+
+    def figure3(self):
+        spec, reference = self.config["figures"]["figure3"], self.config["dissection"]["reference"]
+        sources = {c: f"{c}-{reference}" for c in spec["conditions"]}
+        patterns = {c: pattern_paths(m)["patterns"] for c, m in sources.items() if m in self.pattern_sources}
+        params = {"spec": {"network": reference, "classes": spec["classes"], "columns": spec["columns"]}}
+        return {"patterns": patterns}, params
+
+    def figure4(self):
+        spec = self.config["figures"]["figure4"]
+        members = {c.id: {"condition": condition, "seed": c.seed} for condition in spec["conditions"]
+                   for c in self.classifiers.values() if c.condition == condition and c.name == spec["name"]}
+        inputs = {"histories": {model: classifier_paths(model)["history"] for model in members}}
+        params = {"spec": {"name": spec["name"], "num_classes": self.num_classes, "members": members}}
+        return inputs, params
+
+    def figure5_spec(self) -> dict:
+        return {"reference": self.config["dissection"]["reference"],
+                "noise": self.noise_of(self.config["figures"]["figure5"]["conditions"])}
+
+    def figure5(self):
+        return {"summary": DIST["summary_parquet"]}, {"spec": self.figure5_spec()}
+
+    def dist_matrix_figure(self, condition):
+        return {"summary": DIST["summary_parquet"]}, {}
+
+    def crosscheck_figure(self):
+        inputs = {"crosscheck": CROSSCHECK["parquet"], "summary": DIST["summary_parquet"]}
+        spec = {**self.dissection_names(), **self.references}
+        return inputs, {"spec": spec}
+
+    # ------------------------------------------------------------------------- the report
+
+    def summary_markdown(self):
+        histories, figure1_params = self.figure1()
+        inputs = {**histories, "summary": DIST["summary_parquet"], "crosscheck": CROSSCHECK["parquet"],
+                  "stages": STAGES["parquet"]}
+        network = figure1_params["spec"]
+        spec = {"network": network["network"], "num_classes": self.num_classes, "history_noise": network["noise"],
+                **self.figure5_spec(), **self.references}
+        return inputs, {"spec": spec}
+
+    def study_config(self):
+        return {}, {"config": study.without_how_settings(self.config)}
+
+
+def rule_outputs(rule: str, **wildcards) -> dict:
+    """A rule's outputs by name, for its wildcards (or wildcard patterns such as ``model="{model}"``)."""
+    return OUTPUTS[rule](**wildcards)
+
+
+OUTPUTS = {
+    "prepare_dataset": lambda: DATA,
+    "make_labels": lambda label_set: {"labels": label_set_path(label_set)},
+    "train_classifier": classifier_paths,
+    "train_gan": lambda: GAN,
+    "synthesize_patterns": pattern_paths,
+    "null_baseline": lambda model: {"null": null_table_path(model)},
+    "evaluate_on_patterns": lambda f2: {"table": evaluation_path(f2)},
+    "dist_tables": lambda: DIST,
+    "crosscheck_table": lambda: CROSSCHECK,
+    "stage_table": lambda: STAGES,
+    "diagnostics_summary": lambda: {"summary": DIAGNOSTICS_SUMMARY},
+    **{f"figure{number}": lambda number=number: figure_paths(f"figure{number}") for number in range(1, 6)},
+    "dist_matrix_figure": lambda condition: figure_paths(f"dist_matrix_{condition}"),
+    "crosscheck_figure": lambda: figure_paths("crosscheck"),
+    "summary_markdown": lambda: {"summary": SUMMARY},
+    "study_config": lambda: {"config": STUDY_CONFIG},
+}
+RULES = tuple(OUTPUTS)  # in the order of the study: data preparation first, the report last

@@ -1,0 +1,90 @@
+"""Pattern synthesis: every objective and latent constraint of the schema, divergence, the pattern file."""
+
+import pytest
+import torch
+import yaml
+
+from memdissect.gan import build_gan
+from memdissect.io import ArtifactError, save_torch
+from memdissect.patterns import (NonFiniteObjectiveError, class_objective, constrain_latents, load_patterns,
+                                 save_patterns, synthesize_patterns)
+from memdissect.settings import ClassifierSettings, GanSettings, PatternSettings
+from memdissect.train import build_classifier
+
+CLASSIFIER = ClassifierSettings(arch="vgg11", width=0.125, num_classes=3)
+
+
+def quiet(*_):
+    pass
+
+
+def schema_enum(repo, key):
+    schema = yaml.safe_load((repo / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    return schema["properties"]["patterns"]["properties"][key]["enum"]
+
+
+@pytest.fixture(scope="module")
+def networks():
+    generator, _ = build_gan(GanSettings(width=0.125), "cpu")
+    return build_classifier(CLASSIFIER, "cpu"), generator
+
+
+def test_every_objective_of_the_schema_is_its_own_function(repo):
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.5, 1.5, 0.0]])
+    target = torch.tensor([0, 1])
+    values = {objective: class_objective(logits, target, objective) for objective in schema_enum(repo, "objective")}
+    torch.testing.assert_close(values["logit"], torch.tensor([2.0, 1.5]))
+    torch.testing.assert_close(values["log_softmax"], torch.log_softmax(logits, 1)[[0, 1], [0, 1]])
+    torch.testing.assert_close(values["softmax"], torch.softmax(logits, 1)[[0, 1], [0, 1]])
+
+
+def test_every_latent_constraint_of_the_schema(repo):
+    z = torch.tensor([[4.0, -5.0, 0.0, 0.0], [0.1, 0.2, 0.3, 0.4]])
+    constrained = {}
+    for constraint in schema_enum(repo, "latent_constraint"):
+        constrained[constraint] = z.clone()
+        constrain_latents(constrained[constraint], constraint)
+    torch.testing.assert_close(constrained["none"], z)
+    assert constrained["clamp"].abs().max() == 3.0 and constrained["clamp"][1].equal(z[1])
+    torch.testing.assert_close(constrained["sphere"].norm(dim=1), torch.full((2,), 2.0))  # sqrt(D), D = 4
+
+
+def test_every_optimizer_of_the_schema_moves_z_its_own_way(repo, networks):
+    found = {}
+    for optimizer in schema_enum(repo, "optimizer"):
+        settings = PatternSettings(starts=2, iterations=3, optimizer=optimizer, chunk_size=4)
+        found[optimizer] = synthesize_patterns(*networks, 3, settings, "cpu", log=quiet)
+        assert found[optimizer]["z"].shape == (3, 2, 100) and found[optimizer]["x"].shape == (3, 2, 3, 32, 32)
+        assert not found[optimizer]["z"].equal(found[optimizer]["z0"])
+    assert set(found) == {"sgd", "adam"} and not found["sgd"]["z"].equal(found["adam"]["z"])
+
+
+def test_nan_objective_stops_pattern_search_naming_the_iteration(networks):
+    classifier, generator = build_classifier(ClassifierSettings(arch="vgg11", width=0.125), "cpu"), networks[1]
+    with torch.no_grad():
+        classifier.classifier.bias.fill_(float("nan"))
+    with pytest.raises(NonFiniteObjectiveError, match="iteration 0"):
+        synthesize_patterns(classifier, generator, 10, PatternSettings(starts=2, iterations=3), "cpu", log=quiet)
+
+
+def test_pattern_file_layout_and_load(tmp_path, networks):
+    settings = PatternSettings(starts=1, iterations=2, chunk_size=2)
+    patterns = synthesize_patterns(*networks, 3, settings, "cpu", log=quiet)
+    assert list(patterns) == ["format", "settings", "z0", "z", "x", "x0", "logits", "objective_trace",
+                              "objective_start", "objective_end"]
+    assert patterns["format"] == "memdissect-patterns-v1" and patterns["settings"] == settings.__dict__
+    save_patterns(patterns, tmp_path / "patterns.pt")
+    assert load_patterns(tmp_path / "patterns.pt", made_by="synthesize_patterns")["x"].equal(patterns["x"])
+
+
+def test_truncated_or_foreign_pattern_file_names_the_file_and_rule(tmp_path):
+    patterns = tmp_path / "patterns.pt"
+    save_torch({"format": "memdissect-patterns-v1", "x": torch.zeros(1)}, patterns)
+    broken = tmp_path / "broken-patterns.pt"
+    broken.write_bytes(patterns.read_bytes()[: patterns.stat().st_size // 2])
+    with pytest.raises(ArtifactError, match=r"broken-patterns.pt.*truncated.*rule 'synthesize_patterns'"):
+        load_patterns(broken, made_by="synthesize_patterns")
+    save_torch({"format": "memdissect-classifier-v1"}, patterns)
+    with pytest.raises(ArtifactError, match=r"patterns.pt is not a memdissect pattern file \(made by rule "
+                                            r"'synthesize_patterns'\); delete it and rerun"):
+        load_patterns(patterns, made_by="synthesize_patterns")

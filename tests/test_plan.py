@@ -1,0 +1,179 @@
+"""The study plan without Snakemake: which jobs exist, what each reads and writes, by name."""
+
+from collections import Counter
+
+import pytest
+import yaml
+
+from snakemake.utils import validate
+
+from config_checks import OWNED_FOLDERS, SCHEMA, demo_config
+from memdissect import plan, validation
+
+
+def make_plan(config, workdir="."):
+    """What workflow/rules/common.smk does: check the config, fill in its defaults, plan the study."""
+    classifiers = validation.check_config(config, SCHEMA, validate, OWNED_FOLDERS, workdir)
+    return plan.Plan(config, classifiers, validation.split_sizes(config["dataset"], workdir))
+
+
+@pytest.fixture
+def demo_plan():
+    return make_plan(demo_config())
+
+
+def by_key(jobs):
+    return {(job.rule, tuple(job.wildcards.items())): job for job in jobs}
+
+
+def paths_of(files) -> list[str]:
+    """Every path of a job's inputs or outputs, whether one per role or one per name."""
+    return [path for value in files.values() for path in (value.values() if isinstance(value, dict) else [value])]
+
+
+def descendants(jobs, start) -> set:
+    """The jobs that read, directly or not, what the job `start` writes."""
+    keys = by_key(jobs)
+    maker = {path: key for key, job in keys.items() for path in job.outputs.values()}
+    found, frontier = set(), {start}
+    while frontier:
+        found |= frontier
+        frontier = {key for key, job in keys.items()
+                    if key not in found and any(maker.get(path) in frontier for path in paths_of(job.inputs))}
+    return found - {start}
+
+
+def test_the_demo_plan_has_every_job_of_the_study(demo_plan):
+    counts = Counter(job.rule for job in demo_plan.jobs())
+    assert counts["train_classifier"] == 14 and counts["make_labels"] == 3 and counts["train_gan"] == 1
+    # all pairs in X_T and X_R (4 models each), one reference pair in the three other conditions
+    assert counts["synthesize_patterns"] == counts["null_baseline"] == 4 + 4 + 3 == 11
+    assert counts["evaluate_on_patterns"] == 11 and counts["dist_matrix_figure"] == 2
+    assert all(counts[rule] == 1 for rule in ("dist_tables", "figure1", "figure5", "summary_markdown"))
+
+
+def test_the_paper_plan_matches_the_paper(repo):
+    config = yaml.safe_load((repo / "config" / "config.yaml").read_text())
+    config["dataset"] = {"kind": "synthetic", "num_classes": 10}  # the plan, not the data: no CIFAR-10 on disk
+    config["figures"]["figure3"]["classes"] = [0, 1, 2]
+    paper = make_plan(config)
+    counts = Counter(job.rule for job in paper.jobs())
+    assert counts["train_classifier"] == 40 and counts["synthesize_patterns"] == 8 and len(paper.pairs) == 16
+
+
+def test_every_output_has_one_maker_and_every_input_is_made_or_is_source_code(demo_plan):
+    jobs = demo_plan.jobs()
+    outputs = [path for job in jobs for path in job.outputs.values()]
+    assert len(outputs) == len(set(outputs))
+    for job in jobs:
+        for path in paths_of(job.inputs):
+            assert path in outputs or path.endswith(".py") and path.startswith(str(plan.PACKAGE_DIR)), (job.rule, path)
+    assert set(demo_plan.final_outputs()) <= set(outputs)
+    assert "results/summary.md" in demo_plan.final_outputs() and "results/figures/figure3.png" in demo_plan.final_outputs()
+
+
+def test_editing_one_model_changes_only_its_own_and_its_descendants_jobs():
+    before, edited = demo_config(), demo_config()
+    edited["overrides"] = {"random_labels-vgg11-s2": {"epochs": 3}}
+    jobs_before, jobs_after = make_plan(before).jobs(), make_plan(edited).jobs()
+    old, new = by_key(jobs_before), by_key(jobs_after)
+    assert old.keys() == new.keys()
+    changed = {key for key in old if (old[key].inputs, old[key].params) != (new[key].inputs, new[key].params)}
+    trained = ("train_classifier", (("model", "random_labels-vgg11-s2"),))
+    assert trained in changed and ("study_config", ()) in changed  # the config as run records the override
+    assert changed - {("study_config", ())} <= {trained} | descendants(jobs_before, trained)
+    # f2 evaluated on patterns, and f1 of the full X_R matrix: its patterns and null baseline too
+    assert {("evaluate_on_patterns", (("f2", "random_labels-vgg11-s2"),)),
+            ("synthesize_patterns", (("model", "random_labels-vgg11-s2"),)),
+            ("null_baseline", (("model", "random_labels-vgg11-s2"),))} <= changed
+    assert ("train_classifier", (("model", "random_labels-vgg11-s1"),)) not in changed
+    assert not any(rule.startswith("figure") for rule, _ in changed)
+
+
+def test_a_model_trains_on_its_label_set_and_the_source_of_its_architecture(demo_plan):
+    job = demo_plan.job("train_classifier", model="noise0.5-vgg11-s2")
+    assert job.inputs["labels"] == "results/labels/noise0.5-seed0.parquet"
+    assert job.inputs["architecture"] == str(plan.PACKAGE_DIR / "models" / "vgg.py")
+    assert job.params["settings"]["epochs"] == 25 and job.params["resume"] == "results/resume/models/noise0.5-vgg11-s2.pt"
+    assert job.outputs["weights"] == "results/models/noise0.5-vgg11-s2/weights.pt"
+    assert demo_plan.job("make_labels", label_set="noise0.5-seed0").params["label_set"] == {
+        "noise": 0.5, "seed": 0, "num_classes": 10}
+    with pytest.raises(ValueError, match="'noise0.3-seed0' is not a label set of this study"):
+        demo_plan.job("make_labels", label_set="noise0.3-seed0")
+    with pytest.raises(ValueError, match="'true_labels-vgg11-s9' is not a model of this study"):
+        demo_plan.job("train_classifier", model="true_labels-vgg11-s9")
+
+
+def test_evaluation_reads_the_patterns_of_each_f1_by_name(demo_plan):
+    job = demo_plan.job("evaluate_on_patterns", f2="true_labels-vgg11-s2")
+    assert job.inputs["patterns"] == {f1: f"results/patterns/{f1}.pt"
+                                      for f1 in ("true_labels-vgg11-s1", "true_labels-vgg11-s3", "true_labels-vgg13-s1")}
+    flat = plan.named_inputs(job.inputs)
+    assert flat["patterns:true_labels-vgg13-s1"] == "results/patterns/true_labels-vgg13-s1.pt"
+    assert plan.inputs_by_role(flat, "patterns") == job.inputs["patterns"]
+    assert plan.inputs_by_role(flat, "classifier") == {} and flat["classifier"].endswith("true_labels-vgg11-s2/weights.pt")
+
+
+def test_figures_read_their_files_by_condition_or_model(demo_plan):
+    figure1 = demo_plan.job("figure1")
+    assert list(figure1.inputs["histories"]) == ["random_labels", "true_labels"]
+    assert figure1.params["spec"]["noise"] == {"random_labels": 1.0, "true_labels": 0.0}
+    figure3 = demo_plan.job("figure3")
+    assert figure3.inputs["patterns"] == {"true_labels": "results/patterns/true_labels-vgg11-s1.pt",
+                                          "random_labels": "results/patterns/random_labels-vgg11-s1.pt"}
+    members = demo_plan.job("figure4").params["spec"]["members"]
+    assert members["random_labels-vgg11-s3"] == {"condition": "random_labels", "seed": 3} and len(members) == 6
+
+
+def test_x_t_and_x_r_are_found_by_noise_or_named_in_the_config():
+    config = demo_config()
+    config["conditions"] = {"random_first": {"noise": 1.0}, **config["conditions"]}
+    config["models"][0]["conditions"].append("random_first")
+    derived = make_plan(config)
+    assert derived.references == {"true_labels": "true_labels", "random_labels": "random_first"}
+    config = demo_config()
+    config["dissection"]["random_labels"] = "random_labels_wd"
+    named = make_plan(config).job("summary_markdown").params["spec"]
+    assert named["true_labels"] == "true_labels" and named["random_labels"] == "random_labels_wd"
+
+
+def test_a_study_without_a_random_label_condition_must_name_x_r():
+    config = demo_config()
+    for name in ("random_labels", "random_labels_wd", "random_labels_aug"):
+        config["conditions"][name]["noise"] = 0.9
+    with pytest.raises(validation.ConfigError, match="dissection.random_labels: no condition has noise 1"):
+        make_plan(config)
+
+
+def test_settings_that_change_how_are_in_no_job(demo_plan):
+    for job in demo_plan.jobs():
+        text = repr(job.params)
+        assert "chunk_size" not in text and "'device'" not in text, job.rule
+
+
+def test_the_plan_knows_every_rule_of_the_workflow_and_no_other(repo):
+    import re
+
+    rule_files = [repo / "Snakefile", *sorted((repo / "workflow" / "rules").glob("*.smk"))]
+    rules = {name for path in rule_files for name in re.findall(r"^rule (\w+):", path.read_text(), re.MULTILINE)}
+    planned_elsewhere = {"all", "download_cifar10", "unpack_archive"}  # the target, and what only the disk decides
+    assert rules - planned_elsewhere == set(plan.RULES)
+
+
+def test_each_folder_of_results_is_made_by_the_rules_of_one_file(repo):
+    """The Snakefile's includes read as the study's table of contents: one rule file per stage of results/."""
+    import re
+
+    makers = {}
+    for path in sorted((repo / "workflow" / "rules").glob("*.smk")):
+        for rule in re.findall(r"^rule (\w+):", path.read_text(), re.MULTILINE):
+            if rule in plan.RULES:
+                wildcards = {"model": "m", "f2": "m", "label_set": "l", "condition": "c"}
+                parameters = plan.OUTPUTS[rule].__code__.co_varnames[:plan.OUTPUTS[rule].__code__.co_argcount]
+                outputs = plan.rule_outputs(rule, **{name: wildcards[name] for name in parameters if name in wildcards})
+                for output in outputs.values():
+                    folder = output.split("/")[1] if output.count("/") > 1 else "results"
+                    makers.setdefault(folder, set()).add(path.name)
+    assert all(len(files) == 1 for files in makers.values()), makers
+    assert makers["models"] == {"classifiers.smk"} and makers["dist"] == {"dist.smk"} and makers["patterns"] == {
+        "patterns.smk"}

@@ -1,0 +1,194 @@
+"""Classifier training: G by hand, divergence, the final checkpoint and resuming to the same bytes
+(killed in the workflow: test_workflow_resume.py)."""
+
+import pytest
+import torch
+from torch import nn
+
+from memdissect.batches import NonFiniteLossError
+from memdissect.gan import build_gan, save_gan
+from memdissect.io import ArtifactError, load_torch
+from memdissect.runtime import Runtime
+from memdissect.settings import ClassifierSettings, GanSettings
+from memdissect.synthetic import make_synthetic_dataset
+from memdissect.train import (build_classifier, build_untrained_twin, input_gradient_magnitude, load_classifier, save_classifier,
+                              train_classifier, train_one_epoch)
+
+SETTINGS = ClassifierSettings(arch="vgg11", width=0.125, epochs=1, batch_size=32)
+CPU_FP32 = Runtime(torch.device("cpu"), "fp32", channels_last=False)
+
+
+def quiet(*_):
+    pass
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_synthetic_dataset(64, 16, seed=0)
+
+
+def train(settings, data, **options):
+    return train_classifier(settings, data["train"]["images"], data["train"]["labels"], data["test"]["images"],
+                            data["test"]["labels"], torch.device("cpu"), **options)
+
+
+# ----------------------------------------------------------------------- G by hand
+# G(x) = sum_j |dL/dx_j| on a linear softmax classifier, whose input gradient is W^T (softmax(Wx + b) - e_y).
+
+
+def linear_classifier(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10)).double()
+
+
+def closed_form_g(model, images_uint8, labels):
+    linear = model[1]
+    x = images_uint8.double().flatten(1) / 255
+    residual = torch.softmax(x @ linear.weight.T + linear.bias, dim=1)
+    residual[torch.arange(len(labels)), labels] -= 1  # softmax - one-hot
+    return (residual @ linear.weight).abs().sum(dim=1).mean().item()
+
+
+@pytest.fixture
+def batch(monkeypatch):
+    monkeypatch.setattr("memdissect.train.as_model_input", lambda images, _: images.double().div(255))
+    generator = torch.Generator().manual_seed(1)
+    images = torch.randint(0, 256, (37, 3, 32, 32), dtype=torch.uint8, generator=generator)
+    labels = torch.randint(0, 10, (37,), generator=generator)
+    return images, labels
+
+
+def test_exact_mode_matches_the_closed_form(batch):
+    model = linear_classifier()
+    assert input_gradient_magnitude(model, *batch, CPU_FP32, batch_size=8) == pytest.approx(
+        closed_form_g(model, *batch), rel=1e-6)
+
+
+def test_training_step_records_the_same_g(batch):
+    """With lr 0 the weights stay put, so the G read from each step's backward equals the closed form."""
+    model = linear_classifier()
+    expected = closed_form_g(model, *batch)
+    settings = ClassifierSettings(arch="linear", batch_size=10, lr=0.0, momentum=0.0)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    metrics = train_one_epoch(model, optimizer, *batch, settings, torch.Generator().manual_seed(0), CPU_FP32)
+    assert metrics["grad_magnitude"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_g_scales_with_the_weights(batch):
+    """Doubling W and b changes G: a check that G is not a constant of the data."""
+    model = linear_classifier()
+    before = input_gradient_magnitude(model, *batch, CPU_FP32)
+    with torch.no_grad():
+        model[1].weight.mul_(2)
+    assert input_gradient_magnitude(model, *batch, CPU_FP32) != pytest.approx(before, rel=1e-3)
+
+
+@pytest.mark.parametrize("grad_mode", ["step", "exact", "off"])
+def test_every_grad_mode_fills_the_history(data, grad_mode):
+    _, history = train(ClassifierSettings(**{**SETTINGS.__dict__, "epochs": 2, "grad_mode": grad_mode}), data,
+                       log=quiet)
+    assert history["epoch"].tolist() == [1, 2] and (history["grad_mode"] == grad_mode).all()
+    assert history["grad_magnitude"].isna().all() == (grad_mode == "off")
+    assert history["precision"].isin(["fp32", "bf16"]).all() and (history["device"] == "cpu").all()
+
+
+# ----------------------------------------------------------------------- divergence
+
+
+def test_nan_loss_stops_training_naming_epoch_and_step(data):
+    diverging = ClassifierSettings(arch="vgg11", width=0.125, epochs=3, batch_size=16, lr=1e12, momentum=0.9)
+    with pytest.raises(NonFiniteLossError, match=r"epoch \d+.*step \d+"):
+        train(diverging, data, log=quiet)
+
+
+# ----------------------------------------------------------------------- the final checkpoint
+
+
+def test_checkpoint_layout(tmp_path):
+    """The weights.pt of every study so far: its keys in this order, CPU tensors in the default layout."""
+    model = build_classifier(SETTINGS, "cpu").to(memory_format=torch.channels_last)
+    save_classifier(model, SETTINGS, ["a"] * 10, tmp_path / "weights.pt")
+    checkpoint = load_torch(tmp_path / "weights.pt")
+    assert list(checkpoint) == ["format", "settings", "settings_hash", "classes", "state_dict"]
+    assert checkpoint["format"] == "memdissect-classifier-v1" and checkpoint["settings"] == SETTINGS.__dict__
+    assert all(t.device.type == "cpu" and t.is_contiguous() for t in checkpoint["state_dict"].values())
+
+
+def test_loaded_classifier_is_the_saved_one_in_eval_mode(tmp_path):
+    model = build_classifier(SETTINGS, "cpu")
+    save_classifier(model, SETTINGS, [f"c{i}" for i in range(10)], tmp_path / "weights.pt")
+    loaded, settings, classes = load_classifier(tmp_path / "weights.pt", expected_settings=SETTINGS)
+    assert not loaded.training and settings == SETTINGS and classes[3] == "c3"
+    x = torch.rand(2, 3, 32, 32)
+    torch.testing.assert_close(loaded(x), model.eval()(x), rtol=0, atol=0)
+
+
+def test_truncated_checkpoint_names_the_file_and_its_rule(tmp_path):
+    path = tmp_path / "weights.pt"
+    save_classifier(build_classifier(SETTINGS, "cpu"), SETTINGS, ["a"] * 10, path)
+    broken = tmp_path / "broken-weights.pt"
+    broken.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ArtifactError, match=rf"{broken}.*truncated.*rule 'train_classifier'"):
+        load_classifier(broken, made_by="train_classifier")
+
+
+def test_a_dcgan_checkpoint_is_not_a_classifier(tmp_path):
+    save_gan(*build_gan(GanSettings(width=0.125), "cpu"), GanSettings(width=0.125), tmp_path / "dcgan.pt")
+    with pytest.raises(ArtifactError, match=r"dcgan.pt is not a memdissect classifier checkpoint \(made by rule "
+                                            r"'train_classifier'\)"):
+        load_classifier(tmp_path / "dcgan.pt", made_by="train_classifier")
+
+
+def test_checkpoint_from_other_settings_is_refused(tmp_path):
+    path = tmp_path / "weights.pt"
+    save_classifier(build_classifier(SETTINGS, "cpu"), SETTINGS, ["a"] * 10, path)
+    load_classifier(path, expected_settings=SETTINGS)  # the same settings load
+    other = ClassifierSettings(**{**SETTINGS.__dict__, "lr": 0.1})
+    with pytest.raises(ArtifactError, match="made under other settings.*rerun rule 'train_classifier'"):
+        load_classifier(path, expected_settings=other, made_by="train_classifier")
+
+
+# ----------------------------------------------------------------------- resuming
+
+
+def stop_after_epoch(epoch):
+    def log(message):
+        if message.startswith(f"epoch {epoch}/"):
+            raise KeyboardInterrupt
+    return log
+
+
+def test_a_run_stopped_after_an_epoch_resumes_to_the_same_bytes(tmp_path, data):
+    """Augmentation and the data order draw from the run's generator: both must resume where they were."""
+    settings = ClassifierSettings(**{**SETTINGS.__dict__, "epochs": 3, "batch_size": 16, "augment": True})
+    model, history = train(settings, data, log=quiet)
+    save_classifier(model, settings, ["a"] * 10, tmp_path / "whole.pt")
+    resume = tmp_path / "resume.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train(settings, data, resume_path=resume, log=stop_after_epoch(2))
+    assert len(load_torch(resume)["history"]) == 1
+    messages = []
+    model, resumed = train(settings, data, resume_path=resume, log=messages.append)
+    save_classifier(model, settings, ["a"] * 10, tmp_path / "resumed.pt")
+    assert messages[0] == f"resuming from {resume} after epoch 1"
+    assert (tmp_path / "whole.pt").read_bytes() == (tmp_path / "resumed.pt").read_bytes()
+    wall_clock = ["seconds", "images_per_second"]
+    assert resumed.drop(columns=wall_clock).equals(history.drop(columns=wall_clock))
+
+
+def test_a_resume_state_from_other_settings_is_not_used(tmp_path, data):
+    resume = tmp_path / "resume.pt"
+    other = ClassifierSettings(**{**SETTINGS.__dict__, "epochs": 2, "lr": 0.02})
+    with pytest.raises(KeyboardInterrupt):
+        train(other, data, resume_path=resume, log=stop_after_epoch(2))
+    messages = []
+    train(SETTINGS, data, resume_path=resume, log=messages.append)
+    assert messages[0] == f"ignoring {resume}: it was made under other settings; training from the start"
+    assert not any("resuming" in message for message in messages)
+
+
+def test_untrained_twin_has_the_architecture_but_not_the_weights():
+    settings = ClassifierSettings(arch="resnet32", width=0.25, seed=3)
+    model, twin = build_classifier(settings, "cpu"), build_untrained_twin(settings, "cpu")
+    assert [p.shape for p in model.parameters()] == [p.shape for p in twin.parameters()]
+    assert not torch.equal(next(model.parameters()), next(twin.parameters()))

@@ -1,0 +1,68 @@
+# results/dist: Dist(f1, f2) per class and start, its null baseline, and the long and summary tables.
+
+
+localrules:
+    dist_tables,
+
+
+rule evaluate_on_patterns:
+    input:
+        unpack(inputs_of("evaluate_on_patterns")),
+    output:
+        **outputs_of("evaluate_on_patterns", f2="{f2}"),
+    params:
+        **params_of("evaluate_on_patterns", "classifier"),
+    resources:
+        **gpu_job(cpus=2, mem_mb=8000, minutes=lambda wildcards, attempt: PLAN.evaluation_minutes(attempt)),
+    log:
+        "logs/evaluate_on_patterns/{f2}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/evaluate_on_patterns.py"
+
+
+rule null_baseline:
+    input:
+        unpack(inputs_of("null_baseline")),
+    output:
+        **outputs_of("null_baseline", model="{model}"),
+    params:
+        **params_of("null_baseline", "classifier"),
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    log:
+        "logs/null_baseline/{model}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/null_baseline.py"
+
+
+rule dist_tables:
+    input:
+        unpack(inputs_of("dist_tables")),
+    output:
+        long=outputs_of("dist_tables")["long"],
+        summary=report(
+            outputs_of("dist_tables")["summary"],
+            caption="../report/dist_summary.rst",
+            category="Tables",
+            labels={"table": "Dist summary"},
+        ),
+        summary_parquet=outputs_of("dist_tables")["summary_parquet"],
+        over_seeds=report(
+            outputs_of("dist_tables")["over_seeds"],
+            caption="../report/dist_over_seeds.rst",
+            category="Tables",
+            labels={"table": "Dist over seeds"},
+        ),
+    params:
+        **params_of("dist_tables", "pairs", "null", "statistics"),
+    log:
+        "logs/dist_tables.log",
+    conda:
+        ENV
+    script:
+        "../scripts/dist_tables.py"

@@ -45,3 +45,40 @@ def test_dcgan_shapes_and_ranges():
 def test_unknown_architecture_names_the_valid_ones():
     with pytest.raises(ValueError, match="unknown architecture 'vgg16'.*resnet32, vgg11, vgg13"):
         build_model("vgg16")
+
+
+# ----------------------------------------------------------------------- outside memdissect
+
+
+def test_a_torchvision_resnet_keeps_32x32_images_whole_through_its_stem():
+    model = build_model("torchvision:resnet18", num_classes=7)
+    assert model.network.conv1.kernel_size == (3, 3) and model.network.conv1.stride == (1, 1)
+    assert isinstance(model.network.maxpool, torch.nn.Identity)
+    x = torch.rand(2, 3, 32, 32)
+    assert model(x).shape == (2, 7) and model.penultimate(x).shape == (2, 512)
+    stem_output = model.network.conv1((x - model.mean) / model.std)
+    assert stem_output.shape[-2:] == (32, 32)  # the original stem would give 16x16, then 8x8 after its max-pool
+
+
+def test_an_outside_model_takes_pixels_and_normalizes_them_itself():
+    model = build_model("torchvision:mobilenet_v3_small", num_classes=10).eval()
+    x = torch.rand(3, 3, 32, 32)
+    assert torch.allclose(model(x), model.network((x - model.mean) / model.std))
+    assert torch.allclose(model.classifier(model.penultimate(x)), model(x), atol=1e-6)
+    assert {"mean", "std"} <= set(model.state_dict())  # the normalization travels with the weights
+
+
+def test_an_outside_model_whose_last_linear_is_not_its_output_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "oddmodels.py").write_text(
+        "from torch import nn\n"
+        "def head_then_softmax(num_classes):\n"
+        "    return nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, num_classes), nn.Softmax(dim=1))\n"
+        "def too_few(num_classes):\n"
+        "    return nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 2))\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"oddmodels:head_then_softmax: its last nn.Linear \(1\) is not its output"):
+        build_model("oddmodels:head_then_softmax", num_classes=4)
+    with pytest.raises(ValueError, match=r"is not its output layer of 4 classes \(the model gives \(2,\)\)"):
+        build_model("oddmodels:too_few", num_classes=4)
+    with pytest.raises(ValueError, match="only memdissect's own architectures scale by width"):
+        build_model("torchvision:resnet18", num_classes=4, width=0.5)

@@ -42,7 +42,7 @@ def test_group_overrides_condition_overrides_training(paper_config):
 
 def test_repeated_model_id_is_refused(paper_config):
     paper_config["models"].append({"arch": "vgg13", "seeds": [1], "conditions": ["true_labels"]})
-    with pytest.raises(ValueError, match="repeats the model id 'true_labels-vgg13-s1'"):
+    with pytest.raises(ValueError, match=r"models\[4\]: the model id 'true_labels-vgg13-s1' is taken by another model"):
         study.expand_classifiers(paper_config)
 
 

@@ -52,11 +52,44 @@ def case(name, mutate, *fragments):
     return pytest.param(mutate, list(fragments), id=name)
 
 
+OUTSIDE = {"name": "released", "arch": "torchvision:resnet18", "weights": "resources/released.pt",
+           "condition": "true_labels", "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}
+
+
+def with_checkpoint(**changes):
+    """A checkpoint entry whose weights file exists, changed as given."""
+    return on_disk(files=["resources/released.pt"],
+                   then=put("checkpoints", value=[{key: value for key, value in {**OUTSIDE, **changes}.items()
+                                                   if value is not None}]))
+
+
 BAD_CONFIGS = [
+    case("unknown-torchvision-model", put("models", 0, "arch", value="torchvision:resnet19"),
+         "models[0].arch", "torchvision has no classification model 'resnet19'", "torchvision:<name>"),
+    case("users-module-missing", put("models", 0, "arch", value="mymodels:small_cnn"),
+         "models[0].arch", "no module 'mymodels' in the working directory", "<module>:<function>"),
+    case("outside-architecture-with-width", both(put("models", 0, "arch", value="torchvision:resnet18"),
+                                                 put("models", 0, "width", value=0.5)),
+         "models[0].width", "0.5", "valid: 1.0"),
+    case("checkpoint-file-missing", put("checkpoints", value=[OUTSIDE]),
+         "checkpoints[0].weights", "'resources/released.pt' does not exist"),
+    case("checkpoint-inside-results", with_checkpoint(weights="results/released.pt"),
+         "checkpoints[0].weights", "lies inside results/"),
+    case("checkpoint-without-normalization", with_checkpoint(mean=None),
+         "checkpoints[0]", "needs `mean` and `std`"),
+    case("checkpoint-normalization-for-a-built-in", with_checkpoint(arch="vgg11", mean=[0, 0, 0], std=[1, 1, 1]),
+         "checkpoints[0].mean", "vgg11 normalizes its input itself"),
+    case("checkpoint-in-unknown-condition", with_checkpoint(condition="clean"),
+         "checkpoints[0].condition", "'clean'", "true_labels"),
+    case("checkpoint-takes-a-trained-id", with_checkpoint(name="vgg11"),
+         "checkpoints[0]", "'true_labels-vgg11-s1' is taken by another model"),
+    case("figure-of-an-imported-network", both(with_checkpoint(), put("figures", "figure1", "network",
+                                                                    value="released-s1")),
+         "figures.figure1.network", "'released-s1'", "a network this study trains"),
     case("unknown-architecture", put("models", 0, "arch", value="vgg12"),
          "models[0].arch", "'vgg12'", "vgg11, vgg13, resnet32"),
-    case("unknown-dataset-kind", put("dataset", "kind", value="cifar100"),
-         "dataset.kind", "'cifar100'", "cifar10, imagefolder, synthetic"),
+    case("unknown-dataset-kind", put("dataset", "kind", value="cifar1000"),
+         "dataset.kind", "'cifar1000'", "cifar10, cifar100, svhn, mnist, fashionmnist, imagefolder, synthetic"),
     case("model-group-names-unknown-condition", append("models", 1, "conditions", value="noise0.7"),
          "models[1].conditions[3]", "'noise0.7'", "did you mean 'noise0.5'", "true_labels, random_labels"),
     case("figure-names-unknown-condition", put("figures", "figure5", "conditions", value=["noise0.5", "rand_labels"]),

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from config_checks import SCHEMA, demo_config, validate_config, value_at
 from memdissect import study, validation
-from memdissect.plan import ARCHITECTURE_SOURCES
+from memdissect.architectures import BUILT_IN_SOURCES
 
 KEEP = object()
 TEXT = st.text(max_size=6)
@@ -33,7 +33,7 @@ MUTATIONS = {
     ("training", "lr"): maybe(st.one_of(st.floats(-1, 1), ANYTHING)),
     ("training", "batch_size"): maybe(st.integers(-4, 256)),
     ("models", 0, "seeds"): maybe(st.one_of(st.lists(st.integers(-1, 4), max_size=4), ANYTHING)),
-    ("models", 0, "arch"): maybe(st.one_of(st.sampled_from(tuple(ARCHITECTURE_SOURCES)), TEXT)),
+    ("models", 0, "arch"): maybe(st.one_of(st.sampled_from(tuple(BUILT_IN_SOURCES)), TEXT)),
     ("models", 1, "conditions"): maybe(st.lists(st.sampled_from([*CONDITIONS, "noise0.7"]), max_size=3)),
     ("models", 2, "width"): maybe(st.one_of(st.floats(-1, 2), ANYTHING)),
     ("patterns", "starts"): maybe(st.one_of(st.integers(-2, 20), ANYTHING)),
@@ -77,7 +77,7 @@ def test_config_values_plan_a_study_or_fail_naming_the_key(values):
         settings_ = classifier.settings
         assert 0 <= classifier.noise <= 1 and isinstance(settings_["epochs"], int) and settings_["epochs"] >= 1
         assert math.isfinite(settings_["lr"]) and settings_["lr"] > 0 and settings_["batch_size"] >= 1
-        assert classifier.arch in tuple(ARCHITECTURE_SOURCES)
+        assert classifier.arch in tuple(BUILT_IN_SOURCES)
 
 
 @settings(max_examples=60, deadline=None)

@@ -105,7 +105,7 @@ def test_paper_config_plans_the_full_study(tmp_path, repo):
     assert counts["dist_tables"] == 1
     assert all(counts[f"figure{n}"] == 1 for n in range(1, 6))
     assert counts["make_labels"] == 6
-    assert counts["download_cifar10"] == 1
+    assert counts["download_dataset"] == 1
 
 
 def test_report_holds_the_figures_tables_and_config(demo_run):

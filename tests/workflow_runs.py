@@ -90,13 +90,29 @@ def write_image_folder(root: Path, classes, per_class: dict) -> Path:
 CIFAR10_TRAIN_BATCHES = 5
 
 
-def write_cifar10_folder(root: Path, train_per_class: int, test_per_class: int, seed=0) -> Path:
-    """A tiny root/cifar-10-batches-py in torchvision's own pickle format (data_batch_1..5,
-    test_batch, batches.meta): each split's labels balanced and shuffled, and image i of a split
-    marked by its first two bytes (i % 256, i // 256). torchvision checks the files' md5 when
-    it loads them, which these cannot pass: see cifar10_checksums_skipped."""
+def made_up_split(rng, num_classes: int, per_class: int, channels=3, size=32):
+    """uint8 images N x channels x size x size and their labels, balanced and shuffled; image i
+    marked by its first three values: i % 256, i // 256 and its label."""
+    import numpy as np
+
+    labels = rng.permutation(np.repeat(np.arange(num_classes), per_class))
+    images = rng.integers(0, 256, (len(labels), channels, size, size), dtype=np.uint8)
+    images[:, 0, 0, 0], images[:, 0, 0, 1] = np.arange(len(labels)) % 256, np.arange(len(labels)) // 256
+    images[:, 0, 0, 2] = labels
+    return images, labels
+
+
+def dump_pickle(path: Path, content) -> None:
     import pickle
 
+    with open(path, "wb") as handle:
+        pickle.dump(content, handle)
+
+
+def write_cifar10_folder(root: Path, train_per_class: int, test_per_class: int, seed=0) -> Path:
+    """A tiny root/cifar-10-batches-py in torchvision's own pickle format (data_batch_1..5,
+    test_batch, batches.meta), its images as made_up_split makes them. torchvision checks the
+    files' md5 when it loads them, which these cannot pass: see cifar10_checksums_skipped."""
     import numpy as np
 
     from memdissect.classes import CIFAR10_CLASSES
@@ -104,29 +120,84 @@ def write_cifar10_folder(root: Path, train_per_class: int, test_per_class: int, 
     folder = root / "cifar-10-batches-py"
     folder.mkdir(parents=True)
     rng = np.random.default_rng(seed)
-
-    def split(per_class):
-        labels = rng.permutation(np.repeat(np.arange(len(CIFAR10_CLASSES)), per_class))
-        data = rng.integers(0, 256, (len(labels), 3 * 32 * 32), dtype=np.uint8)  # N x 3072, channel-major
-        data[:, 0], data[:, 1] = np.arange(len(labels)) % 256, np.arange(len(labels)) // 256
-        return data, labels
-
-    def dump(name, content):
-        with open(folder / name, "wb") as handle:
-            pickle.dump(content, handle)
-
-    data, labels = split(train_per_class)
+    images, labels = made_up_split(rng, len(CIFAR10_CLASSES), train_per_class)
+    data = images.reshape(len(labels), -1)  # N x 3072, channel-major
     for number, part in enumerate(np.array_split(np.arange(len(labels)), CIFAR10_TRAIN_BATCHES), start=1):
-        dump(f"data_batch_{number}", {"batch_label": f"training batch {number} of 5", "data": data[part],
-                                      "labels": labels[part].tolist()})
-    data, labels = split(test_per_class)
-    dump("test_batch", {"batch_label": "testing batch 1 of 1", "data": data, "labels": labels.tolist()})
-    dump("batches.meta", {"label_names": list(CIFAR10_CLASSES), "num_cases_per_batch": len(labels), "num_vis": 3072})
+        dump_pickle(folder / f"data_batch_{number}", {"batch_label": f"training batch {number} of 5",
+                                                      "data": data[part], "labels": labels[part].tolist()})
+    images, labels = made_up_split(rng, len(CIFAR10_CLASSES), test_per_class)
+    dump_pickle(folder / "test_batch", {"batch_label": "testing batch 1 of 1", "data": images.reshape(len(labels), -1),
+                                        "labels": labels.tolist()})
+    dump_pickle(folder / "batches.meta", {"label_names": list(CIFAR10_CLASSES), "num_cases_per_batch": len(labels),
+                                          "num_vis": 3072})
     return root
 
 
-SKIP_CIFAR10_CHECKSUMS = '''"""Tests only: torchvision's CIFAR10 accepts the fake batches of write_cifar10_folder,
-whose md5 cannot be the real files'. Patched when torchvision.datasets.cifar is first imported."""
+def write_cifar100_folder(root: Path, train_per_class: int, test_per_class: int, seed=0) -> Path:
+    """A tiny root/cifar-100-python (train, test, meta) in torchvision's pickle format, with the
+    100 fine labels of memdissect.classes; md5 as for write_cifar10_folder."""
+    import numpy as np
+
+    from memdissect.classes import CIFAR100_CLASSES
+
+    folder = root / "cifar-100-python"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    for name, per_class in (("train", train_per_class), ("test", test_per_class)):
+        images, labels = made_up_split(rng, len(CIFAR100_CLASSES), per_class)
+        dump_pickle(folder / name, {"filenames": [f"{i}.png" for i in range(len(labels))], "batch_label": name,
+                                    "fine_labels": labels.tolist(), "coarse_labels": (labels // 5).tolist(),
+                                    "data": images.reshape(len(labels), -1)})
+    dump_pickle(folder / "meta", {"fine_label_names": list(CIFAR100_CLASSES),
+                                  "coarse_label_names": [f"superclass{k}" for k in range(20)]})
+    return root
+
+
+def write_svhn_folder(root: Path, train_per_class: int, test_per_class: int, seed=0) -> Path:
+    """A tiny root/train_32x32.mat and root/test_32x32.mat as SVHN keeps them: X uint8 32 x 32 x 3
+    x N, y uint8 N x 1 with 10 for the digit 0."""
+    import numpy as np
+    from scipy.io import savemat
+
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for name, per_class in (("train", train_per_class), ("test", test_per_class)):
+        images, labels = made_up_split(rng, 10, per_class)
+        digits = np.where(labels == 0, 10, labels).astype(np.uint8).reshape(-1, 1)
+        savemat(root / f"{name}_32x32.mat", {"X": images.transpose(2, 3, 1, 0), "y": digits})
+    return root
+
+
+def idx_bytes(array) -> bytes:
+    """An idx file of unsigned bytes: 0, 0, 0x08, the number of dimensions, each a big-endian int32, the bytes."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return header + array.tobytes()
+
+
+def write_mnist_folder(root: Path, train_per_class: int, test_per_class: int, folder="MNIST", gzipped=False,
+                       seed=0) -> Path:
+    """A tiny root/<folder>/raw of 28 x 28 grey images as torchvision keeps MNIST (folder "MNIST")
+    and FashionMNIST ("FashionMNIST"): train-images-idx3-ubyte, train-labels-idx1-ubyte,
+    t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each gzipped (.gz) if asked."""
+    import gzip
+
+    import numpy as np
+
+    raw = root / folder / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for prefix, per_class in (("train", train_per_class), ("t10k", test_per_class)):
+        images, labels = made_up_split(rng, 10, per_class, channels=1, size=28)
+        for name, array in ((f"{prefix}-images-idx3-ubyte", images[:, 0]), (f"{prefix}-labels-idx1-ubyte",
+                                                                            labels.astype(np.uint8))):
+            content = idx_bytes(array)
+            (raw / (name + ".gz" if gzipped else name)).write_bytes(gzip.compress(content) if gzipped else content)
+    return root
+
+
+SKIP_CIFAR10_CHECKSUMS = '''"""Tests only: torchvision's CIFAR10 and CIFAR100 accept the fake batches of
+write_cifar10_folder and write_cifar100_folder, whose md5 cannot be the real files'. Patched when
+torchvision.datasets.cifar is first imported."""
 import importlib.abc
 import importlib.util
 import sys
@@ -154,7 +225,7 @@ sys.meta_path.insert(0, SkipCifar10Checksums())
 
 def cifar10_checksums_skipped(folder: Path) -> str:
     """A PYTHONPATH under which every Python process (a Snakemake job too) skips torchvision's
-    CIFAR-10 md5 checks: a sitecustomize.py in folder."""
+    CIFAR-10 and CIFAR-100 md5 checks: a sitecustomize.py in folder."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sitecustomize.py").write_text(SKIP_CIFAR10_CHECKSUMS)
     return os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))

@@ -64,6 +64,13 @@ def model_outputs(model, images_uint8: torch.Tensor, device, batch_size: int = E
     return torch.cat(logits), torch.cat(features)
 
 
+def test_outputs(model, test: dict, device) -> dict:
+    """What the cross-checks keep of a classifier: its logits and (half-precision) penultimate features on the
+    test images of a split dict, and the test labels."""
+    logits, features = model_outputs(model, test["images"], device)
+    return {"logits": logits, "features": features.half(), "labels": test["labels"]}
+
+
 def crosscheck_pair(outputs_a: tuple[torch.Tensor, torch.Tensor], outputs_b: tuple[torch.Tensor, torch.Tensor],
                     labels: torch.Tensor) -> dict:
     """Every measure for one pair, from each model's (logits, features) on the same images."""

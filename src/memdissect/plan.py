@@ -9,10 +9,12 @@ script looks its files up by name (``inputs_by_role``), never by position.
 The roles X_T and X_R come from one rule, ``study.reference_conditions``.
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from memdissect import resources, study, validation
+from memdissect import architectures, resources, study, validation
+from memdissect.classes import TORCHVISION_SETS
 from memdissect.study import UNTRAINED
 
 ROLE_SEPARATOR = ":"
@@ -22,7 +24,7 @@ PACKAGE_DIR = Path(__file__).parent
 
 DATA = {"train": "results/data/train.pt", "test": "results/data/test.pt",
         "true_labels": "results/data/train_labels.parquet"}
-DOWNLOADED_CIFAR10 = "results/data/download/cifar-10-batches-py"
+DOWNLOADS = "results/data/download"
 UNPACKED_ARCHIVE = "results/data/unpacked"
 GAN = {"model": "results/gan/dcgan.pt", "losses": "results/gan/losses.parquet", "samples": "results/gan/samples.png"}
 GAN_RESUME = "results/resume/gan.pt"
@@ -33,7 +35,6 @@ STAGES = {"parquet": "results/stages/stages.parquet", "csv": "results/stages/sta
 DIAGNOSTICS_SUMMARY = "results/patterns/diagnostics_summary.csv"
 SUMMARY = "results/summary.md"
 STUDY_CONFIG = "results/study_config.yaml"
-ARCHITECTURE_SOURCES = {"vgg11": "models/vgg.py", "vgg13": "models/vgg.py", "resnet32": "models/resnet.py"}
 GAN_SOURCE = "models/dcgan.py"
 
 
@@ -99,14 +100,27 @@ class Job:
 
 
 def user_data_folder(dataset: dict) -> str:
-    """Where the user's own copy of the data set would be: read in place when it exists."""
-    root = dataset["root"]
-    return str(Path(root) / validation.CIFAR10_FOLDER) if dataset["kind"] == "cifar10" else root
+    """Where the user's own copy of the data set would be: read in place when it exists
+    (``validation.user_copy_exists``)."""
+    spec = TORCHVISION_SETS.get(dataset["kind"])
+    return str(Path(dataset["root"]) / spec.folder) if spec else dataset["root"]
 
 
-def architecture_source(arch: str) -> str:
-    """The file that defines an architecture: an input of every model of it, so editing it retrains them."""
-    return str(PACKAGE_DIR / ARCHITECTURE_SOURCES[arch])
+def downloaded_folder(kind: str) -> str:
+    """What rule download_dataset makes: torchvision's folder of the data set under the root
+    results/data/download/<kind>, or that root itself where torchvision keeps the files there (SVHN)."""
+    spec = TORCHVISION_SETS.get(kind)
+    return str(Path(DOWNLOADS) / kind / (spec.folder if spec else ""))
+
+
+def id_pattern(ids) -> str:
+    """A regular expression that matches exactly these ids (none: nothing), to tell two rules' jobs apart."""
+    return "|".join(re.escape(identifier) for identifier in ids) or "(?!)"
+
+
+def classifier_outputs(model: str) -> dict:
+    """What every classifier job writes, trained or imported: its weights and its outputs on the test images."""
+    return {key: classifier_paths(model)[key] for key in ("weights", "test_outputs")}
 
 
 class Plan:
@@ -124,6 +138,8 @@ class Plan:
         self.evaluated = list(dict.fromkeys(f2 for _, f2 in self.pairs))
         self.references = study.reference_conditions(config)
         self.num_classes = config["dataset"]["num_classes"]
+        self.trained = study.trained(classifiers)
+        self.imported = [model for model in classifiers if model not in self.trained]
 
     def job(self, rule: str, **wildcards) -> Job:
         inputs, params = getattr(self, rule)(**wildcards)
@@ -132,7 +148,8 @@ class Plan:
     def jobs(self) -> list[Job]:
         """Every job of the study, data preparation first, the report last."""
         wildcards = {"make_labels": [{"label_set": name} for name in self.label_sets()],
-                     "train_classifier": [{"model": model} for model in self.classifiers],
+                     "train_classifier": [{"model": model} for model in self.trained],
+                     "import_classifier": [{"model": model} for model in self.imported],
                      "synthesize_patterns": [{"model": model} for model in self.pattern_sources],
                      "null_baseline": [{"model": model} for model in self.pattern_sources],
                      "evaluate_on_patterns": [{"f2": f2} for f2 in self.evaluated],
@@ -186,7 +203,7 @@ class Plan:
             return {}
         if user_folder_exists:
             return {"source": user_data_folder(self.config["dataset"])}
-        return {"source": DOWNLOADED_CIFAR10 if kind == "cifar10" else UNPACKED_ARCHIVE}
+        return {"source": downloaded_folder(kind) if kind in TORCHVISION_SETS else UNPACKED_ARCHIVE}
 
     def prepare_dataset(self):
         dataset = self.config["dataset"]
@@ -208,8 +225,15 @@ class Plan:
     def train_classifier(self, model):
         classifier = self.classifier(model)
         inputs = {"train": DATA["train"], "test": DATA["test"], "labels": label_set_path(self.label_set_of(model)),
-                  "architecture": architecture_source(classifier.arch)}
+                  "architecture": architectures.source_files(classifier.arch)}
         return inputs, {"settings": classifier.settings, "resume": classifier_resume_path(model)}
+
+    def import_classifier(self, model):
+        """A classifier trained elsewhere: its weights file is an input only, never an output."""
+        classifier = self.classifier(model)
+        inputs = {"weights": classifier.weights, "test": DATA["test"],
+                  "architecture": architectures.source_files(classifier.arch)}
+        return inputs, {"settings": classifier.settings, "normalization": classifier.normalization}
 
     def train_gan(self):
         inputs = {"train": DATA["train"], "architecture": str(PACKAGE_DIR / GAN_SOURCE)}
@@ -254,7 +278,7 @@ class Plan:
         return inputs, {"pairs": [self.describe_pair(f1, f2) for f1, f2 in self.pairs]}
 
     def stage_table(self):
-        inputs = {"histories": {model: classifier_paths(model)["history"] for model in self.classifiers}}
+        inputs = {"histories": {model: classifier_paths(model)["history"] for model in self.trained}}
         return inputs, {"num_classes": self.num_classes}
 
     def diagnostics_summary(self):
@@ -267,7 +291,7 @@ class Plan:
         """Figure 1's conditions where its network was trained: the model of each."""
         spec = self.config["figures"]["figure1"]
         models = {c: study.classifier_in(self.classifiers, c, spec["network"]) for c in spec["conditions"]}
-        return {condition: model.id for condition, model in models.items() if model is not None}
+        return {condition: model.id for condition, model in models.items() if model and model.id in self.trained}
 
     def noise_of(self, conditions) -> dict:
         return {c: self.config["conditions"][c]["noise"] for c in conditions}
@@ -297,7 +321,8 @@ class Plan:
     def figure4(self):
         spec = self.config["figures"]["figure4"]
         members = {c.id: {"condition": condition, "seed": c.seed} for condition in spec["conditions"]
-                   for c in self.classifiers.values() if c.condition == condition and c.name == spec["name"]}
+                   for c in self.classifiers.values()
+                   if c.condition == condition and c.name == spec["name"] and c.id in self.trained}
         inputs = {"histories": {model: classifier_paths(model)["history"] for model in members}}
         params = {"spec": {"name": spec["name"], "num_classes": self.num_classes, "members": members}}
         return inputs, params
@@ -341,6 +366,7 @@ OUTPUTS = {
     "prepare_dataset": lambda: DATA,
     "make_labels": lambda label_set: {"labels": label_set_path(label_set)},
     "train_classifier": classifier_paths,
+    "import_classifier": classifier_outputs,
     "train_gan": lambda: GAN,
     "synthesize_patterns": pattern_paths,
     "null_baseline": lambda model: {"null": null_table_path(model)},

@@ -14,6 +14,7 @@ Training settings come from ``training``, then the condition, then the group, th
 
 from dataclasses import dataclass, field
 
+from memdissect.architectures import default_name
 from memdissect.settings import ClassifierSettings, config_keys
 
 GROUP_KEYS = ("arch", "seed", "num_classes")  # a classifier's settings that come from its model group and data set
@@ -31,6 +32,8 @@ class Classifier:
     noise: float
     label_seed: int
     settings: dict = field(hash=False, compare=False)
+    weights: str | None = None  # an imported classifier's weights file; None for one the study trains
+    normalization: dict | None = field(default=None, hash=False, compare=False)  # its {mean, std}, if given
 
 
 def network_id(name: str, seed: int) -> str:
@@ -51,35 +54,66 @@ def label_set_name(noise: float, label_seed: int) -> str:
 
 
 def expand_classifiers(config: dict) -> dict[str, Classifier]:
-    """Every classifier of the study by id, in config order; a repeated id is an error."""
-    training = config.get("training", {})
-    conditions = config["conditions"]
-    default_label_seed = config.get("labels", {}).get("seed", 0)
-    overrides = config.get("overrides", {})
+    """Every classifier of the study by id, in config order: the trained ones of the model groups, then
+    the imported ones of `checkpoints`; a repeated id is an error."""
     classifiers: dict[str, Classifier] = {}
-    for group_index, group in enumerate(config["models"]):
-        name = group.get("name", group["arch"])
-        for condition in group["conditions"]:
-            spec = conditions[condition]
-            for seed in group["seeds"]:
-                settings = {key: training[key] for key in TRAINING_KEYS if key in training}
-                settings.update({key: spec[key] for key in TRAINING_KEYS if key in spec})
-                settings.update({key: group[key] for key in TRAINING_KEYS if key in group})
-                identifier = model_id(condition, name, seed)
-                settings.update(overrides.get(identifier, {}))
-                settings.update(arch=group["arch"], seed=int(seed),
-                                num_classes=config.get("dataset", {}).get("num_classes", 10))
-                if identifier in classifiers:
-                    raise ValueError(
-                        f"models[{group_index}]: the group repeats the model id {identifier!r} (condition {condition!r}, "
-                        f"name {name!r}, seed {seed}); give one of the groups its own `name`"
-                    )
-                classifiers[identifier] = Classifier(
-                    id=identifier, network=network_id(name, seed), name=name, arch=group["arch"],
-                    seed=int(seed), condition=condition, noise=float(spec["noise"]),
-                    label_seed=int(spec.get("label_seed", default_label_seed)), settings=settings,
-                )
+    members = [(f"models[{index}]", trained) for index, group in enumerate(config["models"])
+               for trained in group_members(config, group)]
+    members += [(f"checkpoints[{index}]", imported(config, entry))
+                for index, entry in enumerate(config.get("checkpoints", []))]
+    for where, classifier in members:
+        if classifier.id in classifiers:
+            raise ValueError(f"{where}: the model id {classifier.id!r} is taken by another model (condition "
+                             f"{classifier.condition!r}, name {classifier.name!r}, seed {classifier.seed}); give "
+                             f"this one its own `name`")
+        classifiers[classifier.id] = classifier
     return classifiers
+
+
+def group_members(config: dict, group: dict) -> list[Classifier]:
+    """One trained classifier per (condition, seed) of a model group. Training settings come from
+    `training`, then the condition, then the group, then `overrides` by model id."""
+    name, members = group.get("name", default_name(group["arch"])), []
+    for condition in group["conditions"]:
+        spec = config["conditions"][condition]
+        for seed in group["seeds"]:
+            identifier = model_id(condition, name, seed)
+            settings = {}
+            for source in (config.get("training", {}), spec, group):
+                settings.update({key: source[key] for key in TRAINING_KEYS if key in source})
+            settings.update(config.get("overrides", {}).get(identifier, {}))
+            settings.update(arch=group["arch"], seed=int(seed), num_classes=num_classes_of(config))
+            members.append(Classifier(
+                id=identifier, network=network_id(name, seed), name=name, arch=group["arch"], seed=int(seed),
+                condition=condition, noise=float(spec["noise"]), label_seed=label_seed_of(config, spec),
+                settings=settings))
+    return members
+
+
+def imported(config: dict, entry: dict) -> Classifier:
+    """A classifier trained elsewhere: its weights file, and the normalization an outside network expects."""
+    spec, seed = config["conditions"][entry["condition"]], int(entry.get("seed", 1))
+    settings = {"arch": entry["arch"], "width": entry.get("width", 1.0), "seed": seed,
+                "num_classes": num_classes_of(config)}
+    normalization = {key: entry[key] for key in ("mean", "std") if key in entry} or None
+    return Classifier(
+        id=model_id(entry["condition"], entry["name"], seed), network=network_id(entry["name"], seed),
+        name=entry["name"], arch=entry["arch"], seed=seed, condition=entry["condition"], noise=float(spec["noise"]),
+        label_seed=label_seed_of(config, spec), settings=settings, weights=entry["weights"],
+        normalization=normalization)
+
+
+def num_classes_of(config: dict) -> int:
+    return config.get("dataset", {}).get("num_classes", 10)
+
+
+def label_seed_of(config: dict, condition: dict) -> int:
+    return int(condition.get("label_seed", config.get("labels", {}).get("seed", 0)))
+
+
+def trained(classifiers: dict) -> list[str]:
+    """The ids of the classifiers the study trains itself (with a history), in study order."""
+    return [c.id for c in classifiers.values() if c.weights is None]
 
 
 def classifier_in(classifiers: dict, condition: str, network: str):

@@ -21,8 +21,8 @@ import functools
 import math
 from pathlib import Path
 
-from memdissect import study
-from memdissect.classes import CIFAR10_SPLIT_SIZES, KNOWN_CLASSES
+from memdissect import architectures, study
+from memdissect.classes import KNOWN_CLASSES, TORCHVISION_SETS
 from memdissect.io import DataError
 
 
@@ -31,9 +31,6 @@ class ConfigError(ValueError):
 
 
 IMAGE_FOLDER_SPLITS = ("train", "test")
-CIFAR10_FOLDER = "cifar-10-batches-py"
-CIFAR10_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch",
-                 "batches.meta")
 CLASS_COUNTS = {kind: len(classes) for kind, classes in KNOWN_CLASSES.items()}
 # the files torchvision's ImageFolder reads as images (its IMG_EXTENSIONS)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
@@ -223,6 +220,8 @@ def check_study(config: dict, owned_folders, workdir=".") -> dict:
     conditions = list(config["conditions"])
     for index, group in enumerate(config["models"]):
         check_names(["models", index, "conditions"], group["conditions"], conditions, "a condition of this study")
+        check_architecture(["models", index], group, workdir)
+    check_checkpoints(config.get("checkpoints", []), conditions, Path(workdir), owned_folders)
     classes = check_dataset(config["dataset"], Path(workdir), owned_folders)
     try:
         classifiers = study.expand_classifiers(config)
@@ -241,15 +240,45 @@ def check_study(config: dict, owned_folders, workdir=".") -> dict:
     return classifiers
 
 
+def check_architecture(path, entry: dict, workdir) -> None:
+    """The architecture of a model group or checkpoint exists, and only memdissect's own scale by width."""
+    try:
+        architectures.check_architecture(entry["arch"], workdir)
+    except architectures.ArchitectureError as error:
+        raise ConfigError(f"{key_path(path + ['arch'])}: {error}") from None
+    if not architectures.is_built_in(entry["arch"]) and entry.get("width", 1.0) != 1.0:
+        raise ConfigError(f"{key_path(path + ['width'])}: {entry['width']} for {entry['arch']}; valid: 1.0 (only "
+                          f"vgg11, vgg13 and resnet32 scale by width)")
+
+
+def check_checkpoints(entries: list, conditions, workdir: Path, owned_folders) -> None:
+    """Each imported classifier: a condition of the study, an architecture, a weights file that exists
+    outside the workflow's folders, and a normalization exactly where an outside network needs one."""
+    for index, entry in enumerate(entries):
+        path = ["checkpoints", index]
+        check_name(path + ["condition"], entry["condition"], conditions, "a condition of this study")
+        check_architecture(path, entry, workdir)
+        check_not_owned(key_path(path + ["weights"]), entry["weights"], workdir, owned_folders)
+        if not (workdir / entry["weights"]).is_file():
+            raise ConfigError(f"{key_path(path + ['weights'])}: the file {entry['weights']!r} does not exist; valid: "
+                              f"an existing state_dict or memdissect checkpoint, relative to the working directory")
+        outside = not architectures.is_built_in(entry["arch"])
+        given = [key for key in ("mean", "std") if key in entry]
+        if outside and len(given) < 2:
+            raise ConfigError(f"{key_path(path)}: {entry['arch']} needs `mean` and `std`, the normalization its "
+                              f"network expects (for example CIFAR-10's [0.4914, 0.4822, 0.4465] and "
+                              f"[0.2470, 0.2435, 0.2616], or [0, 0, 0] and [1, 1, 1] for none)")
+        if not outside and given:
+            raise ConfigError(f"{key_path(path + [given[0]])}: {entry['arch']} normalizes its input itself; valid: "
+                              f"no mean or std for vgg11, vgg13 and resnet32")
+
+
 def check_reference_conditions(config: dict, conditions) -> None:
-    """X_T and X_R must be conditions of the study, named or found by their noise (study.reference_conditions)."""
-    for role, noise in (("true_labels", 0), ("random_labels", 1)):
+    """X_T and X_R, where the config names them, must be conditions of the study (study.reference_conditions)."""
+    for role in ("true_labels", "random_labels"):
         named = config["dissection"].get(role)
         if named is not None:
             check_name(["dissection", role], named, conditions, "a condition of this study")
-        elif study.reference_conditions(config)[role] is None:
-            raise ConfigError(f"dissection.{role}: no condition has noise {noise}, so none plays this role; "
-                              f"valid: name one of {listing(conditions)}, or add a condition with noise {noise}")
 
 
 def check_name(path, value, valid, what: str) -> None:
@@ -270,9 +299,11 @@ def check_figures(figures: dict, conditions, networks, classifiers, num_classes:
             check_names(["figures", figure, key], spec.get(key, []), conditions, "a condition of this study")
             check_names(["figures", figure, key], spec.get(key, []), with_models,
                         "a condition with models (no model group trains in it)")
-    check_name(["figures", "figure1", "network"], figures["figure1"]["network"], networks, "a network of this study")
-    names = list(dict.fromkeys(c.name for c in classifiers.values()))
-    check_name(["figures", "figure4", "name"], figures["figure4"]["name"], names, "a model name of this study")
+    trained = [classifiers[model] for model in study.trained(classifiers)]  # only these have a history to plot
+    check_name(["figures", "figure1", "network"], figures["figure1"]["network"],
+               list(dict.fromkeys(c.network for c in trained)), "a network this study trains")
+    names = list(dict.fromkeys(c.name for c in trained))
+    check_name(["figures", "figure4", "name"], figures["figure4"]["name"], names, "a model name this study trains")
     for index, entry in enumerate(figures["figure3"]["classes"]):
         path = ["figures", "figure3", "classes", index]
         if isinstance(entry, int) and not 0 <= entry < num_classes:
@@ -290,22 +321,11 @@ def check_dataset(dataset: dict, workdir: Path, owned_folders):
     if archive:
         check_not_owned("dataset.archive", archive, workdir, owned_folders)
     classes = list(KNOWN_CLASSES[kind]) if kind in KNOWN_CLASSES else None
-    if kind == "imagefolder" and (workdir / root).is_dir():
+    if kind == "imagefolder":
+        classes = check_image_folder_dataset(root, archive, workdir)
+    elif kind in TORCHVISION_SETS and user_copy_exists(dataset, workdir):
         try:
-            classes = image_folder_classes(workdir / root)
-        except DataError as error:
-            raise ConfigError(f"dataset.root: {error}") from None
-    elif kind == "imagefolder" and not archive:
-        raise ConfigError(f"dataset.root: the folder {root!r} does not exist and dataset.archive is not set; valid: "
-                          f"a folder holding train/<class>/ and test/<class>/ images, or set dataset.archive to a "
-                          f".tar.gz of such a folder (unpacked into results/data/unpacked, never into dataset.root)")
-    elif kind == "imagefolder" and not (workdir / archive).is_file():
-        raise ConfigError(f"dataset.archive: the file {archive!r} does not exist (and dataset.root {root!r} does not "
-                          f"either); valid: an existing .tar.gz of train/<class>/ and test/<class>/ images, or a "
-                          f"dataset.root that exists")
-    elif kind == "cifar10" and (workdir / root / CIFAR10_FOLDER).is_dir():
-        try:
-            check_cifar10_folder(workdir / root)
+            check_torchvision_folder(kind, workdir / root)
         except DataError as error:
             raise ConfigError(f"dataset.root: {error}") from None
     expected = CLASS_COUNTS.get(kind, len(classes) if classes else dataset["num_classes"])
@@ -314,6 +334,34 @@ def check_dataset(dataset: dict, workdir: Path, owned_folders):
                           f"valid: {expected} (the classes of the {kind} data set at {root!r})")
     check_subset(dataset, workdir)
     return classes
+
+
+def check_image_folder_dataset(root, archive, workdir: Path):
+    """The classes of an image folder that is there, else None where its archive is; ConfigError where neither is."""
+    if (workdir / root).is_dir():
+        try:
+            return image_folder_classes(workdir / root)
+        except DataError as error:
+            raise ConfigError(f"dataset.root: {error}") from None
+    if not archive:
+        raise ConfigError(f"dataset.root: the folder {root!r} does not exist and dataset.archive is not set; valid: "
+                          f"a folder holding train/<class>/ and test/<class>/ images, or set dataset.archive to a "
+                          f".tar.gz of such a folder (unpacked into results/data/unpacked, never into dataset.root)")
+    if not (workdir / archive).is_file():
+        raise ConfigError(f"dataset.archive: the file {archive!r} does not exist (and dataset.root {root!r} does not "
+                          f"either); valid: an existing .tar.gz of train/<class>/ and test/<class>/ images, or a "
+                          f"dataset.root that exists")
+    return None
+
+
+def user_copy_exists(dataset: dict, workdir=".") -> bool:
+    """Whether dataset.root holds the user's own copy, read in place: the image folder, or any file of a
+    torchvision data set where torchvision keeps it (else the workflow downloads or unpacks its own)."""
+    root = Path(workdir) / dataset["root"]
+    spec = TORCHVISION_SETS.get(dataset["kind"])
+    if spec is None:
+        return root.is_dir()
+    return any(stored_file(root / spec.folder, name, spec.gzip_allowed) is not None for name in spec.files)
 
 
 def check_not_owned(key: str, path, workdir: Path, owned_folders) -> None:
@@ -357,9 +405,9 @@ def subset_in_use(dataset: dict):
 def class_sizes(dataset: dict, workdir: Path):
     """{split: {class: images}} of the data set where the plan can count them, else None."""
     kind, root = dataset["kind"], workdir / dataset["root"]
-    if kind == "cifar10":
-        return {split: {name: size // 10 for name in KNOWN_CLASSES["cifar10"]}
-                for split, size in CIFAR10_SPLIT_SIZES.items()}
+    spec = TORCHVISION_SETS.get(kind)
+    if spec is not None and spec.class_sizes is not None:  # SVHN's are not known before reading its labels
+        return {split: dict(zip(spec.classes, sizes)) for split, sizes in spec.class_sizes.items()}
     if kind == "imagefolder" and root.is_dir():
         return count_images(str(root.resolve()))
     return None
@@ -378,7 +426,8 @@ def count_images(root: str) -> dict:
 def split_sizes(dataset: dict, workdir=".") -> dict:
     """{"train": N, "test": M} images that training will read, for the jobs' wall times.
 
-    Counted where the plan can; an image folder still in its archive counts as CIFAR-10's size.
+    Counted where the plan can; torchvision's data sets by their known sizes; an image folder still in its
+    archive counts as CIFAR-10's size.
     """
     if dataset["kind"] == "synthetic":
         return {"train": dataset["train_size"], "test": dataset["test_size"]}
@@ -388,7 +437,8 @@ def split_sizes(dataset: dict, workdir=".") -> dict:
     if len(drawn) == len(IMAGE_FOLDER_SPLITS):
         return drawn
     counted = class_sizes(dataset, Path(workdir))
-    sizes = dict(CIFAR10_SPLIT_SIZES) if counted is None else {split: sum(c.values()) for split, c in counted.items()}
+    known = TORCHVISION_SETS.get(dataset["kind"], TORCHVISION_SETS["cifar10"]).split_sizes
+    sizes = dict(known) if counted is None else {split: sum(c.values()) for split, c in counted.items()}
     return {**sizes, **drawn}
 
 
@@ -416,13 +466,23 @@ def image_folder_classes(root) -> list[str]:
     return classes["train"]
 
 
-def check_cifar10_folder(root) -> None:
-    """Raise DataError unless root/cifar-10-batches-py holds every file torchvision reads."""
-    folder = Path(root) / CIFAR10_FOLDER
+def stored_file(folder: Path, name: str, gzip_allowed: bool = False):
+    """folder/name, or folder/name.gz where the data set may keep it gzipped; None where neither is a file."""
+    candidates = [folder / name] + ([folder / f"{name}.gz"] if gzip_allowed else [])
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def check_torchvision_folder(kind: str, root) -> None:
+    """Raise DataError unless root holds every file torchvision reads of the data set, where torchvision keeps it."""
+    spec = TORCHVISION_SETS[kind]
+    folder = Path(root) / spec.folder
     if not folder.is_dir():
-        raise DataError(f"the CIFAR-10 folder {folder} does not exist; rule 'download_cifar10' makes it, or copy "
-                        f"torchvision's cifar-10-batches-py there")
-    missing = [name for name in CIFAR10_FILES if not (folder / name).is_file()]
+        raise DataError(f"the {spec.title} folder {folder} does not exist; rule 'download_dataset' makes the "
+                        f"workflow's own copy, or copy torchvision's {spec.folder or ' and '.join(spec.files)} there")
+    missing = [name for name in spec.files if stored_file(folder, name, spec.gzip_allowed) is None]
     if missing:
-        raise DataError(f"the CIFAR-10 folder {folder} is incomplete: {', '.join(missing)} missing; delete the "
-                        f"folder so that rule 'download_cifar10' fetches it again, or copy the complete one there")
+        gzipped = " (gzipped or not)" if spec.gzip_allowed else ""
+        delete = "the folder" if spec.folder else " and ".join(name for name in spec.files if name not in missing)
+        raise DataError(f"the {spec.title} folder {folder} is incomplete: {', '.join(missing)} missing{gzipped}; "
+                        f"delete {delete} so that rule 'download_dataset' fetches the workflow's own copy, or copy "
+                        f"the complete one there")

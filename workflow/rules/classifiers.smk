@@ -1,4 +1,5 @@
-# results/models/{model}: one classifier per architecture, seed and condition, with its history and test outputs.
+# results/models/{model}: one classifier per architecture, seed and condition, with its history and test
+# outputs; or one trained elsewhere (config `checkpoints`), read from the user's file.
 
 
 rule train_classifier:
@@ -8,6 +9,8 @@ rule train_classifier:
         **outputs_of("train_classifier", model="{model}"),
     params:
         **params_of("train_classifier", "settings", "resume"),
+    wildcard_constraints:
+        model=plan.id_pattern(PLAN.trained),
     resources:
         **gpu_job(cpus=4, mem_mb=16000, minutes=lambda wildcards, attempt: PLAN.training_minutes(wildcards.model, attempt)),
     log:
@@ -18,3 +21,23 @@ rule train_classifier:
         ENV
     script:
         "../scripts/train_classifier.py"
+
+
+rule import_classifier:
+    input:
+        unpack(inputs_of("import_classifier")),
+    output:
+        **outputs_of("import_classifier", model="{model}"),
+    params:
+        **params_of("import_classifier", "settings", "normalization"),
+    wildcard_constraints:
+        model=plan.id_pattern(PLAN.imported),
+    resources:
+        mem_mb=8000,
+        runtime=10,
+    log:
+        "logs/import_classifier/{model}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/import_classifier.py"

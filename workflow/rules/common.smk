@@ -53,9 +53,8 @@ def get_dataset_source(wildcards):
     delete it), else the workflow's own download or unpacked archive; nothing when synthetic."""
     if config["dataset"]["kind"] == "synthetic":
         return {}
-    users = plan.user_data_folder(config["dataset"])
-    if Path(users).is_dir():
-        return {"source": ancient(users)}
+    if validation.user_copy_exists(config["dataset"]):
+        return {"source": ancient(plan.user_data_folder(config["dataset"]))}
     return PLAN.dataset_source(user_folder_exists=False)
 
 

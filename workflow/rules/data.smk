@@ -4,21 +4,25 @@
 
 
 localrules:
-    download_cifar10,
+    download_dataset,
     unpack_archive,
     prepare_dataset,
     make_labels,
 
 
-rule download_cifar10:
+# torchvision's copy of the configured data set (cifar10, cifar100, svhn, mnist, fashionmnist),
+# planned only when dataset.root holds none (get_dataset_source).
+rule download_dataset:
     output:
-        folder=directory(plan.DOWNLOADED_CIFAR10),
+        folder=directory(plan.downloaded_folder(config["dataset"]["kind"])),
+    params:
+        kind=config["dataset"]["kind"],
     log:
-        "logs/download_cifar10.log",
+        "logs/download_dataset.log",
     conda:
         ENV
     script:
-        "../scripts/download_cifar10.py"
+        "../scripts/download_dataset.py"
 
 
 rule unpack_archive:

@@ -5,7 +5,7 @@ from pathlib import Path
 import torch
 from job import start
 
-from memdissect.crosscheck import model_outputs
+from memdissect.crosscheck import test_outputs
 from memdissect.data import load_split
 from memdissect.io import read_parquet, save_torch, write_parquet
 from memdissect.labels import check_label_table
@@ -24,7 +24,5 @@ model, history = train_classifier(settings, train["images"], labels, test["image
                                   resume_path=resume_path, log=log)
 save_classifier(model, settings, train["classes"], snakemake.output.weights)
 write_parquet(history, snakemake.output.history)
-test_logits, test_features = model_outputs(model, test["images"], device)
-save_torch({"logits": test_logits, "features": test_features.half(), "labels": test["labels"]},
-           snakemake.output.test_outputs)
+save_torch(test_outputs(model, test, device), snakemake.output.test_outputs)
 resume_path.unlink(missing_ok=True)

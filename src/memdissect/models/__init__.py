@@ -9,9 +9,17 @@ ARCHITECTURES = {"vgg11": vgg11, "vgg13": vgg13, "resnet32": resnet32}
 
 
 def build_model(name: str, num_classes: int = 10, width: float = 1.0) -> nn.Module:
-    """Build a CIFAR classifier by name ("vgg11", "vgg13", "resnet32") at a width multiplier."""
+    """Build a classifier by name: memdissect's "vgg11", "vgg13", "resnet32" at a width multiplier, or
+    "torchvision:<name>" / "<module>:<function>" (memdissect.models.external; width 1 only)."""
+    if ":" in name:
+        from memdissect.models.external import build_external
+
+        if width != 1.0:
+            raise ValueError(f"{name}: only memdissect's own architectures scale by width; valid: width 1.0")
+        return build_external(name, num_classes)
     if name not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {name!r}; valid: {', '.join(sorted(ARCHITECTURES))}")
+        raise ValueError(f"unknown architecture {name!r}; valid: {', '.join(sorted(ARCHITECTURES))}, "
+                         f"torchvision:<name>, <module>:<function>")
     if not width > 0:
         raise ValueError(f"width must be positive, got {width!r}")
     return ARCHITECTURES[name](num_classes=num_classes, width=width)

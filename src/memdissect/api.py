@@ -1,0 +1,515 @@
+"""Dissect your own networks from a notebook: plain tensors and nn.Modules in, results out.
+
+Shapes: C classes of f1, S starts, D latent dimensions of the generator, images 3 x 32 x 32.
+Every classifier takes pixels in [0, 1] (N x 3 x 32 x 32) and returns logits (N x C). The
+defaults are the paper's, as in the workflow's config schema. The functions leave the networks
+passed to them as they were (training mode, requires_grad), except that they move them to the
+device they compute on.
+"""
+
+import copy
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch import nn
+
+from memdissect import distance, gan, statistics, train
+from memdissect import patterns as pattern_search
+from memdissect.diagnostics import pattern_hits
+from memdissect.imported import import_classifier, read_state_dict
+from memdissect.io import ArtifactError, load_torch, read_parquet
+from memdissect.models import build_model, count_parameters
+from memdissect.settings import ClassifierSettings, GanSettings, PatternSettings
+
+OBJECTIVES = ("logit", "log_softmax", "softmax")
+OPTIMIZERS = ("sgd", "adam")
+LATENT_CONSTRAINTS = ("none", "clamp", "sphere")
+PAIR = {"f1": "f1", "f2": "f2"}  # the key columns distance and statistics group by: one pair here
+
+
+# ----------------------------------------------------------------------------- arguments and networks
+
+
+def check_choice(name: str, value: str, valid: tuple) -> None:
+    if value not in valid:
+        raise ValueError(f"{name} must be one of {', '.join(valid)}, got {value!r}")
+
+
+def check_images(images: torch.Tensor, what: str = "images") -> None:
+    """Refuse anything but uint8 images N x 3 x 32 x 32, naming what was given."""
+    if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or tuple(images.shape[1:]) != (3, 32, 32):
+        given = f"{images.dtype} {tuple(images.shape)}" if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"{what} must be a uint8 tensor N x 3 x 32 x 32 (pixels 0-255), got {given}")
+
+
+def check_labels(labels, count: int, num_classes: int | None = None, what: str = "labels") -> torch.Tensor:
+    """labels as int64 (N), refused unless there is one integer in 0 .. num_classes - 1 per image."""
+    labels = None if labels is None else torch.as_tensor(labels)
+    given = "None" if labels is None else f"{labels.dtype} {tuple(labels.shape)}"
+    if labels is None or labels.shape != (count,) or labels.is_floating_point() or labels.is_complex():
+        raise ValueError(f"{what} must be {count} integers, one per image, got {given}")
+    high = num_classes if num_classes is not None else float("inf")
+    if count and not (0 <= labels.min() and labels.max() < high):
+        raise ValueError(f"{what} must lie in 0 .. {high - 1} (one per class), got {labels.min()} .. {labels.max()}")
+    return labels.long()
+
+
+def device_of(module: nn.Module, device=None) -> torch.device:
+    """device where given, else where the module's parameters are (the CPU for a module without any)."""
+    if device is not None:
+        return torch.device(device)
+    return next((p.device for p in module.parameters()), torch.device("cpu"))
+
+
+@contextmanager
+def restored(*modules: nn.Module):
+    """Run a block that may switch modules to eval mode or freeze their parameters; undo both after."""
+    modes = [(sub, sub.training) for module in modules for sub in module.modules()]
+    grads = [(p, p.requires_grad) for module in modules for p in module.parameters()]
+    try:
+        yield
+    finally:
+        for sub, training in modes:
+            sub.training = training
+        for parameter, requires_grad in grads:
+            parameter.requires_grad_(requires_grad)
+
+
+def quiet(_line: str) -> None:
+    pass
+
+
+# ----------------------------------------------------------------------------- training and loading
+
+
+def train_classifier(images: torch.Tensor, labels: torch.Tensor, arch: str = "vgg11", *, width: float = 1.0,
+                     epochs: int = 100, batch_size: int = 128, lr: float = 0.01, momentum: float = 0.9,
+                     weight_decay: float = 0.0, augment: bool = False, seed: int = 1, precision: str = "auto",
+                     test_images=None, test_labels=None, classes=None, save_to=None, device="cpu", log=None):
+    """Train a classifier with the study's recipe (SGD, constant learning rate); (model in eval mode, history).
+
+    images: uint8 N x 3 x 32 x 32; labels: int64 N in 0 .. C-1 (C = len(classes), else labels.max() + 1);
+    test_images, test_labels: the same for a test set, measured after every epoch (else the
+    history's test columns are NaN). history: one row per epoch (train_loss, train_acc, test_acc,
+    grad_magnitude, ...). save_to: also write a memdissect classifier checkpoint there, which
+    `load_classifier` and `memdissect dist` read. log: a function taking one line per epoch (print).
+    """
+    check_images(images)
+    labels = check_labels(labels, len(images))
+    classes = list(classes) if classes is not None else [str(k) for k in range(int(labels.max()) + 1)]
+    labels = check_labels(labels, len(images), len(classes))
+    settings = ClassifierSettings(arch=arch, width=width, seed=seed, num_classes=len(classes), epochs=epochs,
+                                  batch_size=batch_size, lr=lr, momentum=momentum, weight_decay=weight_decay,
+                                  augment=augment, precision=precision)
+    test = (images[:0], labels[:0]) if test_images is None else (test_images, test_labels)
+    check_images(test[0], "test_images")
+    test_labels = check_labels(test[1], len(test[0]), len(classes), "test_labels")
+    model, history = train.train_classifier(settings, images, labels, test[0], test_labels, device, log=log or quiet)
+    if test_images is None:
+        history[["test_loss", "test_acc"]] = float("nan")
+    if save_to is not None:
+        train.save_classifier(model, settings, classes, save_to)
+    return model.eval(), history
+
+
+def train_generator(images: torch.Tensor, *, epochs: int = 30, batch_size: int = 128, lr: float = 2e-4,
+                    width: float = 1.0, seed: int = 0, precision: str = "auto", save_to=None, device="cpu",
+                    log=None) -> nn.Module:
+    """Train the study's DCGAN on uint8 images N x 3 x 32 x 32 (labels unused); the generator, in eval mode.
+
+    The generator maps z (B x 100) to images B x 3 x 32 x 32 in [-1, 1]; `synthesize` maps them to
+    [0, 1]. save_to: also write a memdissect DCGAN checkpoint there (`load_generator` reads it).
+    """
+    check_images(images)
+    settings = GanSettings(epochs=epochs, batch_size=batch_size, lr=lr, width=width, seed=seed, precision=precision)
+    generator, discriminator, _ = gan.train_gan(settings, images, device, log=log or quiet)
+    if save_to is not None:
+        gan.save_gan(generator, discriminator, settings, save_to)
+    return generator
+
+
+def load_generator(path, device="cpu") -> nn.Module:
+    """The generator of a memdissect DCGAN checkpoint (results/gan/dcgan.pt), in eval mode."""
+    generator, _, _ = gan.load_gan(path, device)
+    return generator
+
+
+def load_classifier(path, arch: str | None = None, *, num_classes: int | None = None, width: float = 1.0,
+                    mean=None, std=None, device="cpu") -> nn.Module:
+    """A classifier taking pixels in [0, 1] (N x 3 x 32 x 32 -> N x C logits), in eval mode.
+
+    path: a memdissect classifier checkpoint (results/models/<model>/weights.pt), which knows its
+    architecture; or, with arch, a plain state_dict (or a dict holding one under "state_dict") of
+    a network `memdissect.models.build_model(arch, num_classes, width)` builds. num_classes
+    defaults to the rows of the state_dict's last 2-D weight. mean, std (3 values each): the
+    per-channel normalization that network was trained with; the built-in architectures
+    normalize with CIFAR-10's unless told otherwise.
+    """
+    artifact = load_torch(path)
+    if isinstance(artifact, dict) and "format" in artifact:
+        if artifact["format"] != train.CLASSIFIER_CHECKPOINT.tag:
+            what = KINDS.get(artifact["format"], f"a file of format {artifact['format']!r}")
+            raise ArtifactError(f"{path} is {what}, not a memdissect classifier checkpoint")
+        if mean is not None or std is not None or arch is not None:
+            raise ValueError(f"{path} is a memdissect checkpoint: it knows its architecture and normalization; "
+                             "arch, mean and std apply only to a plain state_dict")
+        return train.load_classifier(path, device)[0]
+    if arch is None:
+        raise ValueError(f"{path} is not a memdissect checkpoint; to read it as a plain state_dict, give its arch "
+                         "(vgg11, vgg13, resnet32)")
+    state = read_state_dict(path)
+    if num_classes is None:
+        num_classes = [value for value in state.values() if value.dim() == 2][-1].shape[0] if state else 10
+    settings = ClassifierSettings(arch=arch, width=width, num_classes=num_classes)
+    normalization = None if mean is None and std is None else {"mean": mean, "std": std}
+    return import_classifier(path, settings, normalization).to(device).eval()
+
+
+# ----------------------------------------------------------------------------- patterns
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """f1's patterns: row j of every tensor was searched for class j of f1, column s from start s.
+
+    x: C x S x 3 x 32 x 32, the patterns x* = G(z*), pixels in [0, 1]; x0: G(z0), same shape.
+    z0, z: C x S x D, the starting and the found latents (start s shares z0 across classes).
+    logits: C x S x C, f1's logits at x*. objective_trace: iterations x C, the objective per step
+    (mean over starts); objective_start, objective_end: C x S. settings: the pattern settings as a
+    dict. classes: f1's class names, or None. The same fields as a pattern file of the workflow.
+    """
+
+    x: torch.Tensor
+    x0: torch.Tensor
+    z0: torch.Tensor
+    z: torch.Tensor
+    logits: torch.Tensor
+    objective_trace: torch.Tensor
+    objective_start: torch.Tensor
+    objective_end: torch.Tensor
+    settings: dict
+    classes: list | None = None
+
+    @property
+    def num_classes(self) -> int:
+        return self.logits.shape[0]
+
+    @property
+    def starts(self) -> int:
+        return self.logits.shape[1]
+
+    def to_dict(self) -> dict:
+        """The pattern file's dict (results/patterns/<f1>.pt), format tag included."""
+        values = {field.name: getattr(self, field.name) for field in fields(self)}
+        return {"format": pattern_search.PATTERN_FILE.tag, **values}
+
+    @classmethod
+    def from_dict(cls, values: dict, where: str = "the pattern dict") -> "Patterns":
+        missing = [field.name for field in fields(cls) if field.name != "classes" and field.name not in values]
+        if missing:
+            raise ArtifactError(f"{where} lacks {', '.join(missing)}; a pattern file holds "
+                                f"{', '.join(field.name for field in fields(cls))}")
+        return cls(**{field.name: values.get(field.name) for field in fields(cls)})
+
+
+def load_patterns(path) -> Patterns:
+    """A pattern file of the workflow (results/patterns/<f1>.pt) or of `save_patterns`."""
+    return Patterns.from_dict(pattern_search.load_patterns(path), where=str(path))
+
+
+def save_patterns(patterns: Patterns, path) -> None:
+    """Write patterns as a pattern file (atomically), readable by `load_patterns` and `memdissect dist --patterns`."""
+    pattern_search.save_patterns(patterns.to_dict(), path)
+
+
+@torch.no_grad()
+def count_classes(classifier: nn.Module, generator: nn.Module, device) -> int:
+    """C: the length of the classifier's output on one generated image."""
+    classifier.eval()
+    generator.eval()
+    z = torch.zeros(1, generator.latent_dim, device=device)
+    return classifier(gan.to_pixel_range(generator(z))).shape[-1]
+
+
+def synthesize(classifier: nn.Module, generator: nn.Module, num_classes: int | None = None, *, starts: int = 100,
+               iterations: int = 1000, lr: float = 0.05, objective: str = "logit", optimizer: str = "sgd",
+               latent_constraint: str = "none", seed: int = 0, chunk_size: int = 1000, classes=None,
+               device=None, log=None) -> Patterns:
+    """f1's patterns: for each class j and start s, z* = argmax_z objective_j(f1(G(z))) from z0, x* = G(z*).
+
+    classifier (f1): pixels in [0, 1] -> N x C logits; generator: z (B x D, D its int attribute latent_dim)
+    -> B x 3 x 32 x 32 in [-1, 1]. num_classes: C, by default the length of f1's output. objective:
+    logit, log_softmax or softmax; optimizer: sgd or adam; latent_constraint: none, clamp (|z| <= 3)
+    or sphere (|z| = sqrt(D)). seed draws z0. chunk_size: rows optimized at once (memory, not result).
+    device: by default the classifier's. Returns `Patterns` (x: C x S x 3 x 32 x 32, logits: C x S x C).
+    """
+    check_choice("objective", objective, OBJECTIVES)
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    check_choice("latent_constraint", latent_constraint, LATENT_CONSTRAINTS)
+    if not isinstance(getattr(generator, "latent_dim", None), int):
+        raise ValueError(f"the generator ({type(generator).__name__}) needs an int attribute latent_dim: D, "
+                         "the length of the z it takes")
+    settings = PatternSettings(starts=starts, iterations=iterations, lr=lr, objective=objective, optimizer=optimizer,
+                               latent_constraint=latent_constraint, seed=seed, chunk_size=chunk_size)
+    device = device_of(classifier, device)
+    with restored(classifier.to(device), generator.to(device)):
+        num_classes = num_classes or count_classes(classifier, generator, device)
+        found = pattern_search.synthesize_patterns(classifier, generator, num_classes, settings, device,
+                                                   log=log or quiet)
+    return Patterns.from_dict({**found, "classes": list(classes) if classes is not None else None})
+
+
+# ----------------------------------------------------------------------------- Dist
+
+
+@dataclass(frozen=True)
+class DistResult:
+    """Dist(f1, f2) on f1's patterns, in nats.
+
+    dist_mean: the mean over starts of Dist_s, the class-mean KL(f1(x*) || f2(x*)) of start s;
+    dist_variance: its variance over starts (NaN for one start); dist_ci_low, dist_ci_high: its percentile
+    bootstrap interval over starts at `confidence`. reverse_kl_mean, js_mean: the other divergences.
+    relabeled_mean: Dist against f2 with its classes relabeled (mean over the C - 1 cyclic shifts);
+    relabeled_ratio = dist_mean / relabeled_mean (0: the same function, 1: as far as a trained
+    function whose classes are unrelated to f1's) and its interval. table: one row per
+    (class, start): class, start, kl, reverse_kl, js, kl_relabeled (C * S rows).
+    """
+
+    dist_mean: float
+    dist_variance: float
+    dist_ci_low: float
+    dist_ci_high: float
+    confidence: float
+    n_starts: int
+    reverse_kl_mean: float
+    js_mean: float
+    relabeled_mean: float
+    relabeled_ratio: float
+    relabeled_ratio_ci_low: float
+    relabeled_ratio_ci_high: float
+    table: pd.DataFrame
+
+    def as_row(self) -> dict:
+        """Every number of the result (no table), as one row of a table: dist_summary's columns and confidence."""
+        return {key: value for key, value in asdict(self).items() if key != "table"}
+
+    def __str__(self) -> str:
+        level = f"{self.confidence:.0%}"
+        return (f"Dist {self.dist_mean:.4f} [{level} CI {self.dist_ci_low:.4f}, {self.dist_ci_high:.4f}] over "
+                f"{self.n_starts} starts; relabeled ratio {self.relabeled_ratio:.3f} "
+                f"[{self.relabeled_ratio_ci_low:.3f}, {self.relabeled_ratio_ci_high:.3f}]")
+
+
+def dist_from_logits(f1_logits: torch.Tensor, f2_logits: torch.Tensor, n_resamples: int = 2000,
+                     confidence: float = 0.95, seed: int = 0) -> DistResult:
+    """Dist and its references from f1's and f2's logits on f1's patterns (each C x S x C)."""
+    if f1_logits.shape != f2_logits.shape:
+        raise ValueError(f"f1's and f2's logits on the patterns differ in shape: {tuple(f1_logits.shape)} vs "
+                         f"{tuple(f2_logits.shape)}; f2 must have f1's classes")
+    table = distance.pattern_divergence_table(f1_logits, f2_logits)
+    long = table.assign(**PAIR)
+    summary = distance.summarize_dist(long).iloc[0]
+    ci = statistics.bootstrap_dist_over_starts(long, n_resamples=n_resamples, confidence=confidence,
+                                               seed=seed).iloc[0]
+    numbers = {name: float(summary[name]) for name in ("dist_mean", "dist_variance", "reverse_kl_mean", "js_mean",
+                                                      "relabeled_mean", "relabeled_ratio")}
+    return DistResult(**numbers, dist_ci_low=float(ci["dist_ci_low"]), dist_ci_high=float(ci["dist_ci_high"]),
+                      confidence=confidence, n_starts=int(summary["n_starts"]),
+                      relabeled_ratio_ci_low=float(ci["relabeled_ratio_ci_low"]),
+                      relabeled_ratio_ci_high=float(ci["relabeled_ratio_ci_high"]), table=table)
+
+
+def logits_on(patterns: Patterns, model: nn.Module, device=None) -> torch.Tensor:
+    """A model's logits on the patterns x (C x S x 3 x 32 x 32), as C x S x K, computed as the workflow does."""
+    device = device_of(model, device)
+    with restored(model.to(device)):
+        return pattern_search.logits_on_patterns(model, patterns.x, device, patterns.settings["chunk_size"])
+
+
+def dist(patterns: Patterns, f2: nn.Module, *, n_resamples: int = 2000, confidence: float = 0.95, seed: int = 0,
+         device=None) -> DistResult:
+    """Dist(f1, f2) on f1's patterns (from `synthesize(f1, ...)` or `load_patterns`): f2's outputs on x*
+    against f1's logits stored with the patterns. n_resamples, confidence, seed: the bootstrap over starts."""
+    return dist_from_logits(patterns.logits, logits_on(patterns, f2, device), n_resamples, confidence, seed)
+
+
+def untrained_twin(model: nn.Module, seed: int = 0) -> nn.Module:
+    """A copy of model with every parameter drawn anew, in eval mode, on model's device.
+
+    Each module's own reset_parameters() draws its parameters (and resets BatchNorm statistics),
+    on the CPU under seed, so the twin is the same on any device. That is PyTorch's default
+    initialization of each layer, which may differ from an architecture's own init (ResNet32's
+    Kaiming normal): build a fresh network yourself and pass it to `dist` to use another.
+    """
+    owners = [name or type(model).__name__ for name, module in model.named_modules()
+              if not hasattr(module, "reset_parameters") and any(True for _ in module.parameters(recurse=False))]
+    if owners:
+        raise ValueError(f"cannot re-initialize {', '.join(owners)}: they hold parameters but have no "
+                         "reset_parameters(); build an untrained network yourself and pass it to dist()")
+    device = device_of(model)
+    twin = copy.deepcopy(model).cpu()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for module in twin.modules():
+            if hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+    return twin.to(device).eval()
+
+
+def null_baseline(patterns: Patterns, f1: nn.Module, *, init_seed: int = 0, n_resamples: int = 2000,
+                  confidence: float = 0.95, seed: int = 0, device=None) -> DistResult:
+    """Dist(f1, untrained twin of f1) on f1's patterns: about log C where f1 is certain (a scale, not evidence).
+
+    The twin is `untrained_twin(f1, init_seed)`; n_resamples, confidence, seed: the bootstrap over starts.
+    """
+    return dist(patterns, untrained_twin(f1, init_seed), n_resamples=n_resamples, confidence=confidence, seed=seed,
+                device=device)
+
+
+
+# ----------------------------------------------------------------------------- what an artifact holds
+
+FORMATS = {file_format.tag: file_format for file_format in (
+    train.CLASSIFIER_CHECKPOINT, gan.GAN_CHECKPOINT, pattern_search.PATTERN_FILE, train.CLASSIFIER_RESUME,
+    gan.GAN_RESUME)}
+KINDS = {"split": "a data split (results/data/<split>.pt)", "test_outputs": "a classifier's outputs on the test set",
+         "state_dict": "a plain state_dict", "unknown": "not a memdissect artifact",
+         **{tag: file_format.what for tag, file_format in FORMATS.items()}}
+
+
+def artifact_kind(artifact) -> str:
+    """Which key of KINDS a loaded .pt file is: its format tag, or what its keys say it is."""
+    if not isinstance(artifact, dict):
+        return "unknown"
+    if "format" in artifact:
+        return artifact["format"] if artifact["format"] in FORMATS else "unknown"
+    if {"images", "labels", "classes"} <= artifact.keys():
+        return "split"
+    if {"logits", "features", "labels"} <= artifact.keys():
+        return "test_outputs"
+    return "state_dict" if artifact and all(isinstance(v, torch.Tensor) for v in artifact.values()) else "unknown"
+
+
+def shape_of(tensor: torch.Tensor) -> str:
+    return f"{' x '.join(map(str, tensor.shape))} {str(tensor.dtype).removeprefix('torch.')}"
+
+
+def settings_lines(settings: dict) -> list[str]:
+    return [f"  {key}: {value}" for key, value in settings.items()]
+
+
+def describe_classifier(checkpoint: dict) -> list[str]:
+    settings = ClassifierSettings(**checkpoint["settings"])
+    parameters = count_parameters(build_model(settings.arch, settings.num_classes, settings.width))
+    return ["settings:", *settings_lines(checkpoint["settings"]), f"parameters: {parameters:,}",
+            f"classes ({len(checkpoint['classes'])}): {', '.join(checkpoint['classes'])}"]
+
+
+def describe_gan(checkpoint: dict) -> list[str]:
+    sizes = {name: sum(p.numel() for key, p in checkpoint[name].items() if "running" not in key and
+                       "num_batches" not in key) for name in ("generator", "discriminator")}
+    return ["settings:", *settings_lines(checkpoint["settings"]),
+            f"parameters: generator {sizes['generator']:,}, discriminator {sizes['discriminator']:,}"]
+
+
+def describe_patterns(values: dict) -> list[str]:
+    found = Patterns.from_dict(values)
+    hit, confidence = pattern_hits(found.logits)
+    classes = found.classes or [str(k) for k in range(found.num_classes)]
+    return ["settings:", *settings_lines(found.settings),
+            f"patterns: {found.num_classes} classes x {found.starts} starts; x {shape_of(found.x)}, "
+            f"z {shape_of(found.z)}, logits {shape_of(found.logits)}",
+            f"f1's argmax is the searched class on {hit.double().mean():.1%}, mean confidence {confidence.mean():.3f}",
+            f"objective (mean): {found.objective_start.mean():.4g} at the start, {found.objective_end.mean():.4g} "
+            f"at the end", f"classes ({len(classes)}): {', '.join(classes)}"]
+
+
+def describe_resume(state: dict) -> list[str]:
+    history = state["history"]
+    last = ", ".join(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
+                     for key, value in (history[-1] if history else {}).items())
+    parts = [key for key in state if key not in ("format", "settings_hash", "history")]
+    return [f"epochs finished: {len(history)}", f"last epoch: {last or '-'}", f"parts: {', '.join(parts)}",
+            f"settings hash: {state['settings_hash']} (a run resumes from it only under the same settings)"]
+
+
+def describe_split(split: dict) -> list[str]:
+    counts = torch.bincount(split["labels"], minlength=len(split["classes"])).tolist()
+    return [f"images: {shape_of(split['images'])}", f"labels: {shape_of(split['labels'])}",
+            f"classes ({len(split['classes'])}): " + ", ".join(f"{name} {count}" for name, count in
+                                                              zip(split["classes"], counts))]
+
+
+def describe_test_outputs(outputs: dict) -> list[str]:
+    accuracy = (outputs["logits"].argmax(-1) == outputs["labels"]).double().mean().item()
+    return [f"logits: {shape_of(outputs['logits'])}", f"features: {shape_of(outputs['features'])}",
+            f"labels: {shape_of(outputs['labels'])}", f"test accuracy: {accuracy:.2%}"]
+
+
+def describe_state_dict(state: dict) -> list[str]:
+    matrices = [v for v in state.values() if v.dim() == 2]
+    lines = [f"tensors: {len(state)}, values: {sum(v.numel() for v in state.values()):,}"]
+    if matrices:
+        lines.append(f"last 2-D weight: {shape_of(matrices[-1])} (so {matrices[-1].shape[0]} classes, if it is the "
+                     "output layer)")
+    return lines + ["read it with memdissect.load_classifier(path, arch=...) or `memdissect dist --f1-arch ...`"]
+
+
+DESCRIBERS = {train.CLASSIFIER_CHECKPOINT.tag: describe_classifier, gan.GAN_CHECKPOINT.tag: describe_gan,
+              pattern_search.PATTERN_FILE.tag: describe_patterns, train.CLASSIFIER_RESUME.tag: describe_resume,
+              gan.GAN_RESUME.tag: describe_resume, "split": describe_split, "test_outputs": describe_test_outputs,
+              "state_dict": describe_state_dict}
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return read_parquet(path)
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError) as error:
+        raise ArtifactError(f"{path} is not a readable CSV table ({type(error).__name__}: {error})") from None
+
+
+def table_lines(frame: pd.DataFrame) -> list[str]:
+    """What a table of the study says at a glance: a history's accuracies, a Dist summary's pairs."""
+    if {"epoch", "train_acc", "test_acc"} <= set(frame.columns) and len(frame):
+        last = frame.iloc[-1]
+        return [f"history: {len(frame)} epochs; last epoch train_acc {last['train_acc']:.4f}, "
+                f"test_acc {last['test_acc']:.4f}"]
+    if {"f1", "f2", "dist_mean"} <= set(frame.columns):
+        return ["pairs:"] + [f"  {row.f1} vs {row.f2}: Dist {row.dist_mean:.4g}" for row in frame.itertuples()]
+    return []
+
+
+def describe_table(path: Path) -> str:
+    frame = read_table(path)
+    with pd.option_context("display.width", 200, "display.max_columns", 12):
+        head = frame.head().to_string(index=False)
+    return "\n".join([f"{path}: a table of {len(frame)} rows", f"columns: {', '.join(map(str, frame.columns))}",
+                      *table_lines(frame), "first rows:", head])
+
+
+def describe(path) -> str:
+    """What a memdissect file holds and the settings that made it, as lines of text: a classifier or DCGAN
+    checkpoint, a pattern file, a data split, test outputs, a resume state, a plain state_dict, or a
+    .parquet/.csv table. ArtifactError for anything else, naming the file."""
+    path = Path(path)
+    if path.suffix in (".parquet", ".csv"):
+        return describe_table(path)
+    if path.suffix != ".pt":
+        raise ArtifactError(f"{path}: describe reads .pt artifacts and .parquet or .csv tables, not "
+                            f"{path.suffix or 'a file without a suffix'}")
+    artifact = load_torch(path)
+    kind = artifact_kind(artifact)
+    if kind == "unknown":
+        tag = artifact.get("format") if isinstance(artifact, dict) else None
+        version = f" this version reads (format {tag!r})" if tag else ""
+        raise ArtifactError(f"{path} is not a memdissect artifact{version}")
+    try:
+        lines = DESCRIBERS[kind](artifact)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ArtifactError(f"{path} is {KINDS[kind]} but incomplete ({type(error).__name__}: {error})") from None
+    return "\n".join([f"{path}: {KINDS[kind]}", *lines])

@@ -1,0 +1,350 @@
+"""The `memdissect` command: Dist between saved networks, what an artifact holds, a run's Dist summary.
+
+Every error is one line on stderr that names the file or value and what is valid, with exit
+code 2. torch is imported only by the subcommands that need it, so `--help` answers at once.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from memdissect.io import ArtifactError, DataError, load_torch
+
+EXIT_ERROR = 2
+RUN_SUMMARY = Path("dist") / "dist_summary.parquet"  # under a run's results/ folder, as memdissect.plan.DIST names it
+RUN_REPORT = Path("summary.md")
+TABLE_COLUMNS = ["dist_mean", "dist_variance", "dist_ci_low", "dist_ci_high", "relabeled_ratio",
+                 "relabeled_ratio_ci_low", "relabeled_ratio_ci_high", "n_starts"]
+
+
+class CliError(ValueError):
+    """A bad argument or file, said in one line."""
+
+
+# ----------------------------------------------------------------------------- loading networks
+
+
+def resolve_device(requested: str):
+    from memdissect.device import resolve_device as resolve
+
+    return resolve(requested)
+
+
+def load_network(path, arch, args, device):
+    """(classifier, its settings or None, its class names or None) from a memdissect checkpoint, or from a plain
+    state_dict when arch is given (--width, --num-classes, --mean, --std describe it)."""
+    from memdissect import api, train
+
+    if arch is not None:
+        model = api.load_classifier(path, arch, num_classes=args.num_classes, width=args.width, mean=args.mean,
+                                    std=args.std, device=device)
+        return model, None, None
+    kind = api.artifact_kind(load_torch(path))
+    if kind != train.CLASSIFIER_CHECKPOINT.tag:
+        raise CliError(f"{path} is {api.KINDS[kind]}, not a memdissect classifier checkpoint; for a plain "
+                       "state_dict give its architecture (--f1-arch/--f2-arch, or --arch)")
+    return train.load_classifier(path, device)
+
+
+def check_plain_options(args, *archs) -> None:
+    """Refuse the options of a plain state_dict where no network is one: they would be ignored."""
+    given = [f"--{name.replace('_', '-')}" for name in ("num_classes", "mean", "std") if getattr(args, name)]
+    if given and all(arch is None for arch in archs):
+        raise CliError(f"{', '.join(given)} describe a plain state_dict, and no network here is one; "
+                       "give its architecture (--f1-arch/--f2-arch, or --arch) or leave them out")
+
+
+def untrained_twin(model, settings, device):
+    """The null baseline's network: as the workflow builds it for a memdissect checkpoint, else re-initialized."""
+    from memdissect import api, train
+
+    return train.build_untrained_twin(settings, device) if settings is not None else api.untrained_twin(model)
+
+
+def pattern_settings(args) -> dict:
+    return {"starts": args.starts, "iterations": args.iterations, "lr": args.lr, "objective": args.objective,
+            "optimizer": args.optimizer, "latent_constraint": args.latent_constraint, "seed": args.seed,
+            "chunk_size": args.chunk_size}
+
+
+def synthesized_patterns(f1, classes, args, device):
+    """f1's patterns through --generator, with the pattern options."""
+    from memdissect import api
+
+    if args.generator is None:
+        raise CliError("give --generator (a memdissect DCGAN checkpoint, results/gan/dcgan.pt) or --patterns")
+    generator = api.load_generator(args.generator, device)
+    return api.synthesize(f1, generator, **pattern_settings(args), classes=classes, device=device,
+                          log=print_progress if args.verbose else None)
+
+
+def print_progress(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def patterns_of(f1, f1_path, args, device):
+    """The patterns of --patterns FILE, refused unless f1 gives the logits stored with them."""
+    from memdissect import api
+
+    patterns = api.load_patterns(args.patterns)
+    stored = patterns.logits
+    gap = (api.logits_on(patterns, f1, device) - stored).abs().max().item() if stored.numel() else 0.0
+    if gap > 1e-3 * (1 + stored.abs().max().item()):
+        raise CliError(f"{args.patterns} holds the patterns of another network than {f1_path}: its logits on them "
+                       f"differ from the stored ones by up to {gap:.3g}")
+    return patterns
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def dist_rows(f1_path, f2_path, results: dict) -> list[dict]:
+    """One table row per compared network: f1, f2 and every number of its DistResult."""
+    return [{"f1": str(f1_path), "f2": name if name == "untrained" else str(f2_path), **result.as_row()}
+            for name, result in results.items()]
+
+
+def format_interval(low: float, high: float) -> str:
+    return f"[{low:.4g}, {high:.4g}]"
+
+
+def readable_table(frame, confidence: float) -> str:
+    """A Dist table (dist_summary's columns) as aligned text: 4 significant digits, intervals in brackets."""
+    level = f"{confidence:.0%} CI"
+    shown = frame[[column for column in ("condition", "f1", "f2") if column in frame.columns]].copy()
+    shown["dist_mean"] = frame["dist_mean"].map("{:.4g}".format)
+    shown["variance"] = frame["dist_variance"].map("{:.3g}".format)
+    shown[level] = [format_interval(*pair) for pair in zip(frame["dist_ci_low"], frame["dist_ci_high"])]
+    shown["relabeled_ratio"] = frame["relabeled_ratio"].map("{:.4g}".format)
+    shown[f"ratio {level}"] = [format_interval(*pair) for pair in
+                               zip(frame["relabeled_ratio_ci_low"], frame["relabeled_ratio_ci_high"])]
+    shown["starts"] = frame["n_starts"]
+    return shown.to_string(index=False)
+
+
+def print_table(frame, as_csv: bool, confidence: float = 0.95) -> None:
+    if as_csv:
+        print(frame.to_csv(index=False, float_format="%.10g"), end="")
+    else:
+        print(readable_table(frame, confidence))
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def command_dist(args) -> None:
+    """Dist(F1, F2) and Dist(F1, untrained twin of F1) on F1's patterns."""
+    import pandas as pd
+
+    from memdissect import api
+
+    check_plain_options(args, args.f1_arch, args.f2_arch)
+    device = resolve_device(args.device)
+    f1, f1_settings, classes = load_network(args.f1, args.f1_arch, args, device)
+    f2, _, _ = load_network(args.f2, args.f2_arch, args, device)
+    if args.patterns is not None:
+        patterns = patterns_of(f1, args.f1, args, device)
+    else:
+        patterns = synthesized_patterns(f1, classes, args, device)
+    bootstrap = {"n_resamples": args.bootstrap, "confidence": args.confidence, "seed": args.bootstrap_seed}
+    results = {"f2": api.dist(patterns, f2, device=device, **bootstrap)}
+    if not args.no_null:
+        results["untrained"] = api.dist(patterns, untrained_twin(f1, f1_settings, device), device=device, **bootstrap)
+    print_table(pd.DataFrame(dist_rows(args.f1, args.f2, results)), args.csv, args.confidence)
+
+
+def command_patterns(args) -> None:
+    """Synthesize F1's patterns and save them as a pattern file."""
+    from memdissect import api
+    from memdissect.diagnostics import pattern_hits
+
+    check_plain_options(args, args.arch)
+    device = resolve_device(args.device)
+    f1, _, classes = load_network(args.f1, args.arch, args, device)
+    patterns = synthesized_patterns(f1, classes, args, device)
+    api.save_patterns(patterns, args.out)
+    hit, _ = pattern_hits(patterns.logits)
+    print(f"{args.out}: {patterns.num_classes} classes x {patterns.starts} starts, f1's argmax is the searched "
+          f"class on {hit.double().mean().item():.1%} of them")
+
+
+def command_describe(args) -> None:
+    from memdissect import api
+
+    print(api.describe(args.path))
+
+
+def run_results_folder(path: Path) -> Path:
+    """The results/ folder of a run, given it or the folder that holds it."""
+    for folder in (path, path / "results"):
+        if (folder / RUN_SUMMARY).exists():
+            return folder
+    raise CliError(f"{path} holds no {RUN_SUMMARY} (nor results/{RUN_SUMMARY}): give a run's folder or its "
+                   "results/ folder, after the rule dist_tables has run")
+
+
+def command_summary(args) -> None:
+    """The Dist summary of a finished run, optionally one condition's, and where its report is."""
+    from memdissect.io import read_parquet
+
+    results = run_results_folder(Path(args.results))
+    summary = read_parquet(results / RUN_SUMMARY)
+    if args.condition is not None:
+        conditions = list(dict.fromkeys(summary["condition"]))
+        if args.condition not in conditions:
+            raise CliError(f"{results / RUN_SUMMARY} has no condition {args.condition!r}; valid: "
+                           f"{', '.join(conditions)}")
+        summary = summary[summary["condition"] == args.condition]
+    keys = [column for column in ("condition", "f1", "f2") if column in summary.columns]
+    print_table(summary[keys + TABLE_COLUMNS], args.csv)
+    report = results / RUN_REPORT
+    if not args.csv:
+        print(f"\nreport: {report}" if report.exists() else f"\nreport: {report} (not made yet)")
+
+
+# ----------------------------------------------------------------------------- the parser
+
+
+def pattern_options() -> argparse.ArgumentParser:
+    """The options of pattern search, shared by `dist` and `patterns`; defaults are the paper's."""
+    options = argparse.ArgumentParser(add_help=False)
+    group = options.add_argument_group("pattern search (defaults: the paper's)")
+    group.add_argument("--generator", metavar="G", help="a memdissect DCGAN checkpoint (results/gan/dcgan.pt)")
+    group.add_argument("--starts", type=int, default=100, help="random starts per class (default: %(default)s)")
+    group.add_argument("--iterations", type=int, default=1000, help="ascent steps (default: %(default)s)")
+    group.add_argument("--lr", type=float, default=0.05, help="ascent step size (default: %(default)s)")
+    group.add_argument("--objective", default="logit",
+                       help="what is maximized for class j: logit, log_softmax or softmax (default: %(default)s)")
+    group.add_argument("--optimizer", default="sgd", help="sgd or adam (default: %(default)s)")
+    group.add_argument("--latent-constraint", default="none",
+                       help="none, clamp (|z| <= 3) or sphere (|z| = sqrt(D)) (default: %(default)s)")
+    group.add_argument("--seed", type=int, default=0, help="seed of the starting latents (default: %(default)s)")
+    group.add_argument("--chunk-size", type=int, default=1000, help="rows optimized at once (default: %(default)s)")
+    group.add_argument("--verbose", action="store_true", help="print the search's progress on stderr")
+    return options
+
+
+def common_options() -> argparse.ArgumentParser:
+    """The device and the description of a plain state_dict, shared by the commands that load classifiers."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                         help="where to compute (default: auto, CUDA where present)")
+    plain = options.add_argument_group("a plain state_dict instead of a memdissect checkpoint")
+    plain.add_argument("--width", type=float, default=1.0, help="its width multiplier (default: %(default)s)")
+    plain.add_argument("--num-classes", type=int, metavar="C",
+                       help="its classes (default: the rows of its last 2-D weight)")
+    for statistic in ("mean", "std"):
+        plain.add_argument(f"--{statistic}", type=float, nargs=3, metavar=("R", "G", "B"),
+                           help=f"the per-channel {statistic} it normalizes with (default: CIFAR-10's)")
+    return options
+
+
+def csv_option() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--csv", action="store_true", help="print CSV with full precision instead of a table")
+    return options
+
+
+def add_command(commands, name: str, run, summary: str, description: str, parents=()) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, parents=list(parents), help=summary, description=description)
+    parser.set_defaults(run=run)
+    return parser
+
+
+ARCH_HELP = "is a plain state_dict of this architecture (vgg11, vgg13, resnet32, or another name build_model takes)"
+
+
+def add_dist_parser(commands, parents) -> None:
+    parser = add_command(
+        commands, "dist", command_dist, "Dist(f1, f2) between two saved classifiers",
+        "Dist(F1, F2) = mean over classes of KL(F1(x*) || F2(x*)) on F1's patterns x*, with its variance and "
+        "bootstrap interval over starts, the relabeled ratio, and F1 against an untrained network of its "
+        "architecture (about log C: a scale, not evidence). F1 and F2 are memdissect classifier checkpoints "
+        "(results/models/<model>/weights.pt) or, with --f1-arch/--f2-arch, plain state_dicts.", parents)
+    parser.add_argument("f1", metavar="F1", help="the reference network, whose patterns are searched")
+    parser.add_argument("f2", metavar="F2", help="the network compared with F1")
+    parser.add_argument("--patterns", metavar="FILE", help="reuse F1's pattern file (results/patterns/<f1>.pt) "
+                                                           "instead of searching; the pattern options are then unused")
+    parser.add_argument("--f1-arch", metavar="ARCH", help=f"F1 {ARCH_HELP}")
+    parser.add_argument("--f2-arch", metavar="ARCH", help=f"F2 {ARCH_HELP}")
+    parser.add_argument("--bootstrap", type=int, default=2000, metavar="N",
+                        help="bootstrap resamples over starts (default: %(default)s)")
+    parser.add_argument("--confidence", type=float, default=0.95, metavar="LEVEL",
+                        help="interval level (default: %(default)s)")
+    parser.add_argument("--bootstrap-seed", type=int, default=0, metavar="SEED",
+                        help="seed of the resampling (default: %(default)s)")
+    parser.add_argument("--no-null", action="store_true", help="leave out the untrained network")
+
+
+def add_patterns_parser(commands, parents) -> None:
+    parser = add_command(
+        commands, "patterns", command_patterns, "synthesize a classifier's patterns into a pattern file",
+        "Search F1's patterns through a DCGAN (x* = G(z*), z* = argmax_z F1_j(G(z)) for every class j and start) "
+        "and save them as a pattern file, which `memdissect dist --patterns` and `memdissect describe` read.",
+        parents)
+    parser.add_argument("f1", metavar="F1", help="a memdissect classifier checkpoint (or, with --arch, a state_dict)")
+    parser.add_argument("--arch", help=f"F1 {ARCH_HELP}")
+    parser.add_argument("--out", required=True, metavar="FILE", help="where to write the pattern file (.pt)")
+
+
+def add_describe_parser(commands) -> None:
+    parser = add_command(
+        commands, "describe", command_describe, "what a memdissect artifact holds and the settings that made it",
+        "Describe a memdissect file: a classifier checkpoint, the DCGAN, a pattern file, a data split "
+        "(results/data/*.pt), a model's test outputs, a resume state, a plain state_dict, or a parquet/CSV table "
+        "(with the epochs and final accuracies of a history, the pairs of a Dist summary).")
+    parser.add_argument("path", metavar="PATH")
+
+
+def add_summary_parser(commands, parents) -> None:
+    parser = add_command(
+        commands, "summary", command_summary, "the Dist summary table of a finished run",
+        "Print results/dist/dist_summary.parquet of a finished run as a table (Dist with its interval over starts, "
+        "the relabeled ratio with its interval; f2 'untrained' is the null baseline), and the path of "
+        "results/summary.md.", parents)
+    parser.add_argument("results", metavar="RESULTS_DIR", help="the run's folder or its results/ folder")
+    parser.add_argument("--condition", help="only this condition's pairs")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="memdissect", description="Neural network memorization dissection: Dist between classifiers on the "
+                                       "patterns a DCGAN-regularized search finds, and the artifacts of a run.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    networks, csv = [common_options(), pattern_options()], csv_option()
+    add_dist_parser(commands, [*networks, csv])
+    add_patterns_parser(commands, networks)
+    add_describe_parser(commands)
+    add_summary_parser(commands, [csv])
+    return parser
+
+
+def is_users_error(error: Exception) -> bool:
+    """Whether an error says what is wrong with a file or value (one line for the user), not a bug."""
+    from memdissect.device import DeviceError  # imports torch, which a command raising it has imported anyway
+
+    return isinstance(error, (ArtifactError, DataError, CliError, DeviceError, ValueError, OSError,
+                              FloatingPointError))
+
+
+def one_line(message: str) -> str:
+    """An error message on one line: one that quotes a library's text over several lines is cut before the quote."""
+    lines = message.strip().splitlines()
+    return lines[0].split(" (", 1)[0] if len(lines) > 1 else message
+
+
+def main(argv=None) -> int:
+    """Run one command; 0 on success, 2 with one line on stderr where a file or value is wrong."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except Exception as error:
+        if not is_users_error(error):
+            raise
+        print(f"memdissect {args.command}: error: {one_line(str(error))}", file=sys.stderr)
+        return EXIT_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Classifiers trained elsewhere, read into memdissect's form: a plain state_dict (as torch.save of
+``model.state_dict()`` writes it, also under a "state_dict" key or with DataParallel's "module."
+prefix) or a memdissect checkpoint, loaded into the configured architecture."""
+
+import torch
+from torch import nn
+
+from memdissect.io import ArtifactError, load_torch
+from memdissect.models.external import ExternalClassifier
+from memdissect.models.normalize import Normalize
+from memdissect.settings import ClassifierSettings
+from memdissect.train import CLASSIFIER_CHECKPOINT, build_classifier
+
+LISTED_KEYS = 5  # at most this many missing or unexpected keys are named in a message
+
+
+def read_state_dict(path) -> dict:
+    """The tensors of a weights file, by parameter name."""
+    stored = load_torch(path)
+    if isinstance(stored, dict) and stored.get("format") == CLASSIFIER_CHECKPOINT.tag:
+        stored = stored["state_dict"]
+    elif isinstance(stored, dict) and isinstance(stored.get("state_dict"), dict):
+        stored = stored["state_dict"]
+    if not isinstance(stored, dict) or not all(isinstance(value, torch.Tensor) for value in stored.values()):
+        raise ArtifactError(f"{path} holds no state_dict (a mapping of parameter names to tensors); valid: the file "
+                            f"torch.save(model.state_dict(), path) writes, or a memdissect checkpoint")
+    return {key.removeprefix("module."): value for key, value in stored.items()}
+
+
+def describe_mismatch(missing, unexpected) -> str:
+    parts = [f"{label} {', '.join(keys[:LISTED_KEYS])}{' ...' if len(keys) > LISTED_KEYS else ''}"
+             for label, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
+    return "; ".join(parts)
+
+
+def load_into(module: torch.nn.Module, state: dict, path, settings: ClassifierSettings) -> None:
+    """Load state into module, or raise an ArtifactError naming the file and the keys that do not fit."""
+    built = f"{settings.arch} at width {settings.width} with {settings.num_classes} classes"
+    try:
+        missing, unexpected = module.load_state_dict(state, strict=False)
+    except RuntimeError as error:  # a shape mismatch
+        raise ArtifactError(f"{path} does not fit {built}: {str(error).splitlines()[-1].strip()}; valid: the arch, "
+                            f"width and number of classes it was trained with") from None
+    if missing or unexpected:
+        raise ArtifactError(f"{path} does not fit {built}: {describe_mismatch(missing, unexpected)}; valid: weights "
+                            f"of exactly this architecture, with {type(module).__name__}'s parameter names")
+
+
+def import_classifier(path, settings: ClassifierSettings, normalization: dict | None = None) -> torch.nn.Module:
+    """The classifier of a weights file, in eval mode on the CPU, taking pixels in [0, 1], behind the
+    normalization its network expects (normalization: {"mean": [3], "std": [3]}, or None for the model's own)."""
+    model = build_classifier(settings, "cpu")
+    state = read_state_dict(path)
+    wrapped = isinstance(model, ExternalClassifier) and not any(key.startswith("network.") for key in state)
+    load_into(model.network if wrapped else model, state, path, settings)
+    if normalization:
+        model = with_normalization(model, normalization["mean"], normalization["std"])
+    return model.eval()
+
+
+def with_normalization(model: nn.Module, mean, std) -> nn.Module:
+    """model normalizing its [0, 1] input with mean and std (3 values each): its own normalization replaced
+    (a memdissect architecture's Normalize, an external one's mean and std buffers), or a Normalize put first."""
+    if mean is None and std is None:
+        return model
+    if mean is None or std is None or len(mean) != 3 or len(std) != 3:
+        raise ValueError(f"mean and std must both be given, 3 values each (one per channel), got {mean!r}, {std!r}")
+    if isinstance(getattr(model, "normalize", None), Normalize):
+        model.normalize = Normalize(tuple(mean), tuple(std))
+    elif all(isinstance(getattr(model, name, None), torch.Tensor) for name in ("mean", "std")):
+        model.mean.copy_(torch.tensor(mean).view_as(model.mean))
+        model.std.copy_(torch.tensor(std).view_as(model.std))
+    else:
+        model = nn.Sequential(Normalize(tuple(mean), tuple(std)), model)
+    return model
+

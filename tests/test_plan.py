@@ -196,3 +196,8 @@ def test_the_cifar100_config_plans_100_classes_a_torchvision_network_and_the_dow
     paper["dataset"] = {"kind": "synthetic", "num_classes": 10}
     paper["figures"]["figure3"]["classes"] = [0, 1, 2]
     assert cifar100.pattern_minutes(attempt=1) > make_plan(paper).pattern_minutes(attempt=1)  # 10x the rows
+
+
+def test_a_job_of_no_rule_is_refused_naming_the_rules(demo_plan):
+    with pytest.raises(ValueError, match="'describe_pair' is not a rule of the plan; valid: prepare_dataset, "):
+        demo_plan.job("describe_pair", f1="a", f2="b")

@@ -142,6 +142,8 @@ class Plan:
         self.imported = [model for model in classifiers if model not in self.trained]
 
     def job(self, rule: str, **wildcards) -> Job:
+        if rule not in OUTPUTS:
+            raise ValueError(f"{rule!r} is not a rule of the plan; valid: {', '.join(OUTPUTS)}")
         inputs, params = getattr(self, rule)(**wildcards)
         return Job(rule, wildcards, inputs, params, rule_outputs(rule, **wildcards))
 

@@ -80,5 +80,7 @@ def test_an_outside_model_whose_last_linear_is_not_its_output_is_refused(tmp_pat
         build_model("oddmodels:head_then_softmax", num_classes=4)
     with pytest.raises(ValueError, match=r"is not its output layer of 4 classes \(the model gives \(2,\)\)"):
         build_model("oddmodels:too_few", num_classes=4)
+    with pytest.raises(ValueError, match="torchvision:vit_b_16 cannot classify a 3x32x32 image: Wrong image height"):
+        build_model("torchvision:vit_b_16", num_classes=4)
     with pytest.raises(ValueError, match="only memdissect's own architectures scale by width"):
         build_model("torchvision:resnet18", num_classes=4, width=0.5)

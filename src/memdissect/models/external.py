@@ -90,7 +90,7 @@ def check_output_layer(model: ExternalClassifier, arch: str, num_classes: int) -
     with torch.no_grad():
         try:
             logits = model(probe)
-        except RuntimeError as error:
+        except (RuntimeError, AssertionError, ValueError) as error:  # torch's shape errors; torchvision's asserts
             raise ValueError(f"{arch} cannot classify a 3x{PROBE_SIZE}x{PROBE_SIZE} image: {error}") from None
         through_head = model.classifier(model.penultimate(probe))
     model.train(model_was_training)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 from torch import nn
 
 import memdissect
@@ -69,12 +68,13 @@ def test_an_unknown_attribute_is_an_attribute_error():
         memdissect.distance_of  # noqa: B018
 
 
-def test_the_pattern_choices_are_the_schemas(repo):
-    schema = yaml.safe_load((repo / "workflow" / "schemas" / "config.schema.yaml").read_text())
-    patterns = schema["properties"]["patterns"]["properties"]
-    assert list(api.OBJECTIVES) == patterns["objective"]["enum"]
-    assert list(api.OPTIMIZERS) == patterns["optimizer"]["enum"]
-    assert list(api.LATENT_CONSTRAINTS) == patterns["latent_constraint"]["enum"]
+def test_the_api_defaults_are_the_settings_defaults():
+    import inspect
+
+    search = inspect.signature(api.synthesize).parameters
+    assert {name: search[name].default for name in ("starts", "iterations", "lr", "objective", "seed")} == {
+        "starts": 100, "iterations": 1000, "lr": 0.05, "objective": "logit", "seed": 0}
+    assert inspect.signature(api.train_classifier).parameters["epochs"].default == 100
 
 
 # ----------------------------------------------------------------------------- Dist by hand

@@ -37,3 +37,16 @@ def test_a_users_constructor_is_found_in_the_working_directory_without_running_i
         check_architecture("lab.nets:deep", tmp_path)
     with pytest.raises(ArchitectureError, match=r"no module 'lab.other' in the working directory .* lab/other.py"):
         check_architecture("lab.other:wide", tmp_path)
+
+
+def test_torchvisions_classifiers_are_listed_without_importing_torch():
+    from torchvision import models
+
+    assert architectures.torchvision_models() == sorted(models.list_models(module=models))
+    import subprocess
+    import sys
+
+    code = ("import sys; from memdissect.architectures import check_architecture; "
+            "check_architecture('torchvision:resnet18'); print('torch' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={"PYTHONPATH": str(architectures.PACKAGE_DIR.parent)}).stdout.strip() == "False"

@@ -16,7 +16,7 @@ import yaml
 from memdissect import api
 from memdissect.checkpoints import save_resume_state
 from memdissect.cli import main
-from memdissect.settings import ClassifierSettings
+from memdissect.settings import ClassifierSettings, PatternSettings, choices
 from memdissect.train import CLASSIFIER_RESUME
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,7 +66,8 @@ def test_the_pattern_options_name_every_choice_the_api_takes(capsys):
     with pytest.raises(SystemExit):
         main(["dist", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert all(choice in out for choice in (*api.OBJECTIVES, *api.OPTIMIZERS, *api.LATENT_CONSTRAINTS))
+    assert all(choice in out for choice in (*choices(PatternSettings, "objective"), *choices(PatternSettings, "optimizer"),
+                                                   *choices(PatternSettings, "latent_constraint")))
 
 
 def test_the_installed_command_answers_help_without_torch():

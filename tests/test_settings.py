@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from memdissect.models.dcgan import LATENT_DIM
-from memdissect.settings import (ClassifierSettings, GanSettings, PatternSettings, SettingsError, config_keys)
+from memdissect.settings import (ClassifierSettings, GanSettings, PatternSettings, SettingsError, choices,
+                                 config_keys)
 
 FROM_MODEL_GROUP = ("arch", "seed", "num_classes")  # set by the model group and the data set, not `training`
 SECTIONS = {"training": ClassifierSettings, "gan": GanSettings, "patterns": PatternSettings}
@@ -84,3 +85,16 @@ def test_from_dict_refuses_an_unknown_key_naming_it_and_the_valid_ones():
 def test_from_dict_refuses_a_field_the_config_does_not_set():
     with pytest.raises(SettingsError, match="'latent_dim'"):
         GanSettings.from_dict({"latent_dim": 64})
+
+
+@pytest.mark.parametrize("section, name", [("training", "grad_mode"), ("patterns", "objective"),
+                                           ("patterns", "optimizer"), ("patterns", "latent_constraint")])
+def test_a_setting_of_few_names_takes_exactly_the_schemas_and_refuses_others(schema, section, name):
+    spec = schema["properties"][section]["properties"][name]
+    referred = schema
+    for part in spec.get("$ref", "#").split("/")[1:]:
+        referred = referred[part]
+    assert list(choices(SECTIONS[section], name)) == spec.get("enum", referred.get("enum"))
+    arch = {"arch": "vgg11"} if section == "training" else {}
+    with pytest.raises(SettingsError, match=rf"{name} must be one of .*, got 'other'"):
+        SECTIONS[section](**arch, **{name: "other"})

@@ -22,20 +22,15 @@ from memdissect.diagnostics import pattern_hits
 from memdissect.imported import import_classifier, read_state_dict
 from memdissect.io import ArtifactError, load_torch, read_parquet
 from memdissect.models import build_model, count_parameters
-from memdissect.settings import ClassifierSettings, GanSettings, PatternSettings
+from memdissect.settings import ClassifierSettings, GanSettings, PatternSettings, defaults
 
-OBJECTIVES = ("logit", "log_softmax", "softmax")
-OPTIMIZERS = ("sgd", "adam")
-LATENT_CONSTRAINTS = ("none", "clamp", "sphere")
+TRAINING = defaults(ClassifierSettings)  # the paper's, from the one place that holds them
+DCGAN = defaults(GanSettings)
+SEARCH = defaults(PatternSettings)
 PAIR = {"f1": "f1", "f2": "f2"}  # the key columns distance and statistics group by: one pair here
 
 
 # ----------------------------------------------------------------------------- arguments and networks
-
-
-def check_choice(name: str, value: str, valid: tuple) -> None:
-    if value not in valid:
-        raise ValueError(f"{name} must be one of {', '.join(valid)}, got {value!r}")
 
 
 def check_images(images: torch.Tensor, what: str = "images") -> None:
@@ -85,9 +80,11 @@ def quiet(_line: str) -> None:
 # ----------------------------------------------------------------------------- training and loading
 
 
-def train_classifier(images: torch.Tensor, labels: torch.Tensor, arch: str = "vgg11", *, width: float = 1.0,
-                     epochs: int = 100, batch_size: int = 128, lr: float = 0.01, momentum: float = 0.9,
-                     weight_decay: float = 0.0, augment: bool = False, seed: int = 1, precision: str = "auto",
+def train_classifier(images: torch.Tensor, labels: torch.Tensor, arch: str = "vgg11", *, width: float = TRAINING["width"],
+                     epochs: int = TRAINING["epochs"], batch_size: int = TRAINING["batch_size"],
+                     lr: float = TRAINING["lr"], momentum: float = TRAINING["momentum"],
+                     weight_decay: float = TRAINING["weight_decay"], augment: bool = TRAINING["augment"],
+                     seed: int = TRAINING["seed"], precision: str = TRAINING["precision"],
                      test_images=None, test_labels=None, classes=None, save_to=None, device="cpu", log=None):
     """Train a classifier with the study's recipe (SGD, constant learning rate); (model in eval mode, history).
 
@@ -115,8 +112,9 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, arch: str = "vg
     return model.eval(), history
 
 
-def train_generator(images: torch.Tensor, *, epochs: int = 30, batch_size: int = 128, lr: float = 2e-4,
-                    width: float = 1.0, seed: int = 0, precision: str = "auto", save_to=None, device="cpu",
+def train_generator(images: torch.Tensor, *, epochs: int = DCGAN["epochs"], batch_size: int = DCGAN["batch_size"],
+                    lr: float = DCGAN["lr"], width: float = DCGAN["width"], seed: int = DCGAN["seed"],
+                    precision: str = DCGAN["precision"], save_to=None, device="cpu",
                     log=None) -> nn.Module:
     """Train the study's DCGAN on uint8 images N x 3 x 32 x 32 (labels unused); the generator, in eval mode.
 
@@ -234,9 +232,11 @@ def count_classes(classifier: nn.Module, generator: nn.Module, device) -> int:
     return classifier(gan.to_pixel_range(generator(z))).shape[-1]
 
 
-def synthesize(classifier: nn.Module, generator: nn.Module, num_classes: int | None = None, *, starts: int = 100,
-               iterations: int = 1000, lr: float = 0.05, objective: str = "logit", optimizer: str = "sgd",
-               latent_constraint: str = "none", seed: int = 0, chunk_size: int = 1000, classes=None,
+def synthesize(classifier: nn.Module, generator: nn.Module, num_classes: int | None = None, *,
+               starts: int = SEARCH["starts"], iterations: int = SEARCH["iterations"], lr: float = SEARCH["lr"],
+               objective: str = SEARCH["objective"], optimizer: str = SEARCH["optimizer"],
+               latent_constraint: str = SEARCH["latent_constraint"], seed: int = SEARCH["seed"],
+               chunk_size: int = SEARCH["chunk_size"], classes=None,
                device=None, log=None) -> Patterns:
     """f1's patterns: for each class j and start s, z* = argmax_z objective_j(f1(G(z))) from z0, x* = G(z*).
 
@@ -246,14 +246,11 @@ def synthesize(classifier: nn.Module, generator: nn.Module, num_classes: int | N
     or sphere (|z| = sqrt(D)). seed draws z0. chunk_size: rows optimized at once (memory, not result).
     device: by default the classifier's. Returns `Patterns` (x: C x S x 3 x 32 x 32, logits: C x S x C).
     """
-    check_choice("objective", objective, OBJECTIVES)
-    check_choice("optimizer", optimizer, OPTIMIZERS)
-    check_choice("latent_constraint", latent_constraint, LATENT_CONSTRAINTS)
+    settings = PatternSettings(starts=starts, iterations=iterations, lr=lr, objective=objective, optimizer=optimizer,
+                               latent_constraint=latent_constraint, seed=seed, chunk_size=chunk_size)
     if not isinstance(getattr(generator, "latent_dim", None), int):
         raise ValueError(f"the generator ({type(generator).__name__}) needs an int attribute latent_dim: D, "
                          "the length of the z it takes")
-    settings = PatternSettings(starts=starts, iterations=iterations, lr=lr, objective=objective, optimizer=optimizer,
-                               latent_constraint=latent_constraint, seed=seed, chunk_size=chunk_size)
     device = device_of(classifier, device)
     with restored(classifier.to(device), generator.to(device)):
         num_classes = num_classes or count_classes(classifier, generator, device)

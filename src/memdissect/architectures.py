@@ -10,6 +10,7 @@ and the config checks ask whether a name exists, without building anything.
 """
 
 import ast
+import functools
 import importlib.util
 import sys
 from pathlib import Path
@@ -58,10 +59,23 @@ def defines_function(path: Path, function: str) -> bool:
     return function in names
 
 
-def torchvision_models() -> list[str]:
-    from torchvision import models  # imports torch: only for configs that name torchvision
+def registered_name(node: ast.FunctionDef) -> str | None:
+    """The name under which torchvision's @register_model() decorator registers a constructor, if it does."""
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "register_model":
+            named = [keyword.value.value for keyword in decorator.keywords if keyword.arg == "name"]
+            return named[0] if named else node.name
+    return None
 
-    return sorted(models.list_models(module=models))
+
+@functools.lru_cache(maxsize=1)
+def torchvision_models() -> list[str]:
+    """torchvision.models.list_models(module=torchvision.models), read from its source files: every job
+    re-plans the study, and importing torch for a list of names would cost each one seconds."""
+    folder = Path(importlib.util.find_spec("torchvision").submodule_search_locations[0]) / "models"
+    names = {registered_name(node) for path in folder.glob("*.py")
+             for node in ast.parse(path.read_text()).body if isinstance(node, ast.FunctionDef)}
+    return sorted(names - {None})
 
 
 def torchvision_version_file() -> Path:

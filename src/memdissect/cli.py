@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from memdissect.io import ArtifactError, DataError, load_torch
+from memdissect.settings import PatternSettings, choices, defaults
 
 EXIT_ERROR = 2
 RUN_SUMMARY = Path("dist") / "dist_summary.parquet"  # under a run's results/ folder, as memdissect.plan.DIST names it
@@ -210,16 +211,20 @@ def pattern_options() -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
     group = options.add_argument_group("pattern search (defaults: the paper's)")
     group.add_argument("--generator", metavar="G", help="a memdissect DCGAN checkpoint (results/gan/dcgan.pt)")
-    group.add_argument("--starts", type=int, default=100, help="random starts per class (default: %(default)s)")
-    group.add_argument("--iterations", type=int, default=1000, help="ascent steps (default: %(default)s)")
-    group.add_argument("--lr", type=float, default=0.05, help="ascent step size (default: %(default)s)")
-    group.add_argument("--objective", default="logit",
-                       help="what is maximized for class j: logit, log_softmax or softmax (default: %(default)s)")
-    group.add_argument("--optimizer", default="sgd", help="sgd or adam (default: %(default)s)")
-    group.add_argument("--latent-constraint", default="none",
-                       help="none, clamp (|z| <= 3) or sphere (|z| = sqrt(D)) (default: %(default)s)")
-    group.add_argument("--seed", type=int, default=0, help="seed of the starting latents (default: %(default)s)")
-    group.add_argument("--chunk-size", type=int, default=1000, help="rows optimized at once (default: %(default)s)")
+    default = defaults(PatternSettings)
+    group.add_argument("--starts", type=int, default=default["starts"], help="random starts per class (default: %(default)s)")
+    group.add_argument("--iterations", type=int, default=default["iterations"], help="ascent steps (default: %(default)s)")
+    group.add_argument("--lr", type=float, default=default["lr"], help="ascent step size (default: %(default)s)")
+    group.add_argument("--objective", default=default["objective"], choices=choices(PatternSettings, "objective"),
+                       help="what is maximized for class j (default: %(default)s)")
+    group.add_argument("--optimizer", default=default["optimizer"], choices=choices(PatternSettings, "optimizer"),
+                       help="(default: %(default)s)")
+    group.add_argument("--latent-constraint", default=default["latent_constraint"],
+                       choices=choices(PatternSettings, "latent_constraint"),
+                       help="clamp: |z| <= 3, sphere: |z| = sqrt(D) (default: %(default)s)")
+    group.add_argument("--seed", type=int, default=default["seed"], help="seed of the starting latents (default: %(default)s)")
+    group.add_argument("--chunk-size", type=int, default=default["chunk_size"],
+                       help="rows optimized at once (default: %(default)s)")
     group.add_argument("--verbose", action="store_true", help="print the search's progress on stderr")
     return options
 

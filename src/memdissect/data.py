@@ -13,13 +13,12 @@ from pathlib import Path
 
 import torch
 
-from memdissect.classes import TORCHVISION_SETS
+from memdissect.classes import IDX_FILES, TORCHVISION_SETS
 from memdissect.io import ArtifactError, DataError, load_torch, made_by_hint, save_torch
 from memdissect.validation import IMAGE_FOLDER_SPLITS, check_torchvision_folder, image_folder_classes, stored_file
 
 IMAGE_SIZE = 32
-IDX_SPLITS = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-              "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+IDX_SPLITS = {"train": IDX_FILES[:2], "test": IDX_FILES[2:]}  # (images, labels) of each split
 IDX_UINT8 = 0x08  # the type byte of an idx file of unsigned bytes
 
 

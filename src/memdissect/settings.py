@@ -3,13 +3,27 @@ config section, with the schema's defaults (tests/test_settings.py holds them to
 workflow/schemas/config.schema.yaml). Pure Python, so the workflow can read them without torch.
 """
 
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 
 NOT_IN_CONFIG = {"config": False}  # field metadata: recorded in the artifacts, fixed by the code
 
 
 class SettingsError(ValueError):
-    """A settings dict names a key that no setting of its section has."""
+    """A settings dict names a key that no setting of its section has, or a value a setting does not take."""
+
+
+def one_of(*valid: str, default: str):
+    """A setting that takes one of a few names (the schema's enum; tests/test_settings.py holds them together)."""
+    return field(default=default, metadata={"choices": valid})
+
+
+def choices(settings_class, name: str) -> tuple[str, ...]:
+    return next(f.metadata["choices"] for f in fields(settings_class) if f.name == name)
+
+
+def defaults(settings_class) -> dict:
+    """Every setting's default, by name: the one place the API and the command line take them from."""
+    return {f.name: f.default for f in fields(settings_class) if f.default is not MISSING}
 
 
 def config_keys(settings_class) -> tuple[str, ...]:
@@ -29,6 +43,12 @@ class FromConfig:
                                 f"valid: {', '.join(valid)}")
         return cls(**values)
 
+    def __post_init__(self):
+        for setting in fields(self):
+            valid, value = setting.metadata.get("choices"), getattr(self, setting.name)
+            if valid and value not in valid:
+                raise SettingsError(f"{setting.name} must be one of {', '.join(valid)}, got {value!r}")
+
 
 @dataclass(frozen=True)
 class ClassifierSettings(FromConfig):
@@ -44,7 +64,7 @@ class ClassifierSettings(FromConfig):
     momentum: float = 0.9
     weight_decay: float = 0.0
     augment: bool = False
-    grad_mode: str = "step"
+    grad_mode: str = one_of("step", "exact", "off", default="step")
     precision: str = "auto"
 
 
@@ -70,9 +90,9 @@ class PatternSettings(FromConfig):
     starts: int = 100
     iterations: int = 1000
     lr: float = 0.05
-    objective: str = "logit"
-    optimizer: str = "sgd"
-    latent_constraint: str = "none"
+    objective: str = one_of("logit", "log_softmax", "softmax", default="logit")
+    optimizer: str = one_of("sgd", "adam", default="sgd")
+    latent_constraint: str = one_of("none", "clamp", "sphere", default="none")
     seed: int = 0
     chunk_size: int = 1000
     precision: str = field(default="fp32", metadata=NOT_IN_CONFIG)

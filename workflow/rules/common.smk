@@ -49,13 +49,11 @@ def gpu_job(cpus, mem_mb, minutes):
 
 
 def get_dataset_source(wildcards):
-    """The raw data set: the user's folder when it exists (an input no rule makes, so nothing can
-    delete it), else the workflow's own download or unpacked archive; nothing when synthetic."""
-    if config["dataset"]["kind"] == "synthetic":
-        return {}
-    if validation.user_copy_exists(config["dataset"]):
-        return {"source": ancient(plan.user_data_folder(config["dataset"]))}
-    return PLAN.dataset_source(user_folder_exists=False)
+    """The raw data set (PLAN.dataset_source); the user's own copy is `ancient`: an input no rule
+    makes, so nothing can delete it, and its timestamps never rerun anything."""
+    users = validation.user_copy_exists(config["dataset"])
+    source = PLAN.dataset_source(user_folder_exists=users)
+    return {name: ancient(path) for name, path in source.items()} if users else source
 
 
 def get_dataset_archive(wildcards):

@@ -7,6 +7,7 @@ from memdissect.crosscheck import test_outputs
 from memdissect.data import load_split
 from memdissect.imported import import_classifier
 from memdissect.io import save_torch
+from memdissect.models import count_parameters
 from memdissect.settings import ClassifierSettings
 from memdissect.train import save_classifier
 
@@ -14,7 +15,7 @@ log, device = start(snakemake, needs_device=True)
 settings = ClassifierSettings.from_dict(snakemake.params.settings)
 test = load_split(snakemake.input.test, made_by="prepare_dataset")
 model = import_classifier(snakemake.input.weights, settings, snakemake.params.normalization)
-log(f"imported {snakemake.input.weights} as {settings.arch} with {sum(p.numel() for p in model.parameters())} "
-    f"parameters, normalization {snakemake.params.normalization}")
+log(f"imported {snakemake.input.weights} as {settings.arch} with {count_parameters(model)} parameters, "
+    f"normalization {snakemake.params.normalization}")
 save_classifier(model, settings, test["classes"], snakemake.output.weights)
 save_torch(test_outputs(model.to(device), test, device), snakemake.output.test_outputs)

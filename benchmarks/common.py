@@ -29,7 +29,7 @@ BATCH_SIZE = 128
 
 def make_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--quick", action="store_true", help="a short run (under 2 minutes on a 2-core CPU)")
+    parser.add_argument("--quick", action="store_true", help="a short run on tiny sizes (a few minutes at most on a 2-core CPU)")
     parser.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     parser.add_argument("--out", help="also write the JSON result to this file")
     return parser
@@ -195,24 +195,93 @@ def cpu_count() -> int:
 
 
 class TrainerRun:
-    """memdissect's trainer set up as train_classifier sets it up; each call trains one epoch over `images`."""
+    """The workflow's trainer: a ClassifierRun built as memdissect.train.train_classifier builds it.
+
+    Each call trains one epoch over `images` (its steps and the read of its totals); `round()` runs
+    one epoch as the workflow does (train_round: the steps, the metrics, the test evaluation on
+    `test`, the history row and, with a resume path, the resume state). With cuda_graphs (the
+    workflow's default) the runtime replays the whole training step as one CUDA graph on CUDA;
+    cuda_graphs=False keeps the eager step, so that a benchmark can report graphed against eager.
+    Off CUDA the step is eager either way, as in the workflow.
+    """
 
     def __init__(self, settings, images: torch.Tensor, labels: torch.Tensor, device: torch.device, precision: str,
-                 channels_last: bool | None = None):
+                 channels_last: bool | None = None, cuda_graphs: bool = True, test=None, resume_path=None):
         from dataclasses import replace
 
         from memdissect.runtime import Runtime
-        from memdissect.train import start_training, training_images_on
+        from memdissect.train import ClassifierRun, training_data
 
-        self.settings, self.runtime = settings, Runtime.for_device(device, precision)
+        self.settings = replace(settings, precision=precision)
+        self.runtime = Runtime.for_device(device, precision, cuda_graphs)
         if channels_last is not None:
             self.runtime = replace(self.runtime, channels_last=channels_last)
-        self.model, self.optimizer, self.generator = start_training(settings, self.runtime)
-        self.images, self.labels = training_images_on(images, self.runtime), labels.to(device)
+        test_images, test_labels = test if test is not None else (images[:0], labels[:0])
+        data = training_data(images, labels, test_images, test_labels, self.runtime)
+        self.messages: list[str] = []  # the run's log
+        self.run = ClassifierRun(self.settings, data, self.runtime, resume_path, log=self.messages.append)
+        self.model, self.optimizer = self.run.model, self.run.optimizer
+        self.images, self.labels = data["train"]
 
     def __call__(self, limit: int | None = None) -> dict:
-        """One epoch over the images, or over the first `limit` of them (a warm-up)."""
-        from memdissect.train import train_one_epoch
+        """One training epoch over the images, or over the first `limit` of them (a warm-up)."""
+        from memdissect.train import epoch_metrics
 
-        return train_one_epoch(self.model, self.optimizer, self.images[:limit], self.labels[:limit], self.settings,
-                               self.generator, self.runtime)
+        run, whole = self.run, self.run.data
+        if limit is not None:
+            run.data = {**whole, "train": tuple(part[:limit] for part in whole["train"])}
+        try:
+            run.begin_epoch()
+            for batch in run.batches:
+                run.take_step(batch)
+            with run.on_stream():
+                return epoch_metrics(run.step.totals, len(run.data["train"][0]), self.settings)
+        finally:
+            run.data = whole
+
+    def round(self) -> dict:
+        """One epoch as the workflow trains it (train_round); returns its history row."""
+        from memdissect.train import train_round
+
+        if self.run.done:
+            raise RuntimeError(f"the run has trained its {self.settings.epochs} epochs")
+        train_round([self.run])
+        if self.run.error is not None:
+            raise self.run.error
+        return self.run.lifecycle.history[-1]
+
+    def write_resume_state(self) -> None:
+        """What a round writes after its epoch: the run's resume state (ResumableRun.record, without a new row)."""
+        from memdissect.checkpoints import part_states, save_resume_state
+        from memdissect.train import CLASSIFIER_RESUME
+
+        lifecycle = self.run.lifecycle
+        save_resume_state(lifecycle.resume_path, CLASSIFIER_RESUME, self.settings,
+                          {**part_states(lifecycle.parts), "history": lifecycle.history})
+
+    @property
+    def step_kind(self) -> str:
+        """How the run's full batches train: "cuda graph" (captured), or "eager" and, where the capture failed,
+        why (the run's log line)."""
+        return step_kind(self.run, self.messages)
+
+
+def step_kind(run, messages: list[str]) -> str:
+    """"cuda graph" where the ClassifierRun's step replays a captured graph; else "eager", with the reason the
+    run's log gives where a capture failed."""
+    from memdissect.train import GraphedStep
+
+    if isinstance(run.step, GraphedStep) and run.step.graph is not None:
+        return "cuda graph"
+    reasons = [message for message in messages if "eagerly" in message]
+    return f"eager ({reasons[0]})" if reasons else "eager"
+
+
+def free_memory(device: torch.device) -> None:
+    """Release what the last measurement left: its cycles, and on CUDA the cached blocks and graph pools."""
+    import gc
+
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.empty_cache()

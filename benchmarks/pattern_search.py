@@ -1,10 +1,11 @@
 """Pattern search: all classes x starts as one batch (synthesize_patterns) against one start at a time.
 
 Both run the same gradient ascent (memdissect.patterns.ascend) through a randomly initialized
-DCGAN generator and VGG11, so no trained files are needed; the per-start loop calls it on
-batches of one. With --loop-rows below classes x starts, the loop runs on that many rows,
-spread over the classes, and its time is scaled up to all rows (the table says so). The rows
-it ran are checked against the same rows of the batched result.
+DCGAN generator and VGG11, so no trained files are needed: the batched search as the workflow
+runs it (on CUDA its step captured as a CUDA graph), the per-start loop as a plain loop would,
+calling ascend eagerly on batches of one. With --loop-rows below classes x starts, the loop
+runs on that many rows, spread over the classes, and its time is scaled up to all rows (the
+table says so). The rows it ran are checked against the same rows of the batched result.
 
     python benchmarks/pattern_search.py [--quick] [--width 0.125] [--starts 100] [--iterations 50]
 """
@@ -38,7 +39,7 @@ def per_start(classifier, generator, num_classes: int, settings: PatternSettings
     """z* and the final objective of the given rows of the C x S search, one start at a time."""
     z0 = initial_latents(num_classes, settings.starts, generator.latent_dim, settings.seed).flatten(0, 1)  # (C*S) x D
     target = torch.arange(num_classes).repeat_interleave(settings.starts)  # C * S
-    runtime = Runtime.for_device(device, settings.precision)
+    runtime = Runtime.for_device(device, settings.precision, cuda_graphs=False)
     z_parts, end_parts = [], []
     for row in rows.tolist():
         z, trace = ascend(classifier, generator, z0[row:row + 1].to(device), target[row:row + 1].to(device), settings,

@@ -1,9 +1,10 @@
 """The plain PyTorch way to train a CIFAR classifier, the baseline the trainer is measured against.
 
 A torchvision-style CIFAR Dataset (a uint8 H x W x C array, one PIL image per item, ToTensor
-and Normalize transforms), a shuffling DataLoader, fp32, and the textbook training step. The
-model is memdissect's own, built from the same seed, but with its Normalize layer replaced by
-the identity, since the reference normalizes in the transform.
+and Normalize transforms), a shuffling DataLoader, fp32, torch.optim.SGD with the settings'
+lr, momentum and weight decay, and the textbook training step. The model is memdissect's own,
+built from the same seed, but with its Normalize layer replaced by the identity, since the
+reference normalizes in the transform.
 """
 
 import numpy as np
@@ -16,7 +17,7 @@ from torchvision import transforms
 from common import BATCH_SIZE, cpu_count
 from memdissect.models.normalize import CIFAR10_MEAN, CIFAR10_STD
 from memdissect.settings import ClassifierSettings
-from memdissect.train import build_classifier, build_optimizer
+from memdissect.train import build_classifier
 
 
 class CifarStyleDataset(torch.utils.data.Dataset):
@@ -82,7 +83,8 @@ class ReferenceRun:
 
     def __init__(self, settings: ClassifierSettings, images, labels, device: torch.device, workers=None):
         self.model = reference_classifier(settings, device)
-        self.optimizer = build_optimizer(self.model, settings)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=settings.lr, momentum=settings.momentum,
+                                         weight_decay=settings.weight_decay)
         self.loader = reference_loader(images, labels, device, settings.augment, settings.batch_size, workers)
         self.device = device
 

@@ -1,9 +1,10 @@
 """Training images/s: memdissect's trainer against the plain DataLoader loop, in one process, alternating.
 
-For each architecture, one round runs in turn: the reference loop (fp32), the trainer in fp32,
-the trainer in bf16 autocast, and a large square matrix product in each precision (the
-machine's matrix-multiply peak, sampled in the same rounds, since it drifts on a shared
-machine). The trainer's FLOP/s is its counted training FLOPs per image (convolutions and
+For each architecture, one round runs in turn: the reference loop (fp32, torch.optim.SGD),
+the workflow's trainer (common.TrainerRun: a ClassifierRun, on CUDA its step replayed as a
+CUDA graph) in fp32, the trainer in bf16 autocast, and a large square matrix product in each
+precision (the machine's matrix-multiply peak, sampled in the same rounds, since it drifts on
+a shared machine). The trainer's FLOP/s is its counted training FLOPs per image (convolutions and
 linear layers, forward and backward, via FlopCounterMode) times its images/s.
 
     python benchmarks/train_throughput.py [--quick] [--arch vgg11 resnet32] [--channels-last on|off]

@@ -144,3 +144,22 @@ def test_a_diverging_epoch_is_named(tmp_path):
     with pytest.raises(NonFiniteLossError, match=r"^training diverged in epoch 2: the loss became NaN at step 5$"):
         train_epochs(WidgetSettings(), {}, diverge, tmp_path / "r.pt", WIDGET_RESUME, lambda *_: None)
     assert load_torch(tmp_path / "r.pt")["history"] == [{"epoch": 1}]  # the last good epoch stays resumable
+
+
+def test_resume_states_wait_for_their_interval_and_the_last_epoch_writes_none(tmp_path, monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr("memdissect.checkpoints.time.monotonic", lambda: clock[0])
+    saved = []
+
+    def epoch(number):
+        clock[0] += 25.0  # each epoch takes 25 s
+        if (tmp_path / "r.pt").exists():
+            saved.append((number - 1, len(load_torch(tmp_path / "r.pt")["history"])))
+        return {"epoch": number}
+    train_epochs(WidgetSettings(), {}, epoch, tmp_path / "r.pt", WIDGET_RESUME, lambda *_: None,
+                 resume_every_seconds=60)
+    assert saved == [(3, 3)]  # after epoch 3 (75 s since the start); epoch 4 is the last: its outputs follow
+    (tmp_path / "r.pt").unlink()
+    history = train_epochs(WidgetSettings(), {}, lambda n: {"epoch": n}, tmp_path / "r.pt", WIDGET_RESUME,
+                           lambda *_: None, resume_every_seconds=0)
+    assert len(history) == 4 and len(load_torch(tmp_path / "r.pt")["history"]) == 3

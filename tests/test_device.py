@@ -84,6 +84,14 @@ def test_local_jobs_on_a_machine_with_two_gpus_take_one_each(tmp_path, claims, t
                                                                 "memdissect-gpu-uuid-1.lock"]
 
 
+def test_with_slots_for_two_jobs_per_gpu_the_second_job_goes_to_the_other_gpu_first(tmp_path, claims, two_fake_gpus):
+    devices = [claim_free_gpu(tmp_path, jobs_per_gpu=2) for _ in range(5)]
+    assert [device.index for device in devices] == [0, 1, 0, 1, 0]  # the fifth: every slot taken, it shares the first
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "memdissect-gpu-uuid-0-2.lock", "memdissect-gpu-uuid-0.lock", "memdissect-gpu-uuid-1-2.lock",
+        "memdissect-gpu-uuid-1.lock"]
+
+
 def test_one_gpu_needs_no_claim(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     assert claim_free_gpu(tmp_path) == torch.device("cuda")

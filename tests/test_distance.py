@@ -1,11 +1,10 @@
 import math
 
-import pandas as pd
 import pytest
 import torch
 
-from memdissect.distance import (dist_per_start, js_divergence, kl_divergence, pattern_divergence_table,
-                                 relabeled_kl_divergence, summarize_dist)
+from memdissect.distance import (js_divergence, kl_divergence, pattern_divergence_table, relabeled_kl_divergence,
+                                 summarize_dist)
 from memdissect.gan import build_gan
 from memdissect.patterns import logits_on_patterns, synthesize_patterns
 from memdissect.settings import ClassifierSettings, GanSettings, PatternSettings
@@ -52,23 +51,6 @@ def test_pattern_table_has_one_row_per_class_and_start():
     assert row["kl_relabeled"] == pytest.approx(relabeled_kl_divergence(f1[2, 1], f2[2, 1]).item())
 
 
-def test_summary_averages_classes_per_start_then_starts():
-    long = pd.DataFrame({
-        "f1": "a", "f2": "b",
-        "class": [0, 1, 0, 1],
-        "start": [0, 0, 1, 1],
-        "kl": [1.0, 3.0, 5.0, 7.0],  # Dist_0 = 2, Dist_1 = 6
-        "reverse_kl": 0.0, "js": 0.0,
-        "kl_relabeled": [6.0, 10.0, 6.0, 10.0],  # relabeled Dist_0 = Dist_1 = 8
-    })
-    summary = summarize_dist(long).iloc[0]
-    assert summary["dist_mean"] == 4.0
-    assert summary["dist_variance"] == pytest.approx(8.0)  # sample variance of (2, 6)
-    assert summary["n_starts"] == 2
-    assert summary["relabeled_mean"] == 8.0
-    assert summary["relabeled_ratio"] == 0.5  # Dist halfway between the same function and a relabeled f2
-
-
 def test_relabeled_kl_of_three_classes_by_hand():
     p, q = logits_of([0.5, 0.3, 0.2]), logits_of([0.6, 0.3, 0.1])
     # the two non-identity cyclic shifts of q: (0.1, 0.6, 0.3) and (0.3, 0.1, 0.6)
@@ -93,13 +75,6 @@ def test_relabeled_kl_of_a_function_with_itself_is_not_zero_and_one_class_is_ref
     assert (relabeled_kl_divergence(logits, logits) > 0.01).all()
     with pytest.raises(ValueError, match="at least 2 classes"):
         relabeled_kl_divergence(torch.zeros(2, 1), torch.zeros(2, 1))
-
-
-def test_a_table_without_the_relabeled_column_is_refused_by_name():
-    long = pd.DataFrame({"f1": "a", "f2": "b", "class": [0], "start": [0], "kl": [1.0], "reverse_kl": [1.0],
-                         "js": [0.1]})
-    with pytest.raises(ValueError, match="kl_relabeled"):
-        dist_per_start(long)
 
 
 def test_relabeled_kl_equals_the_mean_over_every_non_identity_cyclic_shift():

@@ -1,4 +1,5 @@
 import inspect
+import logging
 
 import numpy as np
 import pandas as pd
@@ -153,3 +154,10 @@ def test_clustering_order_puts_close_models_together():
     order = average_linkage_order(distance)
     assert sorted(order) == [0, 1, 2, 3]
     assert abs(order.index(0) - order.index(2)) == 1 and abs(order.index(1) - order.index(3)) == 1
+
+
+def test_saving_a_figure_logs_nothing_at_info_level(tmp_path, caplog):
+    caplog.set_level(logging.INFO)  # the level of a job's log
+    figures.save_figure(figure_1(), tmp_path / "figure.pdf", tmp_path / "figure.png")
+    assert (tmp_path / "figure.pdf").stat().st_size and (tmp_path / "figure.png").stat().st_size
+    assert [record.name for record in caplog.records] == []

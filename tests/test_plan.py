@@ -8,7 +8,7 @@ import yaml
 from snakemake.utils import validate
 
 from config_checks import OWNED_FOLDERS, SCHEMA, demo_config
-from memdissect import plan, validation
+from memdissect import plan, resources, validation
 
 
 def make_plan(config, workdir="."):
@@ -48,8 +48,10 @@ def test_the_demo_plan_has_every_job_of_the_study(demo_plan):
     counts = Counter(job.rule for job in demo_plan.jobs())
     assert counts["train_classifier"] == 14 and counts["make_labels"] == 3 and counts["train_gan"] == 1
     # all pairs in X_T and X_R (4 models each), one reference pair in the three other conditions
-    assert counts["synthesize_patterns"] == counts["null_baseline"] == 4 + 4 + 3 == 11
-    assert counts["evaluate_on_patterns"] == 11 and counts["dist_matrix_figure"] == 2
+    assert counts["synthesize_patterns"] == 4 + 4 + 3 == 11 and counts["dist_matrix_figure"] == 2
+    # every f2 on its pairs' patterns and every f1's untrained twin: one job for the study
+    assert counts["evaluate_on_patterns"] == 1 and counts["null_baseline"] == 0
+    assert len(demo_plan.pairs) == 4 * 3 + 4 * 3 + 3 and len(demo_plan.evaluated) == 11
     assert all(counts[rule] == 1 for rule in ("dist_tables", "figure1", "figure5", "summary_markdown"))
 
 
@@ -60,6 +62,9 @@ def test_the_paper_plan_matches_the_paper(repo):
     paper = make_plan(config)
     counts = Counter(job.rule for job in paper.jobs())
     assert counts["train_classifier"] == 40 and counts["synthesize_patterns"] == 8 and len(paper.pairs) == 16
+    assert counts["evaluate_on_patterns"] == 1 and counts["null_baseline"] == 0
+    evaluation = paper.job("evaluate_on_patterns")
+    assert len(evaluation.params["pairs"]) == 16 and len(evaluation.inputs["patterns"]) == 8
 
 
 def test_every_output_has_one_maker_and_every_input_is_made_or_is_source_code(demo_plan):
@@ -83,10 +88,10 @@ def test_editing_one_model_changes_only_its_own_and_its_descendants_jobs():
     trained = ("train_classifier", (("model", "random_labels-vgg11-s2"),))
     assert trained in changed and ("study_config", ()) in changed  # the config as run records the override
     assert changed - {("study_config", ())} <= {trained} | descendants(jobs_before, trained)
-    # f2 evaluated on patterns, and f1 of the full X_R matrix: its patterns and null baseline too
-    assert {("evaluate_on_patterns", (("f2", "random_labels-vgg11-s2"),)),
-            ("synthesize_patterns", (("model", "random_labels-vgg11-s2"),)),
-            ("null_baseline", (("model", "random_labels-vgg11-s2"),))} <= changed
+    # f2 evaluated on patterns, and f1 of the full X_R matrix: its patterns (and its untrained twin) too
+    assert {("evaluate_on_patterns", ()), ("synthesize_patterns", (("model", "random_labels-vgg11-s2"),))} <= changed
+    assert {("synthesize_patterns", (("model", model),)) for model in make_plan(before).pattern_sources
+            if model != "random_labels-vgg11-s2"}.isdisjoint(changed)
     assert ("train_classifier", (("model", "random_labels-vgg11-s1"),)) not in changed
     assert not any(rule.startswith("figure") for rule, _ in changed)
 
@@ -105,14 +110,22 @@ def test_a_model_trains_on_its_label_set_and_the_source_of_its_architecture(demo
         demo_plan.job("train_classifier", model="true_labels-vgg11-s9")
 
 
-def test_evaluation_reads_the_patterns_of_each_f1_by_name(demo_plan):
-    job = demo_plan.job("evaluate_on_patterns", f2="true_labels-vgg11-s2")
-    assert job.inputs["patterns"] == {f1: f"results/patterns/{f1}.pt"
-                                      for f1 in ("true_labels-vgg11-s1", "true_labels-vgg11-s3", "true_labels-vgg13-s1")}
+def test_evaluation_reads_every_f2_and_the_patterns_of_each_f1_by_name(demo_plan):
+    job = demo_plan.job("evaluate_on_patterns")
+    assert job.inputs["patterns"] == {f1: f"results/patterns/{f1}.pt" for f1 in demo_plan.pattern_sources}
+    assert job.inputs["classifiers"] == {f2: f"results/models/{f2}/weights.pt" for f2 in demo_plan.evaluated}
+    assert job.params["pairs"] == [[f1, f2] for f1, f2 in demo_plan.pairs]
+    assert ["true_labels-vgg13-s1", "true_labels-vgg11-s2"] in job.params["pairs"]
+    # the settings of every model it builds: each f2 it loads, each f1 whose untrained twin it builds
+    assert set(job.params["classifiers"]) == set(demo_plan.evaluated) | set(demo_plan.pattern_sources)
+    assert job.params["classifiers"]["noise0.5-vgg11-s1"]["arch"] == "vgg11"
+    assert job.outputs == {"table": "results/dist/evaluations.parquet"}
     flat = plan.named_inputs(job.inputs)
     assert flat["patterns:true_labels-vgg13-s1"] == "results/patterns/true_labels-vgg13-s1.pt"
+    assert flat["classifiers:true_labels-vgg11-s2"] == "results/models/true_labels-vgg11-s2/weights.pt"
     assert plan.inputs_by_role(flat, "patterns") == job.inputs["patterns"]
-    assert plan.inputs_by_role(flat, "classifier") == {} and flat["classifier"].endswith("true_labels-vgg11-s2/weights.pt")
+    assert plan.inputs_by_role(flat, "classifiers") == job.inputs["classifiers"]
+    assert demo_plan.job("dist_tables").inputs == {"evaluations": "results/dist/evaluations.parquet"}
 
 
 def test_figures_read_their_files_by_condition_or_model(demo_plan):
@@ -172,7 +185,7 @@ def test_each_folder_of_results_is_made_by_the_rules_of_one_file(repo):
     for path in sorted((repo / "workflow" / "rules").glob("*.smk")):
         for rule in re.findall(r"^rule (\w+):", path.read_text(), re.MULTILINE):
             if rule in plan.RULES:
-                wildcards = {"model": "m", "f2": "m", "label_set": "l", "condition": "c"}
+                wildcards = {"model": "m", "label_set": "l", "condition": "c"}
                 parameters = plan.OUTPUTS[rule].__code__.co_varnames[:plan.OUTPUTS[rule].__code__.co_argcount]
                 outputs = plan.rule_outputs(rule, **{name: wildcards[name] for name in parameters if name in wildcards})
                 for output in outputs.values():
@@ -188,6 +201,7 @@ def test_the_cifar100_config_plans_100_classes_a_torchvision_network_and_the_dow
     cifar100 = make_plan(config, tmp_path)
     counts = Counter(job.rule for job in cifar100.jobs())
     assert counts["train_classifier"] == 12 and counts["synthesize_patterns"] == 3 and len(cifar100.pairs) == 9
+    assert counts["evaluate_on_patterns"] == 1 and counts["null_baseline"] == 0
     resnet18 = cifar100.job("train_classifier", model="true_labels-resnet18-s1")
     assert resnet18.params["settings"]["num_classes"] == 100
     assert resnet18.inputs["architecture"][1].endswith("torchvision/version.py")
@@ -196,6 +210,9 @@ def test_the_cifar100_config_plans_100_classes_a_torchvision_network_and_the_dow
     paper["dataset"] = {"kind": "synthetic", "num_classes": 10}
     paper["figures"]["figure3"]["classes"] = [0, 1, 2]
     assert cifar100.pattern_minutes(attempt=1) > make_plan(paper).pattern_minutes(attempt=1)  # 10x the rows
+    # (9 pairs + 3 twins) x 100 classes x 100 starts = 120,000 rows against (16 + 8) x 10 x 100 = 24,000
+    assert cifar100.evaluation_minutes(attempt=1) == resources.evaluation_minutes(120_000)
+    assert make_plan(paper).evaluation_minutes(attempt=2) == resources.evaluation_minutes(24_000, attempt=2)
 
 
 def test_a_job_of_no_rule_is_refused_naming_the_rules(demo_plan):

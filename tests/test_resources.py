@@ -1,8 +1,8 @@
 """Wall times the GPU rules ask for (memdissect.resources), checked against minutes computed by hand.
 
 minutes = ceil(10 + 3 * seconds_of_work / 60) * attempt, where the seconds of work are
-1.5e-4 s per classifier image (a test image a third of that), 2.0e-4 s per DCGAN image and
-4.0e-5 s per pattern step.
+1.5e-4 s per classifier image (a test image, or a pattern evaluated, a third of that), 2.0e-4 s
+per DCGAN image and 4.0e-5 s per pattern step.
 """
 
 import pytest
@@ -25,6 +25,13 @@ def test_paper_scale_pattern_search():
     assert resources.pattern_minutes(10, 100, 1000) == 12
 
 
+def test_paper_scale_evaluation():
+    # (16 pairs + 8 untrained twins) x 10 classes x 100 starts x 5.0e-5 s = 1.2 s; x 3 = 0.06 min; + 10, up: 11
+    assert resources.evaluation_minutes(24 * 10 * 100) == 11
+    # 40 models, all 1,560 ordered pairs and 40 twins on CIFAR-100: 1,600 x 100 x 100 x 5.0e-5 s = 800 s; + 10 = 50
+    assert resources.evaluation_minutes(1600 * 100 * 100) == 50
+
+
 def test_work_is_rounded_up_to_the_next_minute():
     # 25 epochs x (1,000 + 300 / 3) x 1.5e-4 s = 4.125 s; x 3 = 0.206 min; + 10, rounded up: 11
     assert resources.classifier_minutes(25, 1000, 300) == 11
@@ -38,7 +45,7 @@ def test_each_attempt_asks_for_that_multiple(attempt):
     assert resources.classifier_minutes(100, 50_000, 10_000, attempt) == 50 * attempt
     assert resources.gan_minutes(30, 50_000, attempt) == 25 * attempt
     assert resources.pattern_minutes(10, 100, 1000, attempt) == 12 * attempt
-    assert resources.evaluation_minutes(attempt) == 10 * attempt
+    assert resources.evaluation_minutes(24 * 10 * 100, attempt) == 11 * attempt
 
 
 @pytest.mark.parametrize("attempt", [0, -1])

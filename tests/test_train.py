@@ -11,8 +11,9 @@ from memdissect.io import ArtifactError, load_torch
 from memdissect.runtime import Runtime
 from memdissect.settings import ClassifierSettings, GanSettings
 from memdissect.synthetic import make_synthetic_dataset
-from memdissect.train import (build_classifier, build_untrained_twin, input_gradient_magnitude, load_classifier, save_classifier,
-                              train_classifier, train_one_epoch)
+from memdissect.train import (ClassifierRun, build_classifier, build_untrained_twin, input_gradient_magnitude,
+                              load_classifier, save_classifier, train_classifier, train_one_epoch, train_round,
+                              training_data)
 
 SETTINGS = ClassifierSettings(arch="vgg11", width=0.125, epochs=1, batch_size=32)
 CPU_FP32 = Runtime(torch.device("cpu"), "fp32", channels_last=False)
@@ -146,6 +147,73 @@ def test_checkpoint_from_other_settings_is_refused(tmp_path):
     other = ClassifierSettings(**{**SETTINGS.__dict__, "lr": 0.1})
     with pytest.raises(ArtifactError, match="made under other settings.*rerun rule 'train_classifier'"):
         load_classifier(path, expected_settings=other, made_by="train_classifier")
+
+
+# ----------------------------------------------------------------------- the step in fixed buffers, and runs side by side
+# On CUDA a full batch's step is replayed as a CUDA graph reading its batch from fixed buffers; on a CPU the same
+# buffers are used without the capture, so these tests hold every line but the capture and replay to the plain step.
+
+CPU_BUFFERED = Runtime(torch.device("cpu"), "fp32", channels_last=True, cuda_graphs=True)
+CPU_PLAIN = Runtime(torch.device("cpu"), "fp32", channels_last=True, cuda_graphs=False)
+
+
+def run_of(settings, data, runtime, labels=None, resume_path=None):
+    splits = training_data(data["train"]["images"], data["train"]["labels"] if labels is None else labels,
+                           data["test"]["images"], data["test"]["labels"], runtime)
+    return ClassifierRun(settings, splits, runtime, resume_path, log=quiet)
+
+
+def trained_alone(settings, data, runtime, labels=None):
+    run = run_of(settings, data, runtime, labels)
+    while not run.done:
+        train_round([run])
+    return run
+
+
+def assert_same_run(first: ClassifierRun, second: ClassifierRun):
+    for (key, a), (_, b) in zip(first.model.state_dict().items(), second.model.state_dict().items()):
+        assert torch.equal(a, b), key
+    wall_clock = ["seconds", "images_per_second"]
+    assert first.history().drop(columns=wall_clock).equals(second.history().drop(columns=wall_clock))
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_the_step_reading_fixed_buffers_trains_the_weights_of_the_plain_step(data, augment):
+    """64 images at batch 24: two full batches through the buffers, then a batch of 16 eagerly."""
+    settings = ClassifierSettings(**{**SETTINGS.__dict__, "epochs": 2, "batch_size": 24, "augment": augment})
+    buffered, plain = trained_alone(settings, data, CPU_BUFFERED), trained_alone(settings, data, CPU_PLAIN)
+    assert type(buffered.step).__name__ == "GraphedStep" and type(plain.step).__name__ == "TrainingStep"
+    assert_same_run(buffered, plain)
+    assert buffered.step.index.abs().sum() > 0  # the full batches did pass through the buffers
+
+
+def test_models_trained_side_by_side_get_the_weights_each_gets_alone(data):
+    """Runs of other batch sizes, epochs, augmentation, G mode and labels, interleaved step by step."""
+    shuffled = data["train"]["labels"][torch.randperm(64, generator=torch.Generator().manual_seed(3))]
+    members = [
+        (ClassifierSettings(**{**SETTINGS.__dict__, "epochs": 3, "batch_size": 16}), None),
+        (ClassifierSettings(**{**SETTINGS.__dict__, "epochs": 2, "seed": 2, "augment": True}), shuffled),
+        (ClassifierSettings(**{**SETTINGS.__dict__, "epochs": 1, "seed": 3, "grad_mode": "exact"}), None),
+    ]
+    together = [run_of(settings, data, CPU_BUFFERED, labels) for settings, labels in members]
+    rounds = 0
+    while not all(run.done for run in together):
+        train_round(together)
+        rounds += 1
+    assert rounds == 3
+    for run, (settings, labels) in zip(together, members):
+        assert_same_run(run, trained_alone(settings, data, CPU_PLAIN, labels))
+
+
+def test_a_diverging_run_stops_alone_and_its_companions_train_on(data):
+    diverging = ClassifierSettings(**{**SETTINGS.__dict__, "epochs": 2, "batch_size": 16, "lr": 1e12})
+    healthy = ClassifierSettings(**{**SETTINGS.__dict__, "epochs": 2, "seed": 2})
+    runs = [run_of(diverging, data, CPU_BUFFERED), run_of(healthy, data, CPU_BUFFERED)]
+    while not all(run.done for run in runs):
+        train_round(runs)
+    assert isinstance(runs[0].error, NonFiniteLossError) and "training diverged in epoch" in str(runs[0].error)
+    assert runs[1].error is None
+    assert_same_run(runs[1], trained_alone(healthy, data, CPU_PLAIN))
 
 
 # ----------------------------------------------------------------------- resuming

@@ -1,5 +1,7 @@
-"""What a failing job shows the user: one line naming the file for bad data, the traceback for a bug."""
+"""What a failing job shows the user: one line naming the file for bad data, the traceback for a bug; and
+that a job which reads and writes no tensors starts without importing torch."""
 
+import ast
 import subprocess
 import sys
 
@@ -8,6 +10,10 @@ import pytest
 from config_checks import demo_config
 from workflow_runs import REPO, snakemake, write_config, write_image
 
+SCRIPTS = REPO / "workflow" / "scripts"
+TENSORLESS_RULES = ("figure1", "figure2", "figure4", "figure5", "dist_matrix_figure", "crosscheck_figure",
+                    "dist_tables", "summary_markdown", "stage_table", "diagnostics_summary", "make_labels",
+                    "study_config")  # they read and write tables, configs and figures, no .pt file
 
 JOB = """
 import sys, types
@@ -34,6 +40,22 @@ def test_a_data_error_reaches_the_user_as_one_line_and_a_bug_keeps_its_traceback
         assert log.read_text().splitlines()[-1].endswith(f"ERROR {expected}")
     else:
         assert "Traceback" in result.stderr and "Traceback" in log.read_text()
+
+
+def import_statements(script) -> list[str]:
+    """Every import statement of a script, as source."""
+    tree = ast.parse(script.read_text())
+    return [ast.unparse(node) for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+
+
+@pytest.mark.parametrize("rule", TENSORLESS_RULES)
+def test_a_job_that_touches_no_tensors_starts_without_torch(rule):
+    imports = import_statements(SCRIPTS / f"{rule}.py")
+    code = "\n".join([f"import sys; sys.path[:0] = [{str(SCRIPTS)!r}, {str(REPO / 'src')!r}]", *imports,
+                      "print('torch' in sys.modules)"])
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False", f"{rule}'s imports bring in torch: {imports}"
 
 
 @pytest.mark.workflow

@@ -55,7 +55,7 @@ def check_resumed_to_the_uninterrupted_result(workdir, reference_dir):
 @pytest.fixture
 def demo_workdir(tmp_path, demo_run):
     _, demo_config = demo_run
-    config = yaml.safe_load(demo_config.read_text())
+    config = {**yaml.safe_load(demo_config.read_text()), "resume_every_seconds": 0}  # a resume state every epoch
     return tmp_path, write_config(tmp_path, config)
 
 

@@ -125,8 +125,8 @@ def test_every_job_but_the_local_rules_ran_as_a_slurm_job(slurm_demo_run):
 
 def test_gpu_rules_got_a_gpu_allocation(slurm_demo_run):
     workdir, _ = slurm_demo_run
-    for rule in GPU_RULES:
-        for log in (workdir / "logs" / rule).rglob("*.log"):
+    for rule in GPU_RULES:  # one log per job under logs/<rule>/, or the one job's logs/<rule>.log
+        for log in [*(workdir / "logs" / rule).rglob("*.log"), *(workdir / "logs").glob(f"{rule}.log")]:
             text = log.read_text()
             assert re.search(r"CUDA_VISIBLE_DEVICES=\d+, SLURM_JOB_ID=\d+", text), f"{log}: no GPU allocation seen"
 
@@ -134,7 +134,7 @@ def test_gpu_rules_got_a_gpu_allocation(slurm_demo_run):
 def test_outputs_equal_those_of_the_local_run(slurm_demo_run, demo_run):
     workdir, local = slurm_demo_run[0], demo_run[0]
     byte_equal = [*local.glob("results/models/*/weights.pt"), *local.glob("results/labels/*.parquet"),
-                  *local.glob("results/patterns/*.pt"), *local.glob("results/dist/by_f2/*.parquet"),
+                  *local.glob("results/patterns/*.pt"), local / "results/dist/evaluations.parquet",
                   local / "results/gan/dcgan.pt", local / "results/data/train.pt"]
     assert len(byte_equal) > 20
     for path in byte_equal:
@@ -167,7 +167,8 @@ def test_an_overlay_changing_one_runtime_keeps_every_gpu_request(local_cluster, 
 
 
 def test_scancel_mid_training_then_retry_gives_the_uninterrupted_result(local_cluster, demo_run, tmp_path):
-    workdir = study_folder(tmp_path, on_cpu(yaml.safe_load(demo_run[1].read_text())))
+    config = {**on_cpu(yaml.safe_load(demo_run[1].read_text())), "resume_every_seconds": 0}  # a state every epoch
+    workdir = study_folder(tmp_path, config)
     log_path = workdir / f"logs/train_classifier/{MODEL}.log"
     process = snakemake_as_typed(workdir, "--retries", "1", f"results/models/{MODEL}/weights.pt", popen=True)
     wait_for_epoch(log_path, 4, process)

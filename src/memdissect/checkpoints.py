@@ -6,6 +6,7 @@ the settings, the state of every part of the run (networks, optimizers, random g
 the history so far; one left by a run under other settings is ignored. Every write is atomic.
 """
 
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -83,23 +84,58 @@ def restore_parts(parts: dict, state: dict) -> None:
             part.load_state_dict(state[name])
 
 
-def train_epochs(settings, parts: dict, one_epoch, resume_path, resume_format: ArtifactFormat, log) -> list[dict]:
-    """The rows of one_epoch(epoch) for epochs 1 to settings.epochs.
-
-    With resume_path, the run goes on from the resume state there (if it was made under the same
-    settings) and saves one after every epoch: parts (name to network, optimizer or random
+class ResumableRun:
+    """The epochs of one training run: restored from its resume state at the start (if one was made under
+    the same settings), and saved to it after an epoch: parts (name to network, optimizer or random
     generator) and the rows so far. A run resumed after epoch k equals one never stopped.
+
+    A state is saved after the first epoch that ends `every_seconds` or more after the last save (or the
+    start): at most that much training is lost to a kill, and a fast GPU epoch does not wait for a file of
+    some tens of MB each time. 0 saves after every epoch. None is saved after the last epoch, whose outputs
+    follow at once.
     """
-    state = load_resume_state(resume_path, resume_format, settings, log)
-    history = [] if state is None else state["history"]
-    if state is not None:
-        restore_parts(parts, state)
-        log(f"resuming from {resume_path} after epoch {len(history)}")
-    for epoch in range(len(history) + 1, settings.epochs + 1):
+
+    def __init__(self, settings, parts: dict, resume_path, resume_format: ArtifactFormat, log,
+                 every_seconds: float = 0.0):
+        self.settings, self.parts, self.resume_path, self.resume_format = settings, parts, resume_path, resume_format
+        self.every_seconds, self.last_saved = every_seconds, time.monotonic()
+        state = load_resume_state(resume_path, resume_format, settings, log)
+        self.history = [] if state is None else state["history"]
+        if state is not None:
+            restore_parts(parts, state)
+            log(f"resuming from {resume_path} after epoch {len(self.history)}")
+
+    @property
+    def next_epoch(self) -> int:
+        return len(self.history) + 1
+
+    @property
+    def finished(self) -> bool:
+        return len(self.history) >= self.settings.epochs
+
+    def record(self, row: dict) -> None:
+        """The row of the epoch just trained; the resume state follows it when it is due."""
+        self.history.append(row)
+        due = time.monotonic() - self.last_saved >= self.every_seconds
+        if self.resume_path is not None and due and not self.finished:
+            save_resume_state(self.resume_path, self.resume_format, self.settings,
+                              {**part_states(self.parts), "history": self.history})
+            self.last_saved = time.monotonic()
+
+
+def diverged_in(epoch: int, error: NonFiniteLossError) -> NonFiniteLossError:
+    return NonFiniteLossError(f"training diverged in epoch {epoch}: {error}")
+
+
+def train_epochs(settings, parts: dict, one_epoch, resume_path, resume_format: ArtifactFormat, log,
+                 resume_every_seconds: float = 0.0) -> list[dict]:
+    """The rows of one_epoch(epoch) for epochs 1 to settings.epochs, resumable (ResumableRun)."""
+    run = ResumableRun(settings, parts, resume_path, resume_format, log, resume_every_seconds)
+    while not run.finished:
+        epoch = run.next_epoch
         try:
-            history.append(one_epoch(epoch))
+            row = one_epoch(epoch)
         except NonFiniteLossError as error:
-            raise NonFiniteLossError(f"training diverged in epoch {epoch}: {error}") from None
-        if resume_path is not None:
-            save_resume_state(resume_path, resume_format, settings, {**part_states(parts), "history": history})
-    return history
+            raise diverged_in(epoch, error) from None
+        run.record(row)
+    return run.history

@@ -14,14 +14,14 @@ class DeviceError(RuntimeError):
     """The job cannot run on the device it was given or asked for."""
 
 
-def resolve_device(requested: str = "auto", gpu_allocated: bool = False) -> torch.device:
+def resolve_device(requested: str = "auto", gpu_allocated: bool = False, jobs_per_gpu: int = 1) -> torch.device:
     """cpu, or cuda when present; a job given a GPU (or asked for cuda) fails without CUDA."""
     if requested not in DEVICE_CHOICES:
         raise DeviceError(f"device must be one of {', '.join(DEVICE_CHOICES)}, got {requested!r}")
     if requested == "cpu":
         return torch.device("cpu")
     if torch.cuda.is_available():
-        return claim_free_gpu()
+        return claim_free_gpu(jobs_per_gpu=jobs_per_gpu)
     if requested == "cuda" or gpu_allocated:
         reason = "this job was allocated a GPU" if gpu_allocated else "the config asks for device: cuda"
         raise DeviceError(
@@ -56,18 +56,26 @@ def claim_slot(names, lock_dir) -> int | None:
     return None
 
 
-def claim_free_gpu(lock_dir=None) -> torch.device:
-    """A GPU that no other memdissect job on this machine is using, where it sees several.
+def gpu_slots(names: list[str], jobs_per_gpu: int) -> list[str]:
+    """The lock names of each GPU's job slots, in the order jobs take them: one job on every GPU before a
+    second on any."""
+    return [name if slot == 0 else f"{name}-{slot + 1}" for slot in range(jobs_per_gpu) for name in names]
 
-    A workflow run on one machine with a GPU resource of K runs at most K GPU jobs at once but
-    does not say which GPU each gets; each job claims the first free one by a lock named by the GPU's UUID.
+
+def claim_free_gpu(lock_dir=None, jobs_per_gpu: int = 1) -> torch.device:
+    """A GPU with a job slot that no other memdissect job on this machine holds, where it sees several.
+
+    A workflow run on one machine with a GPU resource of K runs at most K GPU jobs at once but does
+    not say which GPU each gets; each job claims the first free slot by a lock named by the GPU's UUID.
+    Every GPU has `jobs_per_gpu` slots (the training jobs on one GPU train in one process:
+    memdissect.together), taken one per GPU in turn.
     """
     count = torch.cuda.device_count()
     if count <= 1:
         return torch.device("cuda")
     names = [str(torch.cuda.get_device_properties(index).uuid) for index in range(count)]
-    index = claim_slot(names, lock_dir or tempfile.gettempdir())
-    device = torch.device("cuda", index or 0)  # all claimed: more jobs than GPUs; share the first
+    slot = claim_slot(gpu_slots(names, max(1, jobs_per_gpu)), lock_dir or tempfile.gettempdir())
+    device = torch.device("cuda", 0 if slot is None else slot % count)  # all claimed: more jobs than slots; share the first
     torch.cuda.set_device(device)
     return device
 
@@ -91,5 +99,6 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "bf16" if cpu_has_fast_bf16() else "fp32"
 
 
-def autocast(device: torch.device, precision: str):
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=(precision == "bf16"))
+def autocast(device: torch.device, precision: str, cache_enabled: bool = True):
+    """bf16 autocast where precision is "bf16"; a region captured in a CUDA graph needs cache_enabled False."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=(precision == "bf16"), cache_enabled=cache_enabled)

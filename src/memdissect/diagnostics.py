@@ -6,16 +6,16 @@ x* = G(z*) (C x S x 3 x 32 x 32, pixels in [0, 1]) and f1's logits at x* (C x S 
 of each was searched for class j. Per (class, start): whether f1 predicts j at x* (hit), f1's
 softmax probability of j (confidence), the latent distances, and the DCGAN discriminator's
 probability that x* is a real image. Per class: the diversity of the S patterns.
+`diagnostics_summary` summarizes them per f1.
 """
 
 import pandas as pd
 import torch
 from torch import nn
 
+# the summary, kept torch-free for the job that only reads tables; importable from here too
+from memdissect.diagnostics_summary import DIAGNOSTIC_COLUMNS, DIVERSITY_COLUMNS, summarize_diagnostics  # noqa: F401
 from memdissect.patterns import logits_on_patterns
-
-DIAGNOSTIC_COLUMNS = ("hit", "confidence", "z_moved", "z0_norm", "z_norm", "discriminator_score")
-DIVERSITY_COLUMNS = ("diversity", "start_diversity")
 
 
 def pattern_hits(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -85,13 +85,3 @@ def diversity_table(patterns: dict) -> pd.DataFrame:
         "diversity": pattern_diversity(patterns["x"]).numpy(),
         "start_diversity": pattern_diversity(patterns["x0"]).numpy(),
     })
-
-
-def summarize_diagnostics(table: pd.DataFrame, keys=("f1",)) -> pd.DataFrame:
-    """Per group of keys (a pattern file's f1 by default): hit_rate and the mean of every other diagnostic.
-
-    Takes the table of `pattern_diagnostics` or of `diversity_table`, with the keys added.
-    """
-    present = [column for column in (*DIAGNOSTIC_COLUMNS, *DIVERSITY_COLUMNS) if column in table.columns]
-    summary = table.groupby(list(keys), sort=False)[present].mean().reset_index()
-    return summary.rename(columns={"hit": "hit_rate", **{c: f"{c}_mean" for c in present if c != "hit"}})

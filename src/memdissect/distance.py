@@ -1,7 +1,8 @@
 """Dist(f1, f2) = (1/C) sum_j KL(f1(x_j*) || f2(x_j*)), with reverse KL and Jensen-Shannon beside it,
 and the relabeled reference: the same KL against f2 with its classes relabeled.
 
-All divergences are in nats, from softmax outputs at temperature 1, computed in float64.
+All divergences are in nats, from softmax outputs at temperature 1, computed in float64. This
+module computes them per pattern, as a long table; `distance_summary` averages that table into Dist.
 
 The relabeled reference. Training f2 on its labels permuted by a relabeling of the classes
 gives, in distribution, exactly f2 with its outputs permuted: the initialization and the
@@ -24,7 +25,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-UNTRAINED_LABEL = "untrained network (≈ log C when f1 is certain)"  # how tables and figures name that f2
+# Dist of the long table, kept torch-free for the jobs that only read tables; importable from here too
+from memdissect.distance_summary import MEASURES, UNTRAINED_LABEL, dist_per_start, summarize_dist  # noqa: F401
 
 
 def kl_divergence(p_logits: torch.Tensor, q_logits: torch.Tensor) -> torch.Tensor:
@@ -71,29 +73,3 @@ def pattern_divergence_table(f1_logits: torch.Tensor, f2_logits: torch.Tensor) -
         "js": js_divergence(f1_logits, f2_logits).flatten().numpy(),
         "kl_relabeled": relabeled_kl_divergence(f1_logits, f2_logits).flatten().numpy(),
     })
-
-
-MEASURES = ("kl", "reverse_kl", "js", "kl_relabeled")
-
-
-def dist_per_start(long: pd.DataFrame, keys=("f1", "f2")) -> pd.DataFrame:
-    """Dist_s: each measure averaged over classes, one row per pair and start."""
-    missing = [measure for measure in MEASURES if measure not in long.columns]
-    if missing:
-        raise ValueError(f"the Dist table lacks the columns {missing}; it needs {list(MEASURES)} (a table made "
-                         "before kl_relabeled existed must be made again)")
-    return long.groupby([*keys, "start"], as_index=False)[list(MEASURES)].mean()
-
-
-def summarize_dist(long: pd.DataFrame, keys=("f1", "f2")) -> pd.DataFrame:
-    """Per pair: Dist as the mean over starts of Dist_s, its variance over starts, the starts used, the
-    mean reverse KL and JS, the relabeled reference relabeled_mean and relabeled_ratio = dist_mean /
-    relabeled_mean (0: the same function, 1: as far apart as f2 with its classes relabeled)."""
-    per_start = dist_per_start(long, keys)
-    grouped = per_start.groupby(list(keys), sort=False)
-    summary = grouped["kl"].agg(dist_mean="mean", dist_variance="var", n_starts="count").reset_index()
-    summary["reverse_kl_mean"] = grouped["reverse_kl"].mean().to_numpy()
-    summary["js_mean"] = grouped["js"].mean().to_numpy()
-    summary["relabeled_mean"] = grouped["kl_relabeled"].mean().to_numpy()
-    summary["relabeled_ratio"] = summary["dist_mean"] / summary["relabeled_mean"]
-    return summary

@@ -6,6 +6,7 @@ things as a reader knows them. G gets a log scale where it spans more than G_LOG
 (max / min), so that its spikes after fitting begins stay readable beside its early values.
 """
 
+import logging
 from pathlib import Path
 
 import matplotlib
@@ -14,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from memdissect.distance import UNTRAINED_LABEL  # noqa: E402
+from memdissect.distance_summary import UNTRAINED_LABEL  # noqa: E402
 from memdissect.io import atomic_path  # noqa: E402
 from memdissect.study import UNTRAINED  # noqa: E402
 
@@ -30,6 +31,7 @@ def use_style() -> None:
 
 def save_figure(fig, pdf_path, png_path) -> None:
     """PDF and PNG with no creation date or software stamp, so equal figures are equal bytes."""
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # the PDF's font subsetting logs each step at INFO
     with atomic_path(pdf_path) as tmp:
         fig.savefig(tmp, format="pdf", metadata={"CreationDate": None, "Producer": None, "Creator": None})
     with atomic_path(png_path) as tmp:

@@ -10,11 +10,12 @@ import torch.nn.functional as F
 from memdissect.batches import NonFiniteLossError, batch_bounds
 from memdissect.checkpoints import ArtifactFormat, cpu_state_dict, load_checkpoint, save_checkpoint, train_epochs
 from memdissect.models.dcgan import Discriminator, Generator, init_dcgan_weights
+from memdissect.optim import Adam
 from memdissect.runtime import Runtime
 from memdissect.settings import GanSettings
 
 GAN_CHECKPOINT = ArtifactFormat("memdissect-dcgan-v1", "a memdissect DCGAN checkpoint")
-GAN_RESUME = ArtifactFormat("memdissect-dcgan-resume-v2", "a DCGAN resume state")
+GAN_RESUME = ArtifactFormat("memdissect-dcgan-resume-v3", "a DCGAN resume state")  # v3: memdissect.optim
 SAMPLE_GRID_SIZE = 64
 
 
@@ -30,19 +31,22 @@ def fixed_noise(settings: GanSettings, count: int = SAMPLE_GRID_SIZE) -> torch.T
     return torch.randn(count, settings.latent_dim, generator=torch.Generator().manual_seed(settings.seed + 1))
 
 
-def build_gan(settings: GanSettings, device):
+def build_gan(settings: GanSettings, device, channels_last: bool = False):
+    """The generator and discriminator, initialized from the seed, in channels_last where asked."""
     torch.manual_seed(settings.seed)
     generator = Generator(settings.latent_dim, settings.width)
     discriminator = Discriminator(settings.width)
     generator.apply(init_dcgan_weights)
     discriminator.apply(init_dcgan_weights)
-    return generator.to(device), discriminator.to(device)
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    return (generator.to(device, memory_format=memory_format),
+            discriminator.to(device, memory_format=memory_format))
 
 
 def build_gan_optimizers(generator, discriminator, settings: GanSettings):
     betas = (settings.beta1, settings.beta2)
-    return (torch.optim.Adam(generator.parameters(), lr=settings.lr, betas=betas),
-            torch.optim.Adam(discriminator.parameters(), lr=settings.lr, betas=betas))
+    return (Adam(generator.parameters(), lr=settings.lr, betas=betas),
+            Adam(discriminator.parameters(), lr=settings.lr, betas=betas))
 
 
 def gan_step(generator, discriminator, optimizers, real, noise, runtime: Runtime) -> torch.Tensor:
@@ -54,13 +58,13 @@ def gan_step(generator, discriminator, optimizers, real, noise, runtime: Runtime
         fake_logits = discriminator(fake.detach()).float()
     loss_d = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
               + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
-    optimizer_d.zero_grad(set_to_none=True)
+    optimizer_d.zero_grad()
     loss_d.backward()
     optimizer_d.step()
     with runtime.autocast():
         fooled_logits = discriminator(fake).float()
     loss_g = F.binary_cross_entropy_with_logits(fooled_logits, torch.ones_like(fooled_logits))
-    optimizer_g.zero_grad(set_to_none=True)
+    optimizer_g.zero_grad()
     loss_g.backward()
     optimizer_g.step()
     with torch.no_grad():
@@ -98,18 +102,21 @@ def gan_epoch(epoch: int, generator, discriminator, optimizers, images, settings
             "precision": runtime.precision}
 
 
-def train_gan(settings: GanSettings, images, device, resume_path=None, log=print):
+def train_gan(settings: GanSettings, images, device, resume_path=None, log=print, resume_every_seconds: float = 0.0):
     """Train the DCGAN; returns (generator, discriminator, losses per epoch). With resume_path, resume from and
-    save to it."""
+    save to it (checkpoints.ResumableRun)."""
     runtime = Runtime.for_device(device, settings.precision)
-    generator, discriminator = build_gan(settings, runtime.device)
+    generator, discriminator = build_gan(settings, runtime.device, runtime.channels_last)
     optimizers = build_gan_optimizers(generator, discriminator, settings)
     rng = torch.Generator().manual_seed(settings.seed + 2)
+    images = images.to(runtime.device)
+    if runtime.channels_last:
+        images = images.contiguous(memory_format=torch.channels_last)
     one_epoch = partial(gan_epoch, generator=generator, discriminator=discriminator, optimizers=optimizers,
-                        images=images.to(runtime.device), settings=settings, rng=rng, runtime=runtime, log=log)
+                        images=images, settings=settings, rng=rng, runtime=runtime, log=log)
     parts = {"generator": generator, "discriminator": discriminator, "optimizer_g": optimizers[0],
              "optimizer_d": optimizers[1], "rng": rng}
-    losses = train_epochs(settings, parts, one_epoch, resume_path, GAN_RESUME, log)
+    losses = train_epochs(settings, parts, one_epoch, resume_path, GAN_RESUME, log, resume_every_seconds)
     return generator.eval(), discriminator.eval(), pd.DataFrame(losses)
 
 

@@ -15,10 +15,12 @@ from memdissect.checkpoints import ArtifactFormat, load_artifact
 from memdissect.device import autocast
 from memdissect.gan import to_pixel_range
 from memdissect.io import save_torch
+from memdissect.optim import SGD, Adam
 from memdissect.runtime import Runtime
 from memdissect.settings import PatternSettings
 
 LATENT_CLAMP = 3.0
+WARM_UP_STEPS = 3  # eager ascent steps before the step is captured as a CUDA graph
 PATTERN_FILE = ArtifactFormat("memdissect-patterns-v1", "a memdissect pattern file")
 
 
@@ -49,32 +51,74 @@ def constrain_latents(z: torch.Tensor, constraint: str) -> None:
             z.mul_(math.sqrt(z.shape[1]) / z.norm(dim=1, keepdim=True))
 
 
-def ascend(classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime):
-    """Gradient ascent on one chunk; returns z*, the objective per step (iterations x B) and at the end."""
-    z = z0.clone().requires_grad_(True)
-    optimizer_class = torch.optim.Adam if settings.optimizer == "adam" else torch.optim.SGD
-    optimizer = optimizer_class([z], lr=settings.lr, maximize=True)
-    trace = torch.empty(settings.iterations, len(z), device=z.device)
-    for step in range(settings.iterations):
-        with runtime.autocast():
-            logits = classifier(to_pixel_range(generator(z)))
-        objective = class_objective(logits.float(), target, settings.objective)  # B
-        optimizer.zero_grad(set_to_none=True)
+class AscentStep:
+    """One gradient-ascent step of the latents z (B x D) of one chunk on each row's objective, which it leaves
+    in `objective` (B). z, its optimizer and the objective are fixed tensors, so that the step can be captured
+    as a CUDA graph and replayed."""
+
+    def __init__(self, classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime):
+        self.classifier, self.generator, self.target, self.settings, self.runtime = (classifier, generator, target,
+                                                                                     settings, runtime)
+        self.z = z0.clone().requires_grad_(True)
+        optimizer_class = Adam if settings.optimizer == "adam" else SGD
+        self.optimizer = optimizer_class([self.z], lr=settings.lr, maximize=True)
+        self.objective = torch.zeros(len(z0), device=z0.device)
+
+    @property
+    def capturable(self) -> bool:
+        """Adam's bias correction follows its step count on the host, so only plain ascent is captured."""
+        return self.runtime.cuda_graphs and self.settings.optimizer == "sgd"
+
+    def __call__(self, capturing: bool = False) -> None:
+        with self.runtime.autocast(cache_enabled=not capturing):
+            logits = self.classifier(to_pixel_range(self.generator(self.z)))
+        objective = class_objective(logits.float(), self.target, self.settings.objective)  # B
+        self.optimizer.zero_grad()
         objective.sum().backward()  # rows are independent, so this is each row's own gradient
-        optimizer.step()
-        constrain_latents(z, settings.latent_constraint)
-        trace[step] = objective.detach()
+        self.optimizer.step()
+        constrain_latents(self.z, self.settings.latent_constraint)
+        self.objective.copy_(objective.detach())
+
+
+def captured(step, log):
+    """step captured as a CUDA graph, or None (with a line in the log) where it cannot be."""
+    graph = torch.cuda.CUDAGraph()
+    try:
+        with torch.cuda.graph(graph):
+            step(capturing=True)
+    except Exception as error:  # noqa: BLE001  (the eager step, which works, goes on)
+        log(f"searching eagerly: the ascent step could not be captured as a CUDA graph ({type(error).__name__})")
+        return None
+    return graph
+
+
+def ascend(classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime, log=print):
+    """Gradient ascent on one chunk; returns z* and the objective per step (iterations x B). On CUDA the step
+    runs as a CUDA graph after WARM_UP_STEPS eager ones."""
+    step = AscentStep(classifier, generator, z0, target, settings, runtime)
+    trace = torch.empty(settings.iterations, len(z0), device=z0.device)
+    graph = None
+    for iteration in range(settings.iterations):
+        if iteration == WARM_UP_STEPS and step.capturable:
+            graph = captured(step, log)
+        if graph is None:
+            step()
+        else:
+            graph.replay()
+        trace[iteration].copy_(step.objective)
     first_bad = (~torch.isfinite(trace)).any(dim=1).nonzero()
     if len(first_bad):
         raise NonFiniteObjectiveError(f"the pattern objective became NaN or infinite at iteration {first_bad[0].item()}")
-    return z.detach(), trace
+    return step.z.detach(), trace
 
 
-def synthesize_patterns(classifier, generator, num_classes: int, settings: PatternSettings, device, log=print) -> dict:
+def synthesize_patterns(classifier, generator, num_classes: int, settings: PatternSettings, device, log=print,
+                        cuda_graphs: bool = True) -> dict:
     """z0, z*, x*, f1's logits at x* and the objective per iteration, all as C x S x ... tensors."""
+    runtime = Runtime.for_device(device, settings.precision, cuda_graphs)
+    memory_format = torch.channels_last if runtime.channels_last else torch.contiguous_format
     for network in (classifier, generator):
-        network.eval().requires_grad_(False)
-    runtime = Runtime.for_device(device, settings.precision)
+        network.eval().requires_grad_(False).to(memory_format=memory_format)
     z0 = initial_latents(num_classes, settings.starts, generator.latent_dim, settings.seed)
     flat_z0 = z0.reshape(-1, z0.shape[-1])  # (C * S) x D
     flat_target = torch.arange(num_classes).repeat_interleave(settings.starts)  # C * S
@@ -82,7 +126,7 @@ def synthesize_patterns(classifier, generator, num_classes: int, settings: Patte
     for start in range(0, len(flat_z0), settings.chunk_size):
         chunk = slice(start, start + settings.chunk_size)
         z, trace = ascend(classifier, generator, flat_z0[chunk].to(device), flat_target[chunk].to(device), settings,
-                          runtime)
+                          runtime, log)
         z_parts.append(z.cpu())
         trace_parts.append(trace.cpu())
         log(f"patterns {min(start + settings.chunk_size, len(flat_z0))}/{len(flat_z0)}: "

@@ -30,6 +30,7 @@ GAN = {"model": "results/gan/dcgan.pt", "losses": "results/gan/losses.parquet", 
 GAN_RESUME = "results/resume/gan.pt"
 DIST = {"long": "results/dist/dist_long.parquet", "summary": "results/dist/dist_summary.csv",
         "summary_parquet": "results/dist/dist_summary.parquet", "over_seeds": "results/dist/dist_over_seeds.csv"}
+EVALUATIONS = "results/dist/evaluations.parquet"
 CROSSCHECK = {"parquet": "results/crosscheck/crosscheck.parquet", "csv": "results/crosscheck/crosscheck.csv"}
 STAGES = {"parquet": "results/stages/stages.parquet", "csv": "results/stages/stages.csv"}
 DIAGNOSTICS_SUMMARY = "results/patterns/diagnostics_summary.csv"
@@ -53,14 +54,6 @@ def classifier_resume_path(model: str) -> str:
 
 def pattern_paths(model: str) -> dict:
     return {"patterns": f"results/patterns/{model}.pt", "diagnostics": f"results/patterns/diagnostics/{model}.parquet"}
-
-
-def null_table_path(model: str) -> str:
-    return f"results/dist/null/{model}.parquet"
-
-
-def evaluation_path(f2: str) -> str:
-    return f"results/dist/by_f2/{f2}.parquet"
 
 
 def figure_paths(name: str) -> dict:
@@ -153,8 +146,6 @@ class Plan:
                      "train_classifier": [{"model": model} for model in self.trained],
                      "import_classifier": [{"model": model} for model in self.imported],
                      "synthesize_patterns": [{"model": model} for model in self.pattern_sources],
-                     "null_baseline": [{"model": model} for model in self.pattern_sources],
-                     "evaluate_on_patterns": [{"f2": f2} for f2 in self.evaluated],
                      "dist_matrix_figure": [{"condition": c} for c in self.matrix_conditions()]}
         return [self.job(rule, **each) for rule in RULES for each in wildcards.get(rule, [{}])]
 
@@ -176,7 +167,7 @@ class Plan:
 
     def final_outputs(self) -> list[str]:
         """What `rule all` asks for: every job's outputs but the intermediate ones."""
-        intermediate = {"prepare_dataset", "make_labels", "synthesize_patterns", "null_baseline"}
+        intermediate = {"prepare_dataset", "make_labels", "synthesize_patterns"}
         return [path for job in self.jobs() if job.rule not in intermediate for path in job.outputs.values()]
 
     # ------------------------------------------------------------------------- wall times of the GPU jobs (minutes)
@@ -193,7 +184,10 @@ class Plan:
         return resources.pattern_minutes(self.num_classes, spec["starts"], spec["iterations"], attempt)
 
     def evaluation_minutes(self, attempt: int) -> int:
-        return resources.evaluation_minutes(attempt)
+        """The one evaluation job: every pair's f2, and each f1's untrained twin, on f1's C x S patterns."""
+        evaluations = len(self.pairs) + len(self.pattern_sources)
+        rows = evaluations * self.num_classes * self.config["patterns"]["starts"]
+        return resources.evaluation_minutes(rows, attempt)
 
     # ------------------------------------------------------------------------- data and labels: each rule (inputs, params)
 
@@ -249,14 +243,15 @@ class Plan:
                   "classifier": self.classifier(model).settings}
         return inputs, params
 
-    def null_baseline(self, model):
-        inputs = {"patterns": pattern_paths(model)["patterns"]}
-        return inputs, {"classifier": self.classifier(model).settings}
-
-    def evaluate_on_patterns(self, f2):
-        inputs = {"classifier": classifier_paths(f2)["weights"],
-                  "patterns": {f1: pattern_paths(f1)["patterns"] for f1, other in self.pairs if other == f2}}
-        return inputs, {"classifier": self.classifier(f2).settings}
+    def evaluate_on_patterns(self):
+        """One job for the study: each f2 on the patterns of every f1 it is paired with, and each f1's patterns
+        through its untrained twin (built from f1's settings)."""
+        inputs = {"classifiers": {f2: classifier_paths(f2)["weights"] for f2 in self.evaluated},
+                  "patterns": {f1: pattern_paths(f1)["patterns"] for f1 in self.pattern_sources}}
+        built = dict.fromkeys([*self.evaluated, *self.pattern_sources])
+        params = {"pairs": [[f1, f2] for f1, f2 in self.pairs],
+                  "classifiers": {model: self.classifier(model).settings for model in built}}
+        return inputs, params
 
     def describe_pair(self, f1: str, f2: str) -> dict:
         first, second = self.classifiers[f1], self.classifiers.get(f2)  # no second for the null baseline
@@ -265,8 +260,7 @@ class Plan:
                 "f1_name": first.name, "f2_name": second.name if second else f"{f2} {first.arch}"}
 
     def dist_tables(self):
-        inputs = {"pairs": {f2: evaluation_path(f2) for f2 in self.evaluated},
-                  "null": {f1: null_table_path(f1) for f1 in self.pattern_sources}}
+        inputs = {"evaluations": EVALUATIONS}
         params = {"pairs": [self.describe_pair(f1, f2) for f1, f2 in self.pairs],
                   "null": [self.describe_pair(f1, UNTRAINED) for f1 in self.pattern_sources],
                   "statistics": self.config["statistics"]}
@@ -371,8 +365,7 @@ OUTPUTS = {
     "import_classifier": classifier_outputs,
     "train_gan": lambda: GAN,
     "synthesize_patterns": pattern_paths,
-    "null_baseline": lambda model: {"null": null_table_path(model)},
-    "evaluate_on_patterns": lambda f2: {"table": evaluation_path(f2)},
+    "evaluate_on_patterns": lambda: {"table": EVALUATIONS},
     "dist_tables": lambda: DIST,
     "crosscheck_table": lambda: CROSSCHECK,
     "stage_table": lambda: STAGES,

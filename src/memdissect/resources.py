@@ -9,7 +9,9 @@ that faster GPUs finish well inside the request:
   plus a test-set pass each epoch;
 - a DCGAN step (generator and discriminator): GAN_SECONDS_PER_IMAGE per image and epoch;
 - pattern search: PATTERN_SECONDS_PER_STEP per (class, start, iteration) through the
-  generator and the classifier.
+  generator and the classifier;
+- evaluation on patterns: EVALUATION_SECONDS_PER_ROW per pattern (class, start) and network
+  it goes through, a classifier's forward pass (a test image's cost in training).
 
 Each estimate is multiplied by MARGIN, then STARTUP_MINUTES are added for start-up, data
 loading and checkpoints.
@@ -20,7 +22,7 @@ import math
 CLASSIFIER_SECONDS_PER_IMAGE = 1.5e-4
 GAN_SECONDS_PER_IMAGE = 2.0e-4
 PATTERN_SECONDS_PER_STEP = 4.0e-5
-EVALUATION_MINUTES = 10
+EVALUATION_SECONDS_PER_ROW = CLASSIFIER_SECONDS_PER_IMAGE / 3
 MARGIN = 3.0
 STARTUP_MINUTES = 10
 
@@ -47,6 +49,6 @@ def pattern_minutes(classes: int, starts: int, iterations: int, attempt: int = 1
     return wall_minutes(classes * starts * iterations * PATTERN_SECONDS_PER_STEP, attempt)
 
 
-def evaluation_minutes(attempt: int = 1) -> int:
-    """One forward pass of a classifier over pattern sets: minutes at most, at any scale."""
-    return EVALUATION_MINUTES * attempt
+def evaluation_minutes(rows: int, attempt: int = 1) -> int:
+    """Wall time of the evaluation job: `rows` patterns, each counted once per network it goes through."""
+    return wall_minutes(rows * EVALUATION_SECONDS_PER_ROW, attempt)

@@ -8,7 +8,7 @@ depend on which other groups share the table or on their order.
 import numpy as np
 import pandas as pd
 
-from memdissect.distance import dist_per_start
+from memdissect.distance_summary import dist_per_start
 
 MAX_RESAMPLED_VALUES = 2**22  # values drawn per block of resamples: bounds memory for long inputs
 

@@ -181,7 +181,7 @@ def pattern_sources(pairs: list[tuple[str, str]]) -> list[str]:
 
 # Settings that change how a job computes, never what it computes: no job's params hold them,
 # so changing one reruns nothing. Jobs read them from the config itself.
-HOW_SETTINGS = (("device",), ("patterns", "chunk_size"))
+HOW_SETTINGS = (("device",), ("cuda_graphs",), ("sharing",), ("resume_every_seconds",), ("patterns", "chunk_size"))
 
 
 def canonical(value):

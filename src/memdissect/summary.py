@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 
-from memdissect.distance import UNTRAINED_LABEL
+from memdissect.distance_summary import UNTRAINED_LABEL
 from memdissect.study import UNTRAINED
 
 PAPER_TRAIN_ACCURACY = 1.0

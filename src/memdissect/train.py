@@ -6,23 +6,25 @@ one CPU generator seeded from the model seed, so the run is the same on any devi
 resume from a checkpoint to the same bytes.
 """
 
+import contextlib
+import itertools
 import math
 import time
 from dataclasses import replace
-from functools import partial
 
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
 from memdissect.batches import EVAL_BATCH_SIZE, NonFiniteLossError, as_model_input, batch_bounds
-from memdissect.checkpoints import ArtifactFormat, cpu_state_dict, load_checkpoint, save_checkpoint, train_epochs
+from memdissect.checkpoints import ArtifactFormat, ResumableRun, cpu_state_dict, diverged_in, load_checkpoint, save_checkpoint
 from memdissect.models import build_model
+from memdissect.optim import SGD
 from memdissect.runtime import Runtime
 from memdissect.settings import ClassifierSettings
 
 CLASSIFIER_CHECKPOINT = ArtifactFormat("memdissect-classifier-v1", "a memdissect classifier checkpoint")
-CLASSIFIER_RESUME = ArtifactFormat("memdissect-classifier-resume-v1", "a classifier resume state")
+CLASSIFIER_RESUME = ArtifactFormat("memdissect-classifier-resume-v2", "a classifier resume state")  # v2: memdissect.optim
 CROP_PADDING = 4
 UNTRAINED_SEED_OFFSET = 1_000_000
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "grad_magnitude", "lr",
@@ -55,31 +57,32 @@ def draw_augmentation(n: int, padding: int, generator: torch.Generator) -> tuple
     return flips, offsets
 
 
-# ----------------------------------------------------------------------- one epoch
+# ----------------------------------------------------------------------- one step
 
 
-def epoch_batches(images, labels, settings: ClassifierSettings, generator, runtime: Runtime):
-    """(input, labels) of every step of one epoch; order and augmentation are drawn first, on the CPU."""
-    device = images.device
-    order = torch.randperm(len(images), generator=generator).to(device)
+def batch_input(images, index, flips, offsets, settings: ClassifierSettings, runtime: Runtime) -> torch.Tensor:
+    """The model's input for the training images at `index` (device tensors), augmented per sample when asked."""
+    x = as_model_input(images[index], runtime.channels_last)
     if settings.augment:
-        flips, offsets = (t.to(device) for t in draw_augmentation(len(images), CROP_PADDING, generator))
-    for start, stop in batch_bounds(len(images), settings.batch_size):
-        index = order[start:stop]
-        x = as_model_input(images[index], runtime.channels_last)
-        if settings.augment:
-            x = batch_crop(batch_flip_lr(x, flips[start:stop]), offsets[start:stop], CROP_PADDING)
-        yield x, labels[index]
+        x = batch_crop(batch_flip_lr(x, flips), offsets, CROP_PADDING)
+    return x
 
 
 def zero_totals(device) -> dict:
-    """Sums over an epoch's steps, kept on the device so that no step waits for it."""
+    """Sums over an epoch's steps, kept on the device so that no step waits for them, and updated in place,
+    so that a step captured in a CUDA graph adds to the same tensors every epoch."""
     return {"loss": torch.zeros((), device=device), "correct": torch.zeros((), device=device, dtype=torch.long),
-            "grad": torch.zeros((), device=device), "first_nonfinite_step": torch.full((), -1, device=device)}
+            "grad": torch.zeros((), device=device), "steps": torch.zeros((), device=device, dtype=torch.long),
+            "first_nonfinite_step": torch.full((), -1, device=device, dtype=torch.long)}
+
+
+def reset_totals(totals: dict) -> None:
+    for name, total in totals.items():
+        total.fill_(-1 if name == "first_nonfinite_step" else 0)
 
 
 @torch.no_grad()
-def add_step(totals: dict, step: int, loss, logits, labels, input_grad) -> None:
+def add_step(totals: dict, loss, logits, labels, input_grad) -> None:
     """One step's loss, correct predictions and (input_grad not None) G into the totals."""
     batch = len(labels)
     totals["loss"] += loss.detach() * batch
@@ -87,7 +90,8 @@ def add_step(totals: dict, step: int, loss, logits, labels, input_grad) -> None:
     if input_grad is not None:
         totals["grad"] += input_grad.abs().sum() * batch
     nonfinite_now = (totals["first_nonfinite_step"] < 0) & ~torch.isfinite(loss)
-    totals["first_nonfinite_step"] = torch.where(nonfinite_now, step, totals["first_nonfinite_step"])
+    totals["first_nonfinite_step"].copy_(torch.where(nonfinite_now, totals["steps"], totals["first_nonfinite_step"]))
+    totals["steps"] += 1
 
 
 def epoch_metrics(totals: dict, n: int, settings: ClassifierSettings) -> dict:
@@ -100,28 +104,114 @@ def epoch_metrics(totals: dict, n: int, settings: ClassifierSettings) -> dict:
             "grad_magnitude": grad_magnitude}
 
 
+class TrainingStep:
+    """One SGD step of a classifier on the batch at given indices of the training set (on the device), adding
+    its loss, accuracy and G to the epoch's totals.
+
+    G is the mean over examples of sum_j |dL_i/dx_j|, read from this step's own backward pass: the input
+    gradient of the summed per-example loss (the batch mean times the batch size). With BatchNorm in training
+    mode it includes the small coupling through batch statistics; grad_mode "exact" measures it without, in
+    a separate pass.
+    """
+
+    def __init__(self, model, optimizer, images, labels, settings: ClassifierSettings, runtime: Runtime):
+        self.model, self.optimizer, self.images, self.labels = model, optimizer, images, labels
+        self.settings, self.runtime = settings, runtime
+        self.totals = zero_totals(images.device)
+
+    def __call__(self, index, flips=None, offsets=None, capturing: bool = False) -> None:
+        record_grad = self.settings.grad_mode == "step"
+        x = batch_input(self.images, index, flips, offsets, self.settings, self.runtime).requires_grad_(record_grad)
+        y = self.labels[index]
+        with self.runtime.autocast(cache_enabled=not capturing):
+            logits = self.model(x)
+        loss = F.cross_entropy(logits.float(), y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        add_step(self.totals, loss, logits, y, x.grad if record_grad else None)
+
+
+class GraphedStep:
+    """A TrainingStep whose full batches run as one CUDA graph: the step is captured once, after WARM_UP_STEPS
+    eager steps (which create the optimizer's state and let the libraries pick their kernels), then replayed
+    with each batch's indices copied into fixed buffers, so that the host launches one graph instead of some
+    hundred kernels. A batch of another size (the epoch's last) runs eagerly; where the capture fails (a
+    network that reads a value back to the host, say), every step runs eagerly and the log says why.
+
+    Off CUDA it reads its batches from the same fixed buffers and runs the step eagerly on them: the buffer
+    logic, which tests/test_train.py holds to the plain step on a CPU.
+    """
+
+    WARM_UP_STEPS = 3
+
+    def __init__(self, step: TrainingStep, log):
+        self.step, self.log = step, log
+        device, batch = step.images.device, step.settings.batch_size
+        self.replay = device.type == "cuda"
+        self.index = torch.zeros(batch, dtype=torch.long, device=device)
+        self.flips = torch.zeros(batch, dtype=torch.bool, device=device)
+        self.offsets = torch.zeros(batch, 2, dtype=torch.long, device=device)
+        self.graph, self.eager_only, self.warm_up_steps = None, False, 0
+
+    @property
+    def totals(self) -> dict:
+        return self.step.totals
+
+    def __call__(self, index, flips=None, offsets=None) -> None:
+        full = len(index) == len(self.index)
+        if self.eager_only or not full or (self.replay and self.warm_up_steps < self.WARM_UP_STEPS):
+            self.warm_up_steps += full
+            return self.step(index, flips, offsets)
+        self.index.copy_(index)
+        if self.step.settings.augment:
+            self.flips.copy_(flips)
+            self.offsets.copy_(offsets)
+        if self.replay and self.graph is None:
+            self.capture()
+        if self.graph is None:
+            return self.step(self.index, self.flips, self.offsets)
+        self.graph.replay()
+
+    def capture(self) -> None:
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):
+                self.step(self.index, self.flips, self.offsets, capturing=True)
+        except Exception as error:  # noqa: BLE001  (any failure to capture leaves the eager step, which works)
+            self.eager_only = True
+            self.log(f"training eagerly: the step could not be captured as a CUDA graph "
+                     f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})")
+            return
+        self.graph = graph
+
+
+# ----------------------------------------------------------------------- one classifier's run
+
+
+def draw_epoch(n: int, settings: ClassifierSettings, generator: torch.Generator) -> dict:
+    """One epoch's data order and (with augmentation) flips and crop offsets, drawn on the CPU."""
+    plan = {"order": torch.randperm(n, generator=generator)}
+    if settings.augment:
+        plan["flips"], plan["offsets"] = draw_augmentation(n, CROP_PADDING, generator)
+    return plan
+
+
+def epoch_batches(plan: dict, settings: ClassifierSettings, device) -> list[tuple]:
+    """(index, flips, offsets) of every step of the epoch, as slices of the plan on the device."""
+    on_device = {name: values.to(device) for name, values in plan.items()}
+    return [tuple(on_device[name][start:stop] if name in on_device else None for name in ("order", "flips", "offsets"))
+            for start, stop in batch_bounds(len(plan["order"]), settings.batch_size)]
+
+
 def train_one_epoch(model, optimizer, images, labels, settings: ClassifierSettings, generator,
                     runtime: Runtime) -> dict:
-    """One pass over the training set; returns loss, accuracy and (grad_mode "step") G.
-
-    G is the mean over examples of sum_j |dL_i/dx_j|, read from this step's own backward
-    pass: the input gradient of the summed per-example loss (the batch mean times the batch
-    size). With BatchNorm in training mode it includes the small coupling through batch
-    statistics; grad_mode "exact" measures it without, in a separate pass.
-    """
-    record_grad = settings.grad_mode == "step"
-    totals = zero_totals(images.device)
+    """One eager pass over the training set; returns loss, accuracy and (grad_mode "step") G."""
+    step = TrainingStep(model, optimizer, images, labels, settings, runtime)
     model.train()
-    for step, (x, y) in enumerate(epoch_batches(images, labels, settings, generator, runtime)):
-        x.requires_grad_(record_grad)
-        with runtime.autocast():
-            logits = model(x)
-        loss = F.cross_entropy(logits.float(), y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        add_step(totals, step, loss, logits, y, x.grad if record_grad else None)
-    return epoch_metrics(totals, len(images), settings)
+    for batch in epoch_batches(draw_epoch(len(images), settings, generator), settings, images.device):
+        step(*batch)
+    return epoch_metrics(step.totals, len(images), settings)
 
 
 @torch.no_grad()
@@ -156,9 +246,6 @@ def input_gradient_magnitude(model, images, labels, runtime: Runtime, batch_size
     return total / max(len(images), 1)
 
 
-# ----------------------------------------------------------------------- whole run
-
-
 def build_classifier(settings: ClassifierSettings, device) -> torch.nn.Module:
     torch.manual_seed(settings.seed)
     return build_model(settings.arch, settings.num_classes, settings.width).to(device)
@@ -169,9 +256,8 @@ def build_untrained_twin(settings: ClassifierSettings, device) -> torch.nn.Modul
     return build_classifier(replace(settings, seed=settings.seed + UNTRAINED_SEED_OFFSET), device).eval()
 
 
-def build_optimizer(model, settings: ClassifierSettings) -> torch.optim.Optimizer:
-    return torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum,
-                           weight_decay=settings.weight_decay)
+def build_optimizer(model, settings: ClassifierSettings) -> SGD:
+    return SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay)
 
 
 def data_order_generator(seed: int) -> torch.Generator:
@@ -192,36 +278,109 @@ def training_images_on(images: torch.Tensor, runtime: Runtime) -> torch.Tensor:
     return images.contiguous(memory_format=torch.channels_last) if runtime.channels_last else images
 
 
-def classifier_epoch(epoch: int, model, optimizer, generator, data: dict, settings: ClassifierSettings,
-                     runtime: Runtime, log) -> dict:
-    """Train one epoch, measure G ("exact") and the test set; the history row, also logged."""
-    started = time.perf_counter()
-    train = train_one_epoch(model, optimizer, *data["train"], settings, generator, runtime)
-    if settings.grad_mode == "exact":
-        train["grad_magnitude"] = input_gradient_magnitude(model, *data["train"], runtime)
-    test = evaluate(model, *data["test"], runtime)
-    if runtime.device.type == "cuda":
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - started
-    log(f"epoch {epoch}/{settings.epochs} train_loss {train['train_loss']:.4f} train_acc {train['train_acc']:.4f} "
-        f"test_acc {test['acc']:.4f} G {train['grad_magnitude']:.4g} {seconds:.1f}s")
-    return {"epoch": epoch, **train, "test_loss": test["loss"], "test_acc": test["acc"], "lr": settings.lr,
-            "seconds": seconds, "images_per_second": len(data["train"][0]) / seconds,
-            "grad_mode": settings.grad_mode, "device": runtime.device.type, "precision": runtime.precision}
+class ClassifierRun:
+    """One classifier in training: its model, optimizer, data order, step and resume state, one epoch at a time.
+
+    `data` holds the training images and this run's labels ("train") and the test images and labels ("test"),
+    on the device. With a `stream` (CUDA), all of the run's work goes to it, so that the GPU can run several
+    runs' steps at once.
+    """
+
+    def __init__(self, settings: ClassifierSettings, data: dict, runtime: Runtime, resume_path=None, log=print,
+                 stream=None, resume_every_seconds: float = 0.0):
+        self.settings, self.data, self.runtime, self.log, self.stream = settings, data, runtime, log, stream
+        if stream is not None:
+            stream.wait_stream(torch.cuda.current_stream(runtime.device))  # the data it reads were copied there
+        with self.on_stream():
+            self.model, self.optimizer, self.generator = start_training(settings, runtime)
+            parts = {"model": self.model, "optimizer": self.optimizer, "generator": self.generator}
+            self.lifecycle = ResumableRun(settings, parts, resume_path, CLASSIFIER_RESUME, log, resume_every_seconds)
+            step = TrainingStep(self.model, self.optimizer, *data["train"], settings, runtime)
+            self.step = GraphedStep(step, log) if runtime.cuda_graphs else step
+        self.batches, self.started, self.error = [], None, None
+
+    def on_stream(self):
+        return torch.cuda.stream(self.stream) if self.stream is not None else contextlib.nullcontext()
+
+    @property
+    def done(self) -> bool:
+        return self.error is not None or self.lifecycle.finished
+
+    def begin_epoch(self) -> None:
+        self.started = time.perf_counter()
+        with self.on_stream():
+            images = self.data["train"][0]
+            self.batches = epoch_batches(draw_epoch(len(images), self.settings, self.generator), self.settings,
+                                         images.device)
+            reset_totals(self.step.totals)
+            self.model.train()
+
+    def take_step(self, batch: tuple) -> None:
+        with self.on_stream():
+            self.step(*batch)
+
+    def end_epoch(self) -> None:
+        """The epoch's metrics, G ("exact"), the test set and the history row; a diverged run ends with its error."""
+        epoch = self.lifecycle.next_epoch
+        with self.on_stream():
+            try:
+                row = self.epoch_row(epoch)
+            except NonFiniteLossError as error:
+                self.error = diverged_in(epoch, error)
+                return
+        self.lifecycle.record(row)
+
+    def epoch_row(self, epoch: int) -> dict:
+        settings, runtime, (train_images, train_labels) = self.settings, self.runtime, self.data["train"]
+        train = epoch_metrics(self.step.totals, len(train_images), settings)
+        if settings.grad_mode == "exact":
+            train["grad_magnitude"] = input_gradient_magnitude(self.model, train_images, train_labels, runtime)
+        test = evaluate(self.model, *self.data["test"], runtime)
+        if runtime.device.type == "cuda":
+            torch.cuda.current_stream().synchronize()
+        seconds = time.perf_counter() - self.started
+        self.log(f"epoch {epoch}/{settings.epochs} train_loss {train['train_loss']:.4f} "
+                 f"train_acc {train['train_acc']:.4f} test_acc {test['acc']:.4f} G {train['grad_magnitude']:.4g} "
+                 f"{seconds:.1f}s")
+        return {"epoch": epoch, **train, "test_loss": test["loss"], "test_acc": test["acc"], "lr": settings.lr,
+                "seconds": seconds, "images_per_second": len(train_images) / seconds,
+                "grad_mode": settings.grad_mode, "device": runtime.device.type, "precision": runtime.precision}
+
+    def history(self) -> pd.DataFrame:
+        return history_frame(self.lifecycle.history)
+
+
+def train_round(runs: list[ClassifierRun]) -> None:
+    """One epoch of each run that is not done, their steps interleaved: step k of every run, then step k + 1."""
+    active = [run for run in runs if not run.done]
+    for run in active:
+        run.begin_epoch()
+    for steps in itertools.zip_longest(*(run.batches for run in active)):
+        for run, batch in zip(active, steps):
+            if batch is not None:
+                run.take_step(batch)
+    for run in active:
+        run.end_epoch()
+
+
+def training_data(train_images, train_labels, test_images, test_labels, runtime: Runtime) -> dict:
+    """The splits on the device, the training images in the runtime's memory format."""
+    return {"train": (training_images_on(train_images, runtime), train_labels.to(runtime.device)),
+            "test": (test_images.to(runtime.device), test_labels.to(runtime.device))}
 
 
 def train_classifier(settings: ClassifierSettings, train_images, train_labels, test_images, test_labels,
-                     device, resume_path=None, log=print):
-    """Train one classifier; returns (model, history). With resume_path, resume from and save to it."""
-    runtime = Runtime.for_device(device, settings.precision)
-    model, optimizer, generator = start_training(settings, runtime)
-    data = {"train": (training_images_on(train_images, runtime), train_labels.to(runtime.device)),
-            "test": (test_images.to(runtime.device), test_labels.to(runtime.device))}
-    one_epoch = partial(classifier_epoch, model=model, optimizer=optimizer, generator=generator, data=data,
-                        settings=settings, runtime=runtime, log=log)
-    parts = {"model": model, "optimizer": optimizer, "generator": generator}
-    history = train_epochs(settings, parts, one_epoch, resume_path, CLASSIFIER_RESUME, log)
-    return model, history_frame(history)
+                     device, resume_path=None, log=print, cuda_graphs: bool = True, resume_every_seconds: float = 0.0):
+    """Train one classifier; returns (model, history). With resume_path, resume from and save to it (after
+    every epoch, or after the first epoch `resume_every_seconds` after the last save: ResumableRun)."""
+    runtime = Runtime.for_device(device, settings.precision, cuda_graphs)
+    data = training_data(train_images, train_labels, test_images, test_labels, runtime)
+    run = ClassifierRun(settings, data, runtime, resume_path, log, resume_every_seconds=resume_every_seconds)
+    while not run.done:
+        train_round([run])
+    if run.error is not None:
+        raise run.error
+    return run.model, run.history()
 
 
 def history_frame(history: list[dict]) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-# results/dist: Dist(f1, f2) per class and start, its null baseline, and the long and summary tables.
+# results/dist: Dist(f1, f2) per class and start with its null baseline (one job for the study), and the long
+# and summary tables.
 
 
 localrules:
@@ -9,35 +10,19 @@ rule evaluate_on_patterns:
     input:
         unpack(inputs_of("evaluate_on_patterns")),
     output:
-        **outputs_of("evaluate_on_patterns", f2="{f2}"),
+        **outputs_of("evaluate_on_patterns"),
     params:
-        **params_of("evaluate_on_patterns", "classifier"),
+        **params_of("evaluate_on_patterns", "pairs", "classifiers"),
     resources:
         **gpu_job(cpus=2, mem_mb=8000, minutes=lambda wildcards, attempt: PLAN.evaluation_minutes(attempt)),
     log:
-        "logs/evaluate_on_patterns/{f2}.log",
+        "logs/evaluate_on_patterns.log",
+    benchmark:
+        "results/benchmarks/evaluate_on_patterns.tsv"
     conda:
         ENV
     script:
         "../scripts/evaluate_on_patterns.py"
-
-
-rule null_baseline:
-    input:
-        unpack(inputs_of("null_baseline")),
-    output:
-        **outputs_of("null_baseline", model="{model}"),
-    params:
-        **params_of("null_baseline", "classifier"),
-    resources:
-        mem_mb=4000,
-        runtime=10,
-    log:
-        "logs/null_baseline/{model}.log",
-    conda:
-        ENV
-    script:
-        "../scripts/null_baseline.py"
 
 
 rule dist_tables:

@@ -3,7 +3,7 @@
 import pandas as pd
 from job import inputs_by_role, start
 
-from memdissect.diagnostics import summarize_diagnostics
+from memdissect.diagnostics_summary import summarize_diagnostics
 from memdissect.io import read_parquet, write_csv
 
 log, _ = start(snakemake)

@@ -7,8 +7,9 @@ import sys
 
 def start(snakemake, needs_device=False):
     """Returns (log, device); log writes one line per message to the rule's log file."""
-    logging.basicConfig(
-        filename=snakemake.log[0], filemode="w", level=logging.INFO,
+    open(snakemake.log[0], "w").close()
+    logging.basicConfig(  # appending, so that lines another process adds (memdissect.together) are kept
+        filename=snakemake.log[0], filemode="a", level=logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s", force=True,
     )
     logger = logging.getLogger(snakemake.rule)
@@ -31,7 +32,9 @@ def start(snakemake, needs_device=False):
         from memdissect.device import gpu_allocated_by_scheduler, resolve_device
 
         allocated = gpu_allocated_by_scheduler(snakemake.resources.get("gpu", 0))
-        device = resolve_device(snakemake.config.get("device", "auto"), gpu_allocated=allocated)
+        jobs_per_gpu = snakemake.config.get("sharing", {}).get("models", 1)
+        device = resolve_device(snakemake.config.get("device", "auto"), gpu_allocated=allocated,
+                                jobs_per_gpu=jobs_per_gpu)
         logger.info("device %s, %d CPU threads, CUDA_VISIBLE_DEVICES=%s, SLURM_JOB_ID=%s", device,
                     torch.get_num_threads(), os.environ.get("CUDA_VISIBLE_DEVICES"), os.environ.get("SLURM_JOB_ID"))
     return logger.info, device

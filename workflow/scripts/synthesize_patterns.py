@@ -17,7 +17,8 @@ classifier, classifier_settings, classes = load_classifier(
     snakemake.input.classifier, device, expected_settings=ClassifierSettings.from_dict(snakemake.params.classifier),
     made_by="train_classifier")
 generator, discriminator, _ = load_gan(snakemake.input.gan, device, made_by="train_gan")
-patterns = synthesize_patterns(classifier, generator, classifier_settings.num_classes, settings, device, log=log)
+patterns = synthesize_patterns(classifier, generator, classifier_settings.num_classes, settings, device, log=log,
+                               cuda_graphs=snakemake.config["cuda_graphs"])
 patterns["classes"] = classes
 save_patterns(patterns, snakemake.output.patterns)
 

@@ -1,28 +1,20 @@
-"""Train one classifier: the final checkpoint, the per-epoch history and its outputs on the test set."""
+"""Train one classifier: the final checkpoint, the per-epoch history and its outputs on the test set. On a
+GPU, in one process with the other training jobs that run there at the same time (memdissect.together)."""
 
 from pathlib import Path
 
-import torch
 from job import start
 
-from memdissect.crosscheck import test_outputs
-from memdissect.data import load_split
-from memdissect.io import read_parquet, save_torch, write_parquet
-from memdissect.labels import check_label_table
 from memdissect.settings import ClassifierSettings
-from memdissect.train import save_classifier, train_classifier
+from memdissect.together import ClassifierJob, Options, Sharing, train_job
 
 log, device = start(snakemake, needs_device=True)
-settings = ClassifierSettings.from_dict(snakemake.params.settings)
-log(f"settings {settings}")
-train, test = (load_split(snakemake.input[split], made_by="prepare_dataset") for split in ("train", "test"))
-label_table = read_parquet(snakemake.input.labels, made_by="make_labels")
-check_label_table(label_table, len(train["images"]), snakemake.input.labels, made_by="make_labels")
-labels = torch.from_numpy(label_table["label"].to_numpy().copy())
-resume_path = Path(snakemake.params.resume)
-model, history = train_classifier(settings, train["images"], labels, test["images"], test["labels"], device,
-                                  resume_path=resume_path, log=log)
-save_classifier(model, settings, train["classes"], snakemake.output.weights)
-write_parquet(history, snakemake.output.history)
-save_torch(test_outputs(model, test, device), snakemake.output.test_outputs)
-resume_path.unlink(missing_ok=True)
+log(f"settings {ClassifierSettings.from_dict(snakemake.params.settings)}")
+absolute = {name: str(Path(path).resolve()) for name, path in snakemake.output.items()}
+job = ClassifierJob(model=snakemake.wildcards.model, settings=snakemake.params.settings,
+                    labels=str(Path(snakemake.input.labels).resolve()), outputs=absolute,
+                    resume=str(Path(snakemake.params.resume).resolve()), log=str(Path(snakemake.log[0]).resolve()))
+# sharing, cuda_graphs and resume_every_seconds change how, not what: from the config, never from the params
+options = Options(snakemake.config["cuda_graphs"], snakemake.config["resume_every_seconds"])
+train_job(job, {split: snakemake.input[split] for split in ("train", "test")}, device,
+          Sharing(**snakemake.config["sharing"]), options, log)

@@ -1,0 +1,237 @@
+"""A classifier's training job, alone or together with the other training jobs on its device.
+
+Small networks on 32x32 images leave most of a GPU idle, and a GPU running several processes
+switches between them rather than running them at once. So training jobs that run on the same
+GPU at the same time meet in a room (memdissect.rendezvous), and one process, the room's
+leader, trains them all: each model on its own CUDA stream, their steps interleaved, so that
+the GPU runs several models' kernels at once. Each job keeps its own inputs, outputs, log,
+resume state and outcome, and each model gets the weights it gets when trained alone
+(tests/test_together.py). A job that arrives while the leader trains joins at the next epoch;
+a job whose leader dies takes over and resumes from the per-epoch resume states.
+"""
+
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from memdissect.batches import NonFiniteLossError
+from memdissect.crosscheck import test_outputs
+from memdissect.data import load_split
+from memdissect.io import ArtifactError, DataError, read_parquet, save_torch, write_parquet
+from memdissect.labels import check_label_table
+from memdissect.rendezvous import Room, process_alive, room_folder
+from memdissect.runtime import Runtime
+from memdissect.settings import ClassifierSettings
+from memdissect.train import ClassifierRun, save_classifier, train_round, training_images_on
+
+POLL_SECONDS = 0.5
+
+
+class TrainingTogetherError(RuntimeError):
+    """The process that trained this job's model together with others failed; its log says why."""
+
+
+@dataclass(frozen=True)
+class ClassifierJob:
+    """One train_classifier job: the model, its settings, and its files."""
+
+    model: str
+    settings: dict
+    labels: str  # the label file it trains on
+    outputs: dict  # weights, history, test_outputs
+    resume: str  # the per-epoch resume state
+    log: str  # the job's log file
+
+
+@dataclass(frozen=True)
+class Options:
+    """How every model is trained, never what: CUDA graphs (on a GPU), and the seconds between resume states."""
+
+    cuda_graphs: bool = True
+    resume_every_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """How training jobs share a process: up to `models` per process, on a GPU (and on a CPU with `on_cpu`)."""
+
+    models: int = 4
+    on_cpu: bool = False
+
+    def applies_to(self, device: torch.device) -> bool:
+        return self.models > 1 and (device.type == "cuda" or self.on_cpu)
+
+
+class SharedData:
+    """The training and test splits of a room, read once and kept on the device for every model trained there."""
+
+    def __init__(self, splits: dict, device: torch.device):
+        self.splits = {name: load_split(path, made_by="prepare_dataset") for name, path in splits.items()}
+        self.device = device
+        self.on_device = {}
+
+    def images(self, split: str, channels_last: bool) -> torch.Tensor:
+        key = (split, channels_last and split == "train")
+        if key not in self.on_device:
+            runtime = Runtime(self.device, "fp32", channels_last=key[1])
+            self.on_device[key] = training_images_on(self.splits[split]["images"], runtime)
+        return self.on_device[key]
+
+    def for_run(self, labels: torch.Tensor, runtime: Runtime) -> dict:
+        test = self.splits["test"]
+        return {"train": (self.images("train", runtime.channels_last), labels.to(self.device)),
+                "test": (self.images("test", False), test["labels"].to(self.device))}
+
+
+def read_labels(job: ClassifierJob, expected_length: int) -> torch.Tensor:
+    table = read_parquet(job.labels, made_by="make_labels")
+    check_label_table(table, expected_length, job.labels, made_by="make_labels")
+    return torch.from_numpy(table["label"].to_numpy().copy())
+
+
+def start_run(job: ClassifierJob, data: SharedData, device: torch.device, options: Options, log,
+              stream=None) -> ClassifierRun:
+    settings = ClassifierSettings.from_dict(job.settings)
+    runtime = Runtime.for_device(device, settings.precision, options.cuda_graphs)
+    labels = read_labels(job, len(data.splits["train"]["images"]))
+    return ClassifierRun(settings, data.for_run(labels, runtime), runtime, Path(job.resume), log, stream,
+                         options.resume_every_seconds)
+
+
+def write_outputs(job: ClassifierJob, run: ClassifierRun, data: SharedData) -> None:
+    """The final checkpoint, the history and the outputs on the test images; the resume state is then spent."""
+    with run.on_stream():
+        save_classifier(run.model, run.settings, data.splits["train"]["classes"], job.outputs["weights"])
+        write_parquet(run.history(), job.outputs["history"])
+        save_torch(test_outputs(run.model, data.splits["test"], data.device), job.outputs["test_outputs"])
+    Path(job.resume).unlink(missing_ok=True)
+
+
+def train_alone(job: ClassifierJob, splits: dict, device: torch.device, options: Options, log) -> None:
+    data = SharedData(splits, device)
+    run = start_run(job, data, device, options, log)
+    while not run.done:
+        train_round([run])
+    if run.error is not None:
+        raise run.error
+    write_outputs(job, run, data)
+
+
+def train_job(job: ClassifierJob, splits: dict, device: torch.device, sharing: Sharing, options: Options,
+              log) -> None:
+    """Train the job's model and write its outputs: in this process, or in the process that trains the models
+    of every job on this device (which may be this one)."""
+    if not sharing.applies_to(device):
+        return train_alone(job, splits, device, options, log)
+    room = Room(room_folder(device_name(device), [splits["train"], splits["test"]]))
+    request = room.request(job.model, asdict(job))
+    log(f"training in one process with the other training jobs on {device_name(device)} (room {room.folder})")
+    while (outcome := room.outcome(request)) is None:
+        if room.take_lead():
+            try:
+                lead(room, splits, device, sharing, options, log)
+            finally:
+                room.step_down()
+        else:
+            time.sleep(POLL_SECONDS)
+    report(outcome, log)
+
+
+def report(outcome: dict, log) -> None:
+    """Nothing for a model trained and written; for a failed one, its error, of its own kind where it is one of
+    the study's (a diverged run, a bad label file), so that the job ends with the same one-line message."""
+    if outcome["status"] == "ok":
+        if outcome["trained_by"] != os.getpid():
+            log(f"trained by the process of pid {outcome['trained_by']}; outputs written")
+        return
+    kinds = {kind.__name__: kind for kind in (NonFiniteLossError, DataError, ArtifactError)}
+    raise kinds.get(outcome["error"], TrainingTogetherError)(outcome["message"])
+
+
+def device_name(device: torch.device) -> str:
+    """The device as a room knows it: a GPU by its UUID, so that jobs on one GPU meet however they number it."""
+    if device.type == "cuda":
+        return f"cuda-{torch.cuda.get_device_properties(device).uuid}"
+    return device.type
+
+
+def lead(room: Room, splits: dict, device: torch.device, sharing: Sharing, options: Options, log) -> None:
+    """Train the room's requests, taking new ones in between epochs, until none is left."""
+    data = SharedData(splits, device)
+    training = {}  # request token: (request, job, run)
+    while True:
+        held = {request["name"] for request, _, _ in training.values()}
+        for request in room.claim(sharing.models - len(training), held):
+            job = ClassifierJob(**{key: request[key] for key in ClassifierJob.__dataclass_fields__})
+            run = start_or_fail(room, request, job, data, device, options, log)
+            if run is not None:
+                training[request["token"]] = (request, job, run)
+                log(f"training {job.model} (job pid {request['pid']}) with {len(training) - 1} other model(s)")
+        if not training:
+            return
+        try:
+            train_round([run for _, _, run in training.values()])
+        except Exception as error:
+            fail_all(room, training, error, log)
+            return
+        for token, (request, job, run) in list(training.items()):
+            if run.done:
+                finish(room, request, job, run, data)
+                del training[token]
+            elif not process_alive(request["pid"]):
+                log(f"{job.model}: its job (pid {request['pid']}) has ended; no longer training it")
+                room.drop(request)
+                del training[token]
+
+
+def start_or_fail(room: Room, request: dict, job: ClassifierJob, data: SharedData, device, options: Options, log):
+    """The job's run, logging to the job's own log; or None where it cannot start (a bad label file, say), and
+    the job fails with the reason (this job raises it)."""
+    own = request["pid"] == os.getpid()
+    stream = torch.cuda.Stream(device) if device.type == "cuda" else None
+    try:
+        return start_run(job, data, device, options, log if own else append_to(job.log), stream)
+    except Exception as error:
+        room.finish(request, {"status": "failed", "error": type(error).__name__, "message": str(error)})
+        if own:
+            raise
+        log(f"{job.model} cannot start: {type(error).__name__}: {error}")
+        return None
+
+
+def finish(room: Room, request: dict, job: ClassifierJob, run: ClassifierRun, data: SharedData) -> None:
+    if run.error is not None:
+        room.finish(request, {"status": "failed", "error": type(run.error).__name__, "message": str(run.error)})
+    elif process_alive(request["pid"]):
+        write_outputs(job, run, data)
+        room.finish(request, {"status": "ok", "trained_by": os.getpid()})
+
+
+def fail_all(room: Room, training: dict, error: Exception, log) -> None:
+    """Every model of the round failed with the process's error: each waiting job fails naming it; this job
+    fails with the traceback where its own model was among them."""
+    logging.getLogger(__name__).exception("training together failed")
+    message = (f"the process of pid {os.getpid()}, which trained this model together with others, failed: "
+               f"{type(error).__name__}: {error}")
+    own = False
+    for request, _, _ in training.values():
+        room.finish(request, {"status": "failed", "error": type(error).__name__, "message": message})
+        own = own or request["pid"] == os.getpid()
+    log(message)
+    if own:
+        raise error
+
+
+def append_to(path):
+    """A log function that appends lines to another job's log file, in the format of the jobs' own logs."""
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+
+    def log(message: str) -> None:
+        record = logging.LogRecord("train_classifier", logging.INFO, "", 0, message, None, None)
+        with open(path, "a") as handle:
+            handle.write(formatter.format(record) + "\n")
+    return log

@@ -1,0 +1,166 @@
+"""Training jobs that meet on one device train in one process: each job's files are those it writes alone.
+
+Each job here is a process of its own, as under Snakemake, started at the same moment; sharing is
+switched on for the CPU (Sharing(on_cpu=True)), the one device the tests have, so every line of
+memdissect.together runs but the CUDA streams.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from memdissect.data import save_split
+from memdissect.io import load_torch, write_parquet
+from memdissect.labels import corrupt_labels
+from memdissect.synthetic import make_synthetic_dataset
+from memdissect.together import ClassifierJob, Sharing
+from workflow_runs import REPO, WALL_CLOCK_COLUMNS
+
+SETTINGS = {"arch": "vgg11", "width": 0.125, "epochs": 6, "batch_size": 32, "precision": "fp32"}
+JOB = """
+import json, sys, time
+sys.path[:0] = [{source!r}]
+import torch
+torch.set_num_threads(1)
+from memdissect.together import ClassifierJob, Options, Sharing, train_job
+job = ClassifierJob(**json.loads({job!r}))
+log = lambda message: open(job.log, "a").write(message + "\\n")
+while time.time() < {start_at}:  # every job in the room within milliseconds of the others
+    time.sleep(0.01)
+train_job(job, {splits!r}, torch.device("cpu"), Sharing(models={models}, on_cpu=True),
+          Options(cuda_graphs=False), log)
+"""
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """Splits and two label sets on disk, as the workflow leaves them."""
+    folder = tmp_path_factory.mktemp("together")
+    data = make_synthetic_dataset(128, 32, seed=0)
+    for split in ("train", "test"):
+        save_split(data[split], folder / f"{split}.pt")
+    for noise in (0.0, 1.0):
+        write_parquet(corrupt_labels(data["train"]["labels"].numpy(), noise, 10, seed=0), folder / f"noise{noise:g}.parquet")
+    return folder
+
+
+def make_job(study: Path, folder: Path, model: str, noise: float, **settings) -> ClassifierJob:
+    out = folder / model
+    out.mkdir(parents=True, exist_ok=True)
+    return ClassifierJob(model=model, settings={**SETTINGS, **settings}, labels=str(study / f"noise{noise:g}.parquet"),
+                         outputs={name: str(out / f"{name}.{ext}") for name, ext in
+                                  (("weights", "pt"), ("history", "parquet"), ("test_outputs", "pt"))},
+                         resume=str(out / "resume.pt"), log=str(out / "job.log"))
+
+
+def splits_of(study: Path) -> dict:
+    return {"train": str(study / "train.pt"), "test": str(study / "test.pt")}
+
+
+def start_jobs(study: Path, jobs: list[ClassifierJob], models: int = 4, delay: float = 4.0) -> list:
+    import json
+    from dataclasses import asdict
+
+    start_at = time.time() + delay  # after every process has imported torch
+    return [subprocess.Popen([sys.executable, "-c", JOB.format(source=str(REPO / "src"), job=json.dumps(asdict(job)),
+                                                               start_at=start_at, splits=splits_of(study),
+                                                               models=models)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for job in jobs]
+
+
+def alone(study: Path, folder: Path, job: ClassifierJob) -> ClassifierJob:
+    """The same job trained alone into its own folder, in a process of its own as above (one CPU thread)."""
+    single = make_job(study, folder, job.model, 0.0 if "noise0" in job.labels else 1.0, **job.settings)
+    (code, stderr), = finish(start_jobs(study, [single], models=1, delay=0))
+    assert code == 0, stderr
+    return single
+
+
+def assert_same_files(job: ClassifierJob, reference: ClassifierJob):
+    assert Path(job.outputs["weights"]).read_bytes() == Path(reference.outputs["weights"]).read_bytes()
+    assert Path(job.outputs["test_outputs"]).read_bytes() == Path(reference.outputs["test_outputs"]).read_bytes()
+    pd.testing.assert_frame_equal(pd.read_parquet(job.outputs["history"]).drop(columns=WALL_CLOCK_COLUMNS),
+                                  pd.read_parquet(reference.outputs["history"]).drop(columns=WALL_CLOCK_COLUMNS))
+    assert not Path(job.resume).exists()
+
+
+def finish(processes, timeout=300) -> list:
+    return [(process.wait(timeout=timeout), process.stderr.read()) for process in processes]
+
+
+def test_jobs_on_one_device_train_in_one_process_and_write_what_they_write_alone(study, tmp_path):
+    jobs = [make_job(study, tmp_path / "shared", "true-s1", 0.0),
+            make_job(study, tmp_path / "shared", "random-s2", 1.0, seed=2, augment=True),
+            make_job(study, tmp_path / "shared", "true-s3", 0.0, seed=3, batch_size=48, epochs=4)]
+    assert [code for code, _ in finish(start_jobs(study, jobs))] == [0, 0, 0]
+    logs = [Path(job.log).read_text() for job in jobs]
+    followers = [log for log in logs if "trained by the process of pid" in log]
+    assert len(followers) == 2, logs  # one process trained all three
+    for log, job in zip(logs, jobs):
+        epochs = job.settings["epochs"]
+        assert f"epoch {epochs}/{epochs} " in log  # each job's log holds its own epochs, whoever trained it
+    for job in jobs:
+        assert_same_files(job, alone(study, tmp_path / "alone", job))
+
+
+def test_a_job_whose_leader_is_killed_takes_over_and_resumes(study, tmp_path):
+    jobs = [make_job(study, tmp_path / "shared", "first", 0.0, epochs=40),
+            make_job(study, tmp_path / "shared", "second", 1.0, seed=2, epochs=40)]
+    processes = start_jobs(study, jobs)
+    def logs():
+        return [Path(job.log).read_text() if Path(job.log).exists() else "" for job in jobs]
+    deadline = time.time() + 120
+    while not all("epoch 3/40" in log for log in logs()):  # both trained by one process by now
+        assert time.time() < deadline, logs()
+        time.sleep(0.05)
+    leader = next(index for index, log in enumerate(logs()) if "other model(s)" in log)
+    os.kill(processes[leader].pid, signal.SIGKILL)
+    follower = 1 - leader
+    code, stderr = processes[follower].wait(timeout=300), processes[follower].stderr.read()
+    assert code == 0, stderr
+    log = Path(jobs[follower].log).read_text()
+    assert "resuming from" in log and "epoch 40/40" in log
+    assert not Path(jobs[leader].outputs["weights"]).exists()  # nothing is written for a job that died
+    assert_same_files(jobs[follower], alone(study, tmp_path / "alone", jobs[follower]))
+
+
+def test_a_diverging_model_fails_its_own_job_only(study, tmp_path):
+    jobs = [make_job(study, tmp_path / "shared", "healthy", 0.0),
+            make_job(study, tmp_path / "shared", "diverging", 1.0, seed=2, lr=1e12, batch_size=16)]
+    (healthy, _), (diverging, stderr) = finish(start_jobs(study, jobs))
+    assert healthy == 0 and diverging == 1
+    assert "NonFiniteLossError: training diverged in epoch" in stderr.splitlines()[-1]
+    assert not Path(jobs[1].outputs["weights"]).exists()
+    assert_same_files(jobs[0], alone(study, tmp_path / "alone", jobs[0]))
+
+
+def test_a_bad_label_file_fails_its_own_job_only(study, tmp_path):
+    jobs = [make_job(study, tmp_path / "shared", "healthy", 0.0), make_job(study, tmp_path / "shared", "bad", 1.0)]
+    bad_labels = tmp_path / "short.parquet"
+    pd.read_parquet(jobs[1].labels).head(10).to_parquet(bad_labels)
+    jobs[1] = ClassifierJob(**{**jobs[1].__dict__, "labels": str(bad_labels)})
+    (healthy, _), (bad, stderr) = finish(start_jobs(study, jobs))
+    assert healthy == 0 and bad == 1
+    assert "DataError: label file" in stderr and "has 10 rows but the data set has 128" in stderr
+
+
+def test_a_room_trains_no_more_models_at_once_than_it_may(study, tmp_path):
+    jobs = [make_job(study, tmp_path / "shared", f"m{seed}", 0.0, seed=seed, epochs=3) for seed in (1, 2, 3)]
+    assert [code for code, _ in finish(start_jobs(study, jobs, models=2))] == [0, 0, 0]
+    leading = "\n".join(Path(job.log).read_text() for job in jobs)
+    assert "with 2 other model(s)" not in leading  # never three at once
+    for job in jobs:
+        assert load_torch(job.outputs["weights"])["settings"]["seed"] == job.settings["seed"]
+
+
+def test_sharing_applies_on_a_gpu_and_on_a_cpu_only_when_asked():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert Sharing().applies_to(cuda) and not Sharing().applies_to(cpu)
+    assert Sharing(on_cpu=True).applies_to(cpu) and not Sharing(models=1).applies_to(cuda)

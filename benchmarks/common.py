@@ -24,6 +24,17 @@ from memdissect.device import DEVICE_CHOICES, cpu_has_fast_bf16  # noqa: E402
 BATCH_SIZE = 128
 
 
+def schema_default(key: str):
+    """A top-level config key's default, from the workflow's schema: what a run does unless told otherwise."""
+    import yaml
+
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    return schema["properties"][key]["default"]
+
+
+RESUME_EVERY_SECONDS = schema_default("resume_every_seconds")  # a resume state at most this often, as in the workflow
+
+
 # ----------------------------------------------------------------------- arguments and output
 
 
@@ -219,7 +230,8 @@ class TrainerRun:
         test_images, test_labels = test if test is not None else (images[:0], labels[:0])
         data = training_data(images, labels, test_images, test_labels, self.runtime)
         self.messages: list[str] = []  # the run's log
-        self.run = ClassifierRun(self.settings, data, self.runtime, resume_path, log=self.messages.append)
+        self.run = ClassifierRun(self.settings, data, self.runtime, resume_path, log=self.messages.append,
+                                 resume_every_seconds=RESUME_EVERY_SECONDS)
         self.model, self.optimizer = self.run.model, self.run.optimizer
         self.images, self.labels = data["train"]
 

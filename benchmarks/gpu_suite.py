@@ -42,8 +42,8 @@ from pathlib import Path
 import torch
 import yaml
 
-from common import (REPO, TrainerRun, emit, free_memory, machine, make_parser, matmul_peak, print_table,
-                    random_images, step_kind, synchronize, timed, write_json)
+from common import (REPO, RESUME_EVERY_SECONDS, TrainerRun, emit, free_memory, machine, make_parser, matmul_peak,
+                    print_table, random_images, step_kind, synchronize, timed, write_json)
 from gpu_bounds import step_profile
 from memdissect.data import load_image_folder_split
 from memdissect.device import resolve_device, resolve_precision
@@ -147,7 +147,7 @@ def models_together(arch: str, k: int, data: dict, args, device, precision: str,
     """Rounds of k models of `arch` in one process, as memdissect.together's leader trains the jobs that meet on
     a GPU: each a ClassifierRun with its own resume state and (on CUDA) its own stream, all reading one copy of
     the splits on the device, advanced by train_round (their steps interleaved, then each one's metrics, test
-    evaluation and resume state). Seconds per round: the median of args.rounds after a warm-up round, which
+    evaluation and, at the workflow's default interval, resume state). Seconds per round: the median of args.rounds after a warm-up round, which
     also captures the graphs."""
     runtime = Runtime.for_device(device, precision, cuda_graphs)
     shared = training_data(*splits_of(data), runtime)
@@ -155,7 +155,8 @@ def models_together(arch: str, k: int, data: dict, args, device, precision: str,
     with tempfile.TemporaryDirectory() as folder:
         runs = [ClassifierRun(ClassifierSettings(arch=arch, width=args.width, seed=seed, precision=precision),
                               shared, runtime, Path(folder) / f"model-{seed}.pt", log=messages.append,
-                              stream=torch.cuda.Stream(device) if device.type == "cuda" else None)
+                              stream=torch.cuda.Stream(device) if device.type == "cuda" else None,
+                              resume_every_seconds=RESUME_EVERY_SECONDS)
                 for seed in range(1, k + 1)]
         warm_up = timed(lambda: train_round(runs), device)
         seconds = [timed(lambda: train_round(runs), device) for _ in range(args.rounds)]

@@ -1,5 +1,6 @@
-"""Settings that change how, not what, plan no rerun: the device, patterns.chunk_size, the cores,
-and the order a config file writes its keys in (study.HOW_SETTINGS, study.canonical)."""
+"""Settings that change how, not what, plan no rerun: the device, patterns.chunk_size, CUDA graphs, sharing a
+process, the resume interval, the cores, and the order a config file writes its keys in (study.HOW_SETTINGS,
+study.canonical)."""
 
 import copy
 
@@ -40,11 +41,17 @@ def with_device_cpu(config):
     return config
 
 
+def with_gpu_settings(config):
+    config.update(cuda_graphs=False, sharing={"models": 2, "on_cpu": True}, resume_every_seconds=0)
+    return config
+
+
 def dry_run(workdir, config, *arguments):
     return snakemake(workdir, "-n", "--cores", "2", *arguments, config_path=write_config(workdir, config), timeout=300)
 
 
-@pytest.mark.parametrize("change", [with_chunk_size, with_device_cpu, reversed_keys], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("change", [with_chunk_size, with_device_cpu, with_gpu_settings, reversed_keys],
+                         ids=lambda f: f.__name__)
 def test_a_how_setting_plans_nothing(tiny_run, change):
     result = dry_run(tiny_run, change(copy.deepcopy(TINY)))
     assert planned_jobs(result.stdout) == [], result.stdout[-3000:]

@@ -95,4 +95,4 @@ class PatternSettings(FromConfig):
     latent_constraint: str = one_of("none", "clamp", "sphere", default="none")
     seed: int = 0
     chunk_size: int = 1000
-    precision: str = "fp32"
+    precision: str = "auto"

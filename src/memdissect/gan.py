@@ -106,11 +106,12 @@ def train_gan(settings: GanSettings, images, device, resume_path=None, log=print
     """Train the DCGAN; returns (generator, discriminator, losses per epoch). With resume_path, resume from and
     save to it (checkpoints.ResumableRun)."""
     runtime = Runtime.for_device(device, settings.precision)
-    generator, discriminator = build_gan(settings, runtime.device, runtime.channels_last)
+    channels_last = runtime.dcgan_channels_last
+    generator, discriminator = build_gan(settings, runtime.device, channels_last)
     optimizers = build_gan_optimizers(generator, discriminator, settings)
     rng = torch.Generator().manual_seed(settings.seed + 2)
     images = images.to(runtime.device)
-    if runtime.channels_last:
+    if channels_last:
         images = images.contiguous(memory_format=torch.channels_last)
     one_epoch = partial(gan_epoch, generator=generator, discriminator=discriminator, optimizers=optimizers,
                         images=images, settings=settings, rng=rng, runtime=runtime, log=log)

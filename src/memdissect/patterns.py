@@ -116,7 +116,7 @@ def synthesize_patterns(classifier, generator, num_classes: int, settings: Patte
                         cuda_graphs: bool = True) -> dict:
     """z0, z*, x*, f1's logits at x* and the objective per iteration, all as C x S x ... tensors."""
     runtime = Runtime.for_device(device, settings.precision, cuda_graphs)
-    memory_format = torch.channels_last if runtime.channels_last else torch.contiguous_format
+    memory_format = torch.channels_last if runtime.dcgan_channels_last else torch.contiguous_format
     for network in (classifier, generator):
         network.eval().requires_grad_(False).to(memory_format=memory_format)
     z0 = initial_latents(num_classes, settings.starts, generator.latent_dim, settings.seed)

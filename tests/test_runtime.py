@@ -23,6 +23,15 @@ def test_channels_last_where_convolutions_gain_from_it():
     assert not uses_channels_last("meta")
 
 
+def test_the_dcgan_and_the_pattern_search_change_layout_on_cuda_only():
+    assert Runtime(torch.device("cuda"), "bf16", channels_last=True).dcgan_channels_last
+    assert not Runtime(torch.device("cpu"), "fp32", channels_last=True).dcgan_channels_last
+
+
+def test_cuda_graphs_only_on_cuda():
+    assert not Runtime.for_device("cpu", "fp32", cuda_graphs=True).cuda_graphs
+
+
 @pytest.mark.parametrize("precision, dtype", [("bf16", torch.bfloat16), ("fp32", torch.float32)])
 def test_autocast_runs_in_the_resolved_precision(precision, dtype):
     layer = torch.nn.Linear(4, 4)

@@ -26,7 +26,7 @@ from memdissect.labels import check_label_table
 from memdissect.rendezvous import Room, process_alive, room_folder
 from memdissect.runtime import Runtime
 from memdissect.settings import ClassifierSettings
-from memdissect.train import ClassifierRun, save_classifier, train_round, training_images_on
+from memdissect.train import ClassifierRun, save_classifier, train_round, train_to_end, training_images_on
 
 POLL_SECONDS = 0.5
 
@@ -114,10 +114,7 @@ def write_outputs(job: ClassifierJob, run: ClassifierRun, data: SharedData) -> N
 def train_alone(job: ClassifierJob, splits: dict, device: torch.device, options: Options, log) -> None:
     data = SharedData(splits, device)
     run = start_run(job, data, device, options, log)
-    while not run.done:
-        train_round([run])
-    if run.error is not None:
-        raise run.error
+    train_to_end(run)
     write_outputs(job, run, data)
 
 

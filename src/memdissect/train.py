@@ -376,11 +376,16 @@ def train_classifier(settings: ClassifierSettings, train_images, train_labels, t
     runtime = Runtime.for_device(device, settings.precision, cuda_graphs)
     data = training_data(train_images, train_labels, test_images, test_labels, runtime)
     run = ClassifierRun(settings, data, runtime, resume_path, log, resume_every_seconds=resume_every_seconds)
+    train_to_end(run)
+    return run.model, run.history()
+
+
+def train_to_end(run: ClassifierRun) -> None:
+    """Train one run alone to its last epoch; a diverged run raises its error."""
     while not run.done:
         train_round([run])
     if run.error is not None:
         raise run.error
-    return run.model, run.history()
 
 
 def history_frame(history: list[dict]) -> pd.DataFrame:

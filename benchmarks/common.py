@@ -40,7 +40,8 @@ RESUME_EVERY_SECONDS = schema_default("resume_every_seconds")  # a resume state 
 
 def make_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--quick", action="store_true", help="a short run on tiny sizes (a few minutes at most on a 2-core CPU)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a short run on tiny sizes (a few minutes at most on a 2-core CPU)")
     parser.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     parser.add_argument("--out", help="also write the JSON result to this file")
     return parser

@@ -147,7 +147,8 @@ def models_together(arch: str, k: int, data: dict, args, device, precision: str,
     """Rounds of k models of `arch` in one process, as memdissect.together's leader trains the jobs that meet on
     a GPU: each a ClassifierRun with its own resume state and (on CUDA) its own stream, all reading one copy of
     the splits on the device, advanced by train_round (their steps interleaved, then each one's metrics, test
-    evaluation and, at the workflow's default interval, resume state). Seconds per round: the median of args.rounds after a warm-up round, which
+    evaluation and, at the workflow's default interval, resume state). Seconds per round: the median of
+    args.rounds after a warm-up round, which
     also captures the graphs."""
     runtime = Runtime.for_device(device, precision, cuda_graphs)
     shared = training_data(*splits_of(data), runtime)

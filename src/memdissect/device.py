@@ -75,7 +75,7 @@ def claim_free_gpu(lock_dir=None, jobs_per_gpu: int = 1) -> torch.device:
         return torch.device("cuda")
     names = [str(torch.cuda.get_device_properties(index).uuid) for index in range(count)]
     slot = claim_slot(gpu_slots(names, max(1, jobs_per_gpu)), lock_dir or tempfile.gettempdir())
-    device = torch.device("cuda", 0 if slot is None else slot % count)  # all claimed: more jobs than slots; share the first
+    device = torch.device("cuda", 0 if slot is None else slot % count)  # all taken: share the first
     torch.cuda.set_device(device)
     return device
 

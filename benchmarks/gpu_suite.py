@@ -148,8 +148,7 @@ def models_together(arch: str, k: int, data: dict, args, device, precision: str,
     a GPU: each a ClassifierRun with its own resume state and (on CUDA) its own stream, all reading one copy of
     the splits on the device, advanced by train_round (their steps interleaved, then each one's metrics, test
     evaluation and, at the workflow's default interval, resume state). Seconds per round: the median of
-    args.rounds after a warm-up round, which
-    also captures the graphs."""
+    args.rounds after a warm-up round, which also captures the graphs."""
     runtime = Runtime.for_device(device, precision, cuda_graphs)
     shared = training_data(*splits_of(data), runtime)
     messages: list[str] = []

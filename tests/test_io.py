@@ -43,3 +43,28 @@ def test_a_missing_file_is_named_with_its_rule_only_when_given(tmp_path):
 def test_settings_hash_ignores_key_order_and_sees_every_value():
     assert settings_hash({"a": 1, "b": 0.5}) == settings_hash({"b": 0.5, "a": 1})
     assert settings_hash({"a": 1, "b": 0.5}) != settings_hash({"a": 1, "b": 0.25})
+
+
+def test_a_pickled_module_is_refused_in_one_line_that_names_its_class_and_keeps_the_file(tmp_path):
+    path = tmp_path / "whole-model.pt"
+    torch.save(torch.nn.Linear(2, 2), path)
+    with pytest.raises(ArtifactError) as refused:
+        load_torch(path)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path} holds Python objects (torch.nn.modules.linear.Linear)")
+    assert message.endswith("valid: a file of tensors, such as torch.save(model.state_dict(), path) writes")
+    assert "delete" not in message
+
+
+def test_a_truncated_file_is_one_line_and_only_a_rule_output_is_to_be_deleted(tmp_path):
+    whole = tmp_path / "whole.pt"
+    save_torch({"w": list(range(1000))}, whole)
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(ArtifactError, match=r"broken.pt is truncated .*\(made by rule 'train_gan'\); delete it and "
+                                            r"rerun$") as made:
+        load_torch(broken, made_by="train_gan")
+    with pytest.raises(ArtifactError, match=r"broken.pt is truncated .*; valid: a file that torch.save wrote$") as given:
+        load_torch(broken)
+    assert "\n" not in str(made.value) and "delete" not in str(given.value)

@@ -97,3 +97,11 @@ def test_the_paper_config_restates_the_schema_defaults_without_drifting_from_the
         properties = schema["properties"][section]["properties"]
         for key, value in paper_config[section].items():
             assert properties[key]["default"] == value, f"{section}.{key}: config.yaml {value!r}, schema default"
+
+
+def test_the_maker_of_an_imported_classifier_is_import_classifier_and_of_the_others_train_classifier(paper_config):
+    paper_config["checkpoints"] = [{"name": "outside", "arch": "vgg11", "weights": "resources/outside.pt",
+                                    "condition": "true_labels", "seed": 4}]
+    assert study.classifier_maker(paper_config, "true_labels-outside-s4") == "import_classifier"
+    assert study.classifier_maker(paper_config, "true_labels-vgg11-s1") == "train_classifier"
+    assert study.classifier_maker(paper_config, "true_labels-outside-s1") == "train_classifier"

@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -53,7 +54,10 @@ def save_torch(obj, path) -> None:
 
 
 def load_torch(path, made_by: str = "", map_location="cpu"):
-    """torch.load with weights_only=True, turning a bad file into an error that names it."""
+    """torch.load with weights_only=True, turning a bad file into one line that names it: a file a rule made
+    (made_by) is to be deleted and remade; a file the user gave (no made_by) is never to be deleted."""
+    import pickle
+
     import torch
 
     path = Path(path)
@@ -61,11 +65,24 @@ def load_torch(path, made_by: str = "", map_location="cpu"):
         raise ArtifactError(f"{path} does not exist{made_by_hint(made_by)}")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:  # torch raises several types for a truncated zip
+    except pickle.UnpicklingError as error:
+        if "weights only" not in str(error).lower():
+            raise unreadable(path, error, made_by) from None
+        refused = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
         raise ArtifactError(
-            f"{path} is truncated or not a memdissect artifact ({type(error).__name__}: {error})"
-            f"{made_by_hint(made_by)}; delete it and rerun"
+            f"{path} holds Python objects{f' ({refused.group(1)})' if refused else ''}, which memdissect does not "
+            f"unpickle: loading them could run any code{made_by_hint(made_by)}; valid: a file of tensors, such as "
+            f"torch.save(model.state_dict(), path) writes"
         ) from None
+    except Exception as error:  # torch raises several types for a truncated zip
+        raise unreadable(path, error, made_by) from None
+
+
+def unreadable(path: Path, error: Exception, made_by: str) -> ArtifactError:
+    """A truncated or foreign file: its first line of error, and what to do with the file."""
+    reason = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
+    fix = f"{made_by_hint(made_by)}; delete it and rerun" if made_by else "; valid: a file that torch.save wrote"
+    return ArtifactError(f"{path} is truncated or not a memdissect artifact ({type(error).__name__}: {reason}){fix}")
 
 
 def write_parquet(frame, path) -> None:

@@ -5,6 +5,7 @@ every class, so a column of patterns shares its starting image. f1 and G are fro
 eval mode, so each row of the batch is optimized independently of the others.
 """
 
+import contextlib
 import math
 from dataclasses import asdict
 
@@ -66,8 +67,8 @@ class AscentStep:
 
     @property
     def capturable(self) -> bool:
-        """Adam's bias correction follows its step count on the host, so only plain ascent is captured."""
-        return self.runtime.cuda_graphs and self.settings.optimizer == "sgd"
+        """On CUDA; and Adam's bias correction follows its step count on the host, so only plain ascent."""
+        return self.runtime.cuda_graphs and self.z.device.type == "cuda" and self.settings.optimizer == "sgd"
 
     def __call__(self, capturing: bool = False) -> None:
         with self.runtime.autocast(cache_enabled=not capturing):
@@ -80,16 +81,31 @@ class AscentStep:
         self.objective.copy_(objective.detach())
 
 
-def captured(step, log):
-    """step captured as a CUDA graph, or None (with a line in the log) where it cannot be."""
+def captured(step, log, stream):
+    """step captured as a CUDA graph on `stream`, or None (with a line in the log) where it cannot be."""
     graph = torch.cuda.CUDAGraph()
     try:
-        with torch.cuda.graph(graph):
+        with torch.cuda.graph(graph, stream=stream):
             step(capturing=True)
     except Exception as error:  # noqa: BLE001  (the eager step, which works, goes on)
         log(f"searching eagerly: the ascent step could not be captured as a CUDA graph ({type(error).__name__})")
         return None
     return graph
+
+
+@contextlib.contextmanager
+def side_stream_of(step: AscentStep):
+    """Where the ascent runs: with CUDA graphs, on a side stream of its own for the warm-up, the capture and
+    the replays alike (as capture asks), ordered after and before the caller's stream; else where it is."""
+    if not step.capturable:
+        yield None
+        return
+    caller = torch.cuda.current_stream(step.z.device)
+    side = torch.cuda.Stream(step.z.device)
+    side.wait_stream(caller)
+    with torch.cuda.stream(side):
+        yield side
+    caller.wait_stream(side)
 
 
 def ascend(classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime, log=print):
@@ -98,14 +114,15 @@ def ascend(classifier, generator, z0, target, settings: PatternSettings, runtime
     step = AscentStep(classifier, generator, z0, target, settings, runtime)
     trace = torch.empty(settings.iterations, len(z0), device=z0.device)
     graph = None
-    for iteration in range(settings.iterations):
-        if iteration == WARM_UP_STEPS and step.capturable:
-            graph = captured(step, log)
-        if graph is None:
-            step()
-        else:
-            graph.replay()
-        trace[iteration].copy_(step.objective)
+    with side_stream_of(step) as stream:
+        for iteration in range(settings.iterations):
+            if iteration == WARM_UP_STEPS and step.capturable:
+                graph = captured(step, log, stream)
+            if graph is None:
+                step()
+            else:
+                graph.replay()
+            trace[iteration].copy_(step.objective)
     first_bad = (~torch.isfinite(trace)).any(dim=1).nonzero()
     if len(first_bad):
         raise NonFiniteObjectiveError(f"the pattern objective became NaN or infinite at iteration {first_bad[0].item()}")

@@ -103,6 +103,13 @@ def imported(config: dict, entry: dict) -> Classifier:
         normalization=normalization)
 
 
+def classifier_maker(config: dict, model: str) -> str:
+    """The rule that writes a classifier's weights and test outputs, for the messages about those files:
+    import_classifier for one of `checkpoints`, train_classifier for one the study trains."""
+    imported_ids = {imported(config, entry).id for entry in config.get("checkpoints", [])}
+    return "import_classifier" if model in imported_ids else "train_classifier"
+
+
 def num_classes_of(config: dict) -> int:
     return config.get("dataset", {}).get("num_classes", 10)
 

@@ -8,6 +8,7 @@ from memdissect.evaluation import evaluation_table, kept_for_evaluation
 from memdissect.io import write_parquet
 from memdissect.patterns import load_patterns
 from memdissect.settings import ClassifierSettings
+from memdissect.study import classifier_maker
 from memdissect.train import load_classifier
 
 log, device = start(snakemake, needs_device=True)
@@ -16,7 +17,8 @@ weights = inputs_by_role(snakemake, "classifiers")
 
 
 def load_f2(f2):
-    model, _, _ = load_classifier(weights[f2], device, expected_settings=settings[f2], made_by="train_classifier")
+    model, _, _ = load_classifier(weights[f2], device, expected_settings=settings[f2],
+                                  made_by=classifier_maker(snakemake.config, f2))
     return model
 
 

@@ -18,6 +18,18 @@ def pytest_configure(config):
     os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked cuda run on a CUDA GPU only (`python -m pytest -m cuda` there): CUDA graphs and streams."""
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU; run `python -m pytest -m cuda` on one")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
     """The demo config run to the end in a temporary folder, once per session."""

@@ -1,5 +1,7 @@
 """Pattern synthesis: every objective and latent constraint of the schema, divergence, the pattern file."""
 
+import copy
+
 import pytest
 import torch
 import yaml
@@ -57,6 +59,17 @@ def test_every_optimizer_of_the_schema_moves_z_its_own_way(repo, networks):
         assert found[optimizer]["z"].shape == (3, 2, 100) and found[optimizer]["x"].shape == (3, 2, 3, 32, 32)
         assert not found[optimizer]["z"].equal(found[optimizer]["z0"])
     assert set(found) == {"sgd", "adam"} and not found["sgd"]["z"].equal(found["adam"]["z"])
+
+
+@pytest.mark.cuda
+def test_on_cuda_the_replayed_ascent_finds_the_eager_ascents_latents_and_the_same_bytes_twice(networks):
+    classifier, generator = (copy.deepcopy(network).to("cuda") for network in networks)
+    settings = PatternSettings(starts=4, iterations=12, chunk_size=6, precision="fp32")
+    graphed, again, eager = (synthesize_patterns(classifier, generator, 3, settings, "cuda", log=quiet,
+                                                 cuda_graphs=graphs) for graphs in (True, True, False))
+    assert graphed["z"].equal(again["z"]) and graphed["objective_trace"].equal(again["objective_trace"])
+    assert torch.allclose(graphed["z"], eager["z"], rtol=1e-4, atol=1e-5)
+    assert torch.allclose(graphed["objective_trace"], eager["objective_trace"], rtol=1e-4, atol=1e-5)
 
 
 def test_nan_objective_stops_pattern_search_naming_the_iteration(networks):

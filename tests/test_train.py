@@ -216,6 +216,57 @@ def test_a_diverging_run_stops_alone_and_its_companions_train_on(data):
     assert_same_run(runs[1], trained_alone(healthy, data, CPU_PLAIN))
 
 
+# On a GPU (`python -m pytest -m cuda`): the captured step and the runs on their own streams.
+
+def cuda_run(settings, data, cuda_graphs, labels=None, stream=None):
+    runtime = Runtime.for_device("cuda", "fp32", cuda_graphs)
+    splits = training_data(data["train"]["images"], data["train"]["labels"] if labels is None else labels,
+                           data["test"]["images"], data["test"]["labels"], runtime)
+    return ClassifierRun(settings, splits, runtime, log=quiet, stream=stream)
+
+
+def train_together(runs):
+    while not all(run.done for run in runs):
+        train_round(runs)
+    torch.cuda.synchronize()
+    return runs
+
+
+def assert_close_runs(first: ClassifierRun, second: ClassifierRun):
+    """The same weights and history within floating-point tolerance (the GPU may sum in another order)."""
+    for (key, a), (_, b) in zip(first.model.state_dict().items(), second.model.state_dict().items()):
+        assert torch.allclose(a.float(), b.float(), rtol=1e-4, atol=1e-5), key
+    columns = ["train_loss", "train_acc", "grad_magnitude", "test_loss", "test_acc"]
+    assert torch.allclose(torch.tensor(first.history()[columns].values), torch.tensor(second.history()[columns].values),
+                          rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("augment", [False, True])
+def test_on_cuda_the_replayed_graph_trains_the_eager_steps_weights_and_the_same_bytes_twice(data, augment):
+    """64 images at batch 24: warm-up, capture and replay of the full batches, the last batch of 16 eagerly."""
+    settings = ClassifierSettings(**{**SETTINGS.__dict__, "epochs": 3, "batch_size": 24, "augment": augment})
+    graphed, again, eager = (train_together([cuda_run(settings, data, graphs)])[0] for graphs in (True, True, False))
+    assert graphed.step.graph is not None and not graphed.step.eager_only
+    assert type(eager.step).__name__ == "TrainingStep"
+    assert_same_run(graphed, again)
+    assert_close_runs(graphed, eager)
+
+
+@pytest.mark.cuda
+def test_on_cuda_models_on_their_own_streams_get_the_weights_each_gets_alone(data):
+    shuffled = data["train"]["labels"][torch.randperm(64, generator=torch.Generator().manual_seed(3))]
+    members = [
+        (ClassifierSettings(**{**SETTINGS.__dict__, "epochs": 3, "batch_size": 8}), None),
+        (ClassifierSettings(**{**SETTINGS.__dict__, "epochs": 2, "batch_size": 8, "seed": 2, "augment": True}), shuffled),
+        (ClassifierSettings(**{**SETTINGS.__dict__, "epochs": 2, "seed": 3, "grad_mode": "exact"}), None),
+    ]
+    together = train_together([cuda_run(settings, data, True, labels, torch.cuda.Stream())
+                               for settings, labels in members])
+    for run, (settings, labels) in zip(together, members):
+        assert_close_runs(run, train_together([cuda_run(settings, data, True, labels)])[0])
+
+
 # ----------------------------------------------------------------------- resuming
 
 

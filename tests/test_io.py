@@ -68,3 +68,7 @@ def test_a_truncated_file_is_one_line_and_only_a_rule_output_is_to_be_deleted(tm
     with pytest.raises(ArtifactError, match=r"broken.pt is truncated .*; valid: a file that torch.save wrote$") as given:
         load_torch(broken)
     assert "\n" not in str(made.value) and "delete" not in str(given.value)
+    (tmp_path / "text.pt").write_bytes(b"not a zip")  # torch reads it as an old-style pickle, and stops at once
+    with pytest.raises(ArtifactError, match=r"text.pt is truncated or not a memdissect artifact \(UnpicklingError: "
+                                            r"Unsupported operand \d+\); valid: a file that torch.save wrote$"):
+        load_torch(tmp_path / "text.pt")

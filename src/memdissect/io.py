@@ -66,12 +66,12 @@ def load_torch(path, made_by: str = "", map_location="cpu"):
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        if "weights only" not in str(error).lower():
-            raise unreadable(path, error, made_by) from None
         refused = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
+        if refused is None:
+            raise unreadable(path, error, made_by) from None
         raise ArtifactError(
-            f"{path} holds Python objects{f' ({refused.group(1)})' if refused else ''}, which memdissect does not "
-            f"unpickle: loading them could run any code{made_by_hint(made_by)}; valid: a file of tensors, such as "
+            f"{path} holds Python objects ({refused.group(1)}), which memdissect does not unpickle: loading them "
+            f"could run any code{made_by_hint(made_by)}; valid: a file of tensors, such as "
             f"torch.save(model.state_dict(), path) writes"
         ) from None
     except Exception as error:  # torch raises several types for a truncated zip
@@ -80,7 +80,8 @@ def load_torch(path, made_by: str = "", map_location="cpu"):
 
 def unreadable(path: Path, error: Exception, made_by: str) -> ArtifactError:
     """A truncated or foreign file: its first line of error, and what to do with the file."""
-    reason = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
+    detail = str(error).split("WeightsUnpickler error:", 1)[-1]  # past torch's paragraph on weights_only
+    reason = next((line.strip() for line in detail.splitlines() if line.strip()), "")
     fix = f"{made_by_hint(made_by)}; delete it and rerun" if made_by else "; valid: a file that torch.save wrote"
     return ArtifactError(f"{path} is truncated or not a memdissect artifact ({type(error).__name__}: {reason}){fix}")
 

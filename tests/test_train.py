@@ -238,7 +238,7 @@ def assert_close_runs(first: ClassifierRun, second: ClassifierRun):
         assert torch.allclose(a.float(), b.float(), rtol=1e-4, atol=1e-5), key
     columns = ["train_loss", "train_acc", "grad_magnitude", "test_loss", "test_acc"]
     assert torch.allclose(torch.tensor(first.history()[columns].values), torch.tensor(second.history()[columns].values),
-                          rtol=1e-4, atol=1e-5)
+                          rtol=1e-4, atol=1e-5, equal_nan=True)
 
 
 @pytest.mark.cuda

@@ -5,7 +5,6 @@ every class, so a column of patterns shares its starting image. f1 and G are fro
 eval mode, so each row of the batch is optimized independently of the others.
 """
 
-import contextlib
 import math
 from dataclasses import asdict
 
@@ -17,7 +16,7 @@ from memdissect.device import autocast
 from memdissect.gan import to_pixel_range
 from memdissect.io import save_torch
 from memdissect.optim import SGD, Adam
-from memdissect.runtime import Runtime
+from memdissect.runtime import Runtime, on_own_stream
 from memdissect.settings import PatternSettings
 
 LATENT_CLAMP = 3.0
@@ -67,8 +66,8 @@ class AscentStep:
 
     @property
     def capturable(self) -> bool:
-        """On CUDA; and Adam's bias correction follows its step count on the host, so only plain ascent."""
-        return self.runtime.cuda_graphs and self.z.device.type == "cuda" and self.settings.optimizer == "sgd"
+        """Adam's bias correction follows its step count on the host, so only plain ascent is captured."""
+        return self.runtime.cuda_graphs and self.settings.optimizer == "sgd"
 
     def __call__(self, capturing: bool = False) -> None:
         with self.runtime.autocast(cache_enabled=not capturing):
@@ -93,28 +92,14 @@ def captured(step, log, stream):
     return graph
 
 
-@contextlib.contextmanager
-def side_stream_of(step: AscentStep):
-    """Where the ascent runs: with CUDA graphs, on a side stream of its own for the warm-up, the capture and
-    the replays alike (as capture asks), ordered after and before the caller's stream; else where it is."""
-    if not step.capturable:
-        yield None
-        return
-    caller = torch.cuda.current_stream(step.z.device)
-    side = torch.cuda.Stream(step.z.device)
-    side.wait_stream(caller)
-    with torch.cuda.stream(side):
-        yield side
-    caller.wait_stream(side)
-
-
 def ascend(classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime, log=print):
     """Gradient ascent on one chunk; returns z* and the objective per step (iterations x B). On CUDA the step
     runs as a CUDA graph after WARM_UP_STEPS eager ones."""
     step = AscentStep(classifier, generator, z0, target, settings, runtime)
     trace = torch.empty(settings.iterations, len(z0), device=z0.device)
     graph = None
-    with side_stream_of(step) as stream:
+    stream = torch.cuda.Stream(z0.device) if step.capturable else None  # warm-up, capture and replays, as one
+    with on_own_stream(stream):
         for iteration in range(settings.iterations):
             if iteration == WARM_UP_STEPS and step.capturable:
                 graph = captured(step, log, stream)

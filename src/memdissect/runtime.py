@@ -1,6 +1,7 @@
 """Where and how a job computes: its device, the precision it resolved, the classifiers' memory format,
 and whether its repeated steps replay as CUDA graphs."""
 
+import contextlib
 from dataclasses import dataclass
 
 import torch
@@ -18,6 +19,20 @@ def make_cudnn_deterministic() -> None:
     """cuDNN picks only deterministic algorithms: the same seed gives the same weights on the same GPU."""
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
+
+
+@contextlib.contextmanager
+def on_own_stream(stream):
+    """Work on a CUDA `stream`, after what the caller's stream has queued and before what it queues next; with
+    None, on the caller's stream. CUDA graphs are warmed up and captured so, on the stream they capture on."""
+    if stream is None:
+        yield
+        return
+    caller = torch.cuda.current_stream(stream.device)
+    stream.wait_stream(caller)
+    with torch.cuda.stream(stream):
+        yield
+    caller.wait_stream(stream)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from memdissect.batches import EVAL_BATCH_SIZE, NonFiniteLossError, as_model_inp
 from memdissect.checkpoints import ArtifactFormat, ResumableRun, cpu_state_dict, diverged_in, load_checkpoint, save_checkpoint
 from memdissect.models import build_model
 from memdissect.optim import SGD
-from memdissect.runtime import Runtime
+from memdissect.runtime import Runtime, on_own_stream
 from memdissect.settings import ClassifierSettings
 
 CLASSIFIER_CHECKPOINT = ArtifactFormat("memdissect-classifier-v1", "a memdissect classifier checkpoint")
@@ -139,9 +139,8 @@ class GraphedStep:
     hundred kernels. A batch of another size (the epoch's last) runs eagerly; where the capture fails (a
     network that reads a value back to the host, say), every step runs eagerly and the log says why.
 
-    On CUDA every step runs on a side stream of its own, the warm-up, the capture and the replays alike, as
-    capture asks: autograd and cuBLAS then meet the capture on the stream they were warmed up on. The caller's
-    stream waits for each step, so what it runs next (the test set, another epoch) reads finished weights.
+    On CUDA the warm-up steps and the capture run on a stream of their own, as capture asks (the libraries meet
+    the capture on the stream they were warmed up on); the replays run on the caller's stream, one launch each.
 
     Off CUDA it reads its batches from the same fixed buffers and runs the step eagerly on them: the buffer
     logic, which tests/test_train.py holds to the plain step on a CPU.
@@ -153,7 +152,7 @@ class GraphedStep:
         self.step, self.log = step, log
         device, batch = step.images.device, step.settings.batch_size
         self.replay = device.type == "cuda"
-        self.side_stream = torch.cuda.Stream(device) if self.replay else None
+        self.capture_stream = torch.cuda.Stream(device) if self.replay else None
         self.index = torch.zeros(batch, dtype=torch.long, device=device)
         self.flips = torch.zeros(batch, dtype=torch.bool, device=device)
         self.offsets = torch.zeros(batch, 2, dtype=torch.long, device=device)
@@ -164,41 +163,33 @@ class GraphedStep:
         return self.step.totals
 
     def __call__(self, index, flips=None, offsets=None) -> None:
-        full = len(index) == len(self.index)
-        if full and not self.eager_only:  # on the caller's stream, which the step's stream waits for
-            self.index.copy_(index)
-            if self.step.settings.augment:
-                self.flips.copy_(flips)
-                self.offsets.copy_(offsets)
-        with self.on_side_stream():
-            self.run_step(full, index, flips, offsets)
-
-    def run_step(self, full: bool, index, flips, offsets) -> None:
-        if self.eager_only or not full or (self.replay and self.warm_up_steps < self.WARM_UP_STEPS):
-            self.warm_up_steps += full
+        if self.eager_only or len(index) != len(self.index):
             return self.step(index, flips, offsets)
-        if self.replay and self.graph is None:
-            self.capture()
+        self.index.copy_(index)
+        if self.step.settings.augment:
+            self.flips.copy_(flips)
+            self.offsets.copy_(offsets)
+        if self.replay and self.graph is None and not self.warm_up_or_capture():
+            return
         if self.graph is None:
             return self.step(self.index, self.flips, self.offsets)
         self.graph.replay()
 
-    @contextlib.contextmanager
-    def on_side_stream(self):
-        """The step on this step's side stream (CUDA), ordered after and before the caller's stream."""
-        if self.side_stream is None:
-            yield
-            return
-        caller = torch.cuda.current_stream(self.side_stream.device)
-        self.side_stream.wait_stream(caller)
-        with torch.cuda.stream(self.side_stream):
-            yield
-        caller.wait_stream(self.side_stream)
+    def warm_up_or_capture(self) -> bool:
+        """On the capture stream, an eager warm-up step (False: the batch is done) or the capture (True: the
+        batch is still to run, replayed, or eagerly where the capture failed)."""
+        with on_own_stream(self.capture_stream):
+            if self.warm_up_steps < self.WARM_UP_STEPS:
+                self.warm_up_steps += 1
+                self.step(self.index, self.flips, self.offsets)
+                return False
+            self.capture()
+        return True
 
     def capture(self) -> None:
         graph = torch.cuda.CUDAGraph()
         try:
-            with torch.cuda.graph(graph, stream=self.side_stream):
+            with torch.cuda.graph(graph, stream=self.capture_stream):
                 self.step(self.index, self.flips, self.offsets, capturing=True)
         except Exception as error:  # noqa: BLE001  (any failure to capture leaves the eager step, which works)
             self.eager_only = True

@@ -18,6 +18,7 @@ from memdissect.classes import TORCHVISION_SETS
 from memdissect.study import UNTRAINED
 
 ROLE_SEPARATOR = ":"
+MODEL_ID = r"[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-s[0-9]+"  # a model's id: {condition}-{network}-s{seed} (study.model_id)
 PACKAGE_DIR = Path(__file__).parent
 
 # ----------------------------------------------------------------------------- paths
@@ -50,6 +51,10 @@ def classifier_paths(model: str) -> dict:
 
 def classifier_resume_path(model: str) -> str:
     return f"results/resume/models/{model}.pt"
+
+
+def classifier_log_path(model: str) -> str:
+    return f"logs/train_classifier/{model}.log"
 
 
 def pattern_paths(model: str) -> dict:

@@ -14,7 +14,7 @@ rule train_classifier:
     resources:
         **gpu_job(cpus=4, mem_mb=16000, minutes=lambda wildcards, attempt: PLAN.training_minutes(wildcards.model, attempt)),
     log:
-        "logs/train_classifier/{model}.log",
+        plan.classifier_log_path("{model}"),
     benchmark:
         "results/benchmarks/train_classifier/{model}.tsv"
     conda:

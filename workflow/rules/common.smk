@@ -63,5 +63,5 @@ def get_dataset_archive(wildcards):
 
 
 wildcard_constraints:
-    model="[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-s[0-9]+",
+    model=plan.MODEL_ID,
     label_set="noise[0-9.e-]+-seed[0-9]+",

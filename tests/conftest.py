@@ -42,3 +42,20 @@ def demo_run(tmp_path_factory):
     config_path = write_config(workdir, config)
     snakemake(workdir, "--cores", "2", config_path=config_path)
     return workdir, config_path
+
+
+@pytest.fixture
+def node_temp(monkeypatch, tmp_path_factory):
+    """The node's temporary folder, as memdissect sees it in this test (and the processes it starts): a fresh
+    folder that every user may make entries in, mode 1777 like /tmp."""
+    import shutil
+    import tempfile
+
+    tmp_path_factory.getbasetemp()  # pytest's own folders stay where they are
+    folder = Path(tempfile.mkdtemp(prefix="memdissect-test-", dir="/tmp"))
+    folder.chmod(0o1777)
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.delenv("MEMDISSECT_RUNTIME_DIR", raising=False)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

@@ -6,37 +6,49 @@ memdissect.together runs but the CUDA streams.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
 
+from memdissect import plan
 from memdissect.data import save_split
 from memdissect.io import load_torch, write_parquet
 from memdissect.labels import corrupt_labels
+from memdissect.rendezvous import Room, room_folder
 from memdissect.synthetic import make_synthetic_dataset
 from memdissect.together import ClassifierJob, Sharing
+from other_user import OTHER_UID, file_as_other_user, make_folders_as_other_user, needs_root, place_of_room, top_of
 from workflow_runs import REPO, WALL_CLOCK_COLUMNS
 
 SETTINGS = {"arch": "vgg11", "width": 0.125, "epochs": 6, "batch_size": 32, "precision": "fp32"}
 JOB = """
-import json, sys, time
+import json, logging, sys, time
 sys.path[:0] = [{source!r}]
 import torch
 torch.set_num_threads(1)
 from memdissect.together import ClassifierJob, Options, Sharing, train_job
 job = ClassifierJob(**json.loads({job!r}))
-log = lambda message: open(job.log, "a").write(message + "\\n")
+logging.basicConfig(filename=job.log, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+log = logging.getLogger("train_classifier").info  # as workflow/scripts/job.py logs
 while time.time() < {start_at}:  # every job in the room within milliseconds of the others
     time.sleep(0.01)
 train_job(job, {splits!r}, torch.device("cpu"), Sharing(models={models}, on_cpu=True),
           Options(cuda_graphs=False), log)
 """
+
+
+@pytest.fixture(autouse=True)
+def private_temp(node_temp):
+    """Rooms in a temporary folder of the test's own."""
+    return node_temp
 
 
 @pytest.fixture(scope="module")
@@ -51,34 +63,41 @@ def study(tmp_path_factory):
     return folder
 
 
-def make_job(study: Path, folder: Path, model: str, noise: float, **settings) -> ClassifierJob:
-    out = folder / model
-    out.mkdir(parents=True, exist_ok=True)
-    return ClassifierJob(model=model, settings={**SETTINGS, **settings}, labels=str(study / f"noise{noise:g}.parquet"),
-                         outputs={name: str(out / f"{name}.{ext}") for name, ext in
-                                  (("weights", "pt"), ("history", "parquet"), ("test_outputs", "pt"))},
-                         resume=str(out / "resume.pt"), log=str(out / "job.log"))
+def make_job(study: Path, workdir: Path, model: str, noise: float, **settings) -> ClassifierJob:
+    """A training job of a workflow run in `workdir`, its files where the plan puts them (the label file copied
+    there), as workflow/scripts/train_classifier.py describes it."""
+    workdir = workdir.resolve()
+    labels = workdir / plan.label_set_path(f"noise{noise:g}-seed0")
+    labels.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(study / f"noise{noise:g}.parquet", labels)
+    (workdir / plan.classifier_log_path(model)).parent.mkdir(parents=True, exist_ok=True)
+    return ClassifierJob(model=model, settings={**SETTINGS, **settings}, labels=str(labels),
+                         outputs={name: str(workdir / path)
+                                  for name, path in plan.rule_outputs("train_classifier", model=model).items()},
+                         resume=str(workdir / plan.classifier_resume_path(model)),
+                         log=str(workdir / plan.classifier_log_path(model)))
 
 
 def splits_of(study: Path) -> dict:
     return {"train": str(study / "train.pt"), "test": str(study / "test.pt")}
 
 
-def start_jobs(study: Path, jobs: list[ClassifierJob], models: int = 4, delay: float = 4.0) -> list:
+def start_jobs(study: Path, workdir: Path, jobs: list[ClassifierJob], models: int = 4, delay: float = 4.0) -> list:
+    """The jobs, each a process of its own in the working directory, as Snakemake starts them."""
     import json
-    from dataclasses import asdict
 
     start_at = time.time() + delay  # after every process has imported torch
     return [subprocess.Popen([sys.executable, "-c", JOB.format(source=str(REPO / "src"), job=json.dumps(asdict(job)),
                                                                start_at=start_at, splits=splits_of(study),
                                                                models=models)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for job in jobs]
+                             cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for job in jobs]
 
 
-def alone(study: Path, folder: Path, job: ClassifierJob) -> ClassifierJob:
-    """The same job trained alone into its own folder, in a process of its own as above (one CPU thread)."""
-    single = make_job(study, folder, job.model, 0.0 if "noise0" in job.labels else 1.0, **job.settings)
-    (code, stderr), = finish(start_jobs(study, [single], models=1, delay=0))
+def alone(study: Path, workdir: Path, job: ClassifierJob) -> ClassifierJob:
+    """The same job trained alone in a working directory of its own, in a process of its own as above (one CPU
+    thread)."""
+    single = make_job(study, workdir, job.model, 0.0 if "noise0-" in job.labels else 1.0, **job.settings)
+    (code, stderr), = finish(start_jobs(study, workdir, [single], models=1, delay=0))
     assert code == 0, stderr
     return single
 
@@ -96,24 +115,27 @@ def finish(processes, timeout=300) -> list:
 
 
 def test_jobs_on_one_device_train_in_one_process_and_write_what_they_write_alone(study, tmp_path):
-    jobs = [make_job(study, tmp_path / "shared", "true-s1", 0.0),
-            make_job(study, tmp_path / "shared", "random-s2", 1.0, seed=2, augment=True),
-            make_job(study, tmp_path / "shared", "true-s3", 0.0, seed=3, batch_size=48, epochs=4)]
-    assert [code for code, _ in finish(start_jobs(study, jobs))] == [0, 0, 0]
+    shared = tmp_path / "shared"
+    jobs = [make_job(study, shared, "true-vgg11-s1", 0.0),
+            make_job(study, shared, "random-vgg11-s2", 1.0, seed=2, augment=True),
+            make_job(study, shared, "true-vgg11-s3", 0.0, seed=3, batch_size=48, epochs=4)]
+    assert [code for code, _ in finish(start_jobs(study, shared, jobs))] == [0, 0, 0]
     logs = [Path(job.log).read_text() for job in jobs]
     followers = [log for log in logs if "trained by the process of pid" in log]
     assert len(followers) == 2, logs  # one process trained all three
     for log, job in zip(logs, jobs):
         epochs = job.settings["epochs"]
         assert f"epoch {epochs}/{epochs} " in log  # each job's log holds its own epochs, whoever trained it
+        assert "WARNING" not in log
     for job in jobs:
         assert_same_files(job, alone(study, tmp_path / "alone", job))
 
 
 def test_a_job_whose_leader_is_killed_takes_over_and_resumes(study, tmp_path):
-    jobs = [make_job(study, tmp_path / "shared", "first", 0.0, epochs=40),
-            make_job(study, tmp_path / "shared", "second", 1.0, seed=2, epochs=40)]
-    processes = start_jobs(study, jobs)
+    shared = tmp_path / "shared"
+    jobs = [make_job(study, shared, "true-vgg11-s1", 0.0, epochs=40),
+            make_job(study, shared, "random-vgg11-s2", 1.0, seed=2, epochs=40)]
+    processes = start_jobs(study, shared, jobs)
     def logs():
         return [Path(job.log).read_text() if Path(job.log).exists() else "" for job in jobs]
     deadline = time.time() + 120
@@ -132,9 +154,10 @@ def test_a_job_whose_leader_is_killed_takes_over_and_resumes(study, tmp_path):
 
 
 def test_a_diverging_model_fails_its_own_job_only(study, tmp_path):
-    jobs = [make_job(study, tmp_path / "shared", "healthy", 0.0),
-            make_job(study, tmp_path / "shared", "diverging", 1.0, seed=2, lr=1e12, batch_size=16)]
-    (healthy, _), (diverging, stderr) = finish(start_jobs(study, jobs))
+    shared = tmp_path / "shared"
+    jobs = [make_job(study, shared, "healthy-vgg11-s1", 0.0),
+            make_job(study, shared, "diverging-vgg11-s2", 1.0, seed=2, lr=1e12, batch_size=16)]
+    (healthy, _), (diverging, stderr) = finish(start_jobs(study, shared, jobs))
     assert healthy == 0 and diverging == 1
     assert "NonFiniteLossError: training diverged in epoch" in stderr.splitlines()[-1]
     assert not Path(jobs[1].outputs["weights"]).exists()
@@ -142,22 +165,94 @@ def test_a_diverging_model_fails_its_own_job_only(study, tmp_path):
 
 
 def test_a_bad_label_file_fails_its_own_job_only(study, tmp_path):
-    jobs = [make_job(study, tmp_path / "shared", "healthy", 0.0), make_job(study, tmp_path / "shared", "bad", 1.0)]
-    bad_labels = tmp_path / "short.parquet"
+    shared = tmp_path / "shared"
+    jobs = [make_job(study, shared, "healthy-vgg11-s1", 0.0), make_job(study, shared, "bad-vgg11-s2", 1.0)]
+    bad_labels = shared.resolve() / plan.label_set_path("noise1-seed9")  # where the plan puts label sets
     pd.read_parquet(jobs[1].labels).head(10).to_parquet(bad_labels)
     jobs[1] = ClassifierJob(**{**jobs[1].__dict__, "labels": str(bad_labels)})
-    (healthy, _), (bad, stderr) = finish(start_jobs(study, jobs))
+    (healthy, _), (bad, stderr) = finish(start_jobs(study, shared, jobs))
     assert healthy == 0 and bad == 1
     assert "DataError: label file" in stderr and "has 10 rows but the data set has 128" in stderr
 
 
 def test_a_room_trains_no_more_models_at_once_than_it_may(study, tmp_path):
-    jobs = [make_job(study, tmp_path / "shared", f"m{seed}", 0.0, seed=seed, epochs=3) for seed in (1, 2, 3)]
-    assert [code for code, _ in finish(start_jobs(study, jobs, models=2))] == [0, 0, 0]
+    shared = tmp_path / "shared"
+    jobs = [make_job(study, shared, f"true-vgg11-s{seed}", 0.0, seed=seed, epochs=3) for seed in (1, 2, 3)]
+    assert [code for code, _ in finish(start_jobs(study, shared, jobs, models=2))] == [0, 0, 0]
     leading = "\n".join(Path(job.log).read_text() for job in jobs)
     assert "with 2 other model(s)" not in leading  # never three at once
     for job in jobs:
         assert load_torch(job.outputs["weights"])["settings"]["seed"] == job.settings["seed"]
+
+
+# ----------------------------------------------------------------------------- what another user can do
+
+
+def warnings_of(job: ClassifierJob) -> list[str]:
+    return [line for line in Path(job.log).read_text().splitlines() if " WARNING " in line]
+
+
+def break_room(kind: str, data: list, node_temp: Path, monkeypatch) -> Path:
+    """What another user (or an accident) leaves at the place of the room of jobs on these data; that place."""
+    room_place = place_of_room(node_temp, data, monkeypatch)
+    if kind == "another user's folder":
+        make_folders_as_other_user(room_place)
+    elif kind == "a file":
+        file_as_other_user(top_of(room_place, node_temp))
+    else:  # a lock file that cannot be opened, in a room of the job's own
+        Room(room_folder("cpu", data)).folder.joinpath("leader.lock").mkdir()
+    return room_place
+
+
+@pytest.mark.parametrize("kind, reason", [
+    ("another user's folder", f"belongs to another user (owner nobody, uid {OTHER_UID}, mode 0777)"),
+    ("a file", f"is not a folder (owner nobody, uid {OTHER_UID}, mode 0644)"),
+    ("a lock that cannot be opened", "leader.lock (owner root, uid 0, mode 0755): Is a directory; remove it"),
+])
+@needs_root
+def test_a_room_that_cannot_be_used_leaves_the_job_training_alone_saying_why(study, tmp_path, node_temp,
+                                                                            monkeypatch, kind, reason):
+    shared = tmp_path / "shared"
+    job = make_job(study, shared, "true-vgg11-s1", 0.0, epochs=2)
+    monkeypatch.chdir(shared)
+    room_place = break_room(kind, [study / "train.pt", study / "test.pt"], node_temp, monkeypatch)
+    (code, stderr), = finish(start_jobs(study, shared, [job], delay=0))
+    assert code == 0 and "Traceback" not in stderr and "Traceback" not in Path(job.log).read_text(), stderr
+    warning, = warnings_of(job)
+    assert "WARNING training alone, not in one process with the other training jobs on cpu (the same results, only " \
+           "slower): " in warning and reason in warning
+    assert Path(job.outputs["weights"]).exists() and "epoch 2/2 " in Path(job.log).read_text()
+    if kind == "another user's folder":
+        assert list(room_place.iterdir()) == []  # nothing of the job's is to be seen there
+
+
+@pytest.mark.parametrize("injected", ["outside the working directory", "another user's"])
+def test_a_request_the_leader_must_not_trust_is_not_trained(study, tmp_path, monkeypatch, injected):
+    """A request of the job's own user that names files outside its working directory, and one of another user's
+    that names this working directory's own files, dropped into the room as a job trains there."""
+    if injected == "another user's" and os.geteuid() != 0:
+        pytest.skip("acting as another user needs root")
+    shared = tmp_path / "shared"
+    job = make_job(study, shared, "true-vgg11-s1", 0.0, epochs=2)
+    intruder = make_job(study, tmp_path / "elsewhere" if injected.startswith("outside") else shared,
+                        "injected-vgg11-s9", 0.0, epochs=2)
+    monkeypatch.chdir(shared)
+    room = Room(room_folder("cpu", [study / "train.pt", study / "test.pt"]))
+    request = room.request(intruder.model, asdict(intruder))  # as if from a job of this process's
+    if injected == "another user's":
+        os.chown(room.path("pending", intruder.model), OTHER_UID, OTHER_UID)
+    (code, stderr), = finish(start_jobs(study, shared, [job], delay=0))
+    assert code == 0, stderr
+    assert Path(job.outputs["weights"]).exists()
+    assert not any(Path(path).exists() for path in (*intruder.outputs.values(), intruder.log, intruder.resume))
+    warning, = warnings_of(job)
+    assert f"pending/{intruder.model}.json" in warning
+    if injected == "another user's":
+        assert f"which is no request of this user's: it belongs to user nobody (uid {OTHER_UID})" in warning
+        assert room.outcome(request) is None
+    else:
+        assert "its labels, outputs, resume, log are not where the plan puts the files of injected-vgg11-s9" in warning
+        assert room.outcome(request)["status"] == "failed"
 
 
 def test_sharing_applies_on_a_gpu_and_on_a_cpu_only_when_asked():

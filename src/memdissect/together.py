@@ -7,7 +7,9 @@ leader, trains them all: each model on its own CUDA stream, their steps interlea
 the GPU runs several models' kernels at once. Each job keeps its own inputs, outputs, log,
 resume state and outcome, and each model gets the weights it gets when trained alone
 (tests/test_together.py). A job that arrives while the leader trains joins at the next epoch;
-a job whose leader dies takes over and resumes from the per-epoch resume states.
+a job whose leader dies takes over and resumes from the per-epoch resume states. The leader trains only
+requests whose files all lie where the plan puts them in its own working directory (planned_here); a job
+whose room cannot be used (another user's folder, say) trains alone, with the same results, and says why.
 """
 
 import logging
@@ -23,9 +25,11 @@ from memdissect.crosscheck import test_outputs
 from memdissect.data import load_split
 from memdissect.io import ArtifactError, DataError, read_parquet, save_torch, write_parquet
 from memdissect.labels import check_label_table
-from memdissect.rendezvous import Room, process_alive, room_folder
+from memdissect.plan import classifier_log_path, classifier_resume_path, label_set_path, rule_outputs
+from memdissect.private_folders import PrivateFolderError
+from memdissect.rendezvous import RequestError, Room, process_alive, room_folder
 from memdissect.runtime import Runtime
-from memdissect.settings import ClassifierSettings
+from memdissect.settings import ClassifierSettings, SettingsError
 from memdissect.train import ClassifierRun, save_classifier, train_round, train_to_end, training_images_on
 
 POLL_SECONDS = 0.5
@@ -121,21 +125,37 @@ def train_alone(job: ClassifierJob, splits: dict, device: torch.device, options:
 def train_job(job: ClassifierJob, splits: dict, device: torch.device, sharing: Sharing, options: Options,
               log) -> None:
     """Train the job's model and write its outputs: in this process, or in the process that trains the models
-    of every job on this device (which may be this one)."""
+    of every job on this device (which may be this one). Where the room cannot be used, alone, saying why."""
     if not sharing.applies_to(device):
         return train_alone(job, splits, device, options, log)
+    try:
+        outcome = train_in_room(job, splits, device, sharing, options, log)
+    except PrivateFolderError as error:
+        logging.getLogger(__name__).warning("training alone, not in one process with the other training jobs "
+                                            "on %s (the same results, only slower): %s", device_name(device), error)
+        return train_alone(job, splits, device, options, log)
+    report(outcome, log)
+
+
+def train_in_room(job: ClassifierJob, splits: dict, device: torch.device, sharing: Sharing, options: Options,
+                  log) -> dict:
+    """The outcome of the job's request in the room of its device, trained by whichever job leads there."""
     room = Room(room_folder(device_name(device), [splits["train"], splits["test"]]))
     request = room.request(job.model, asdict(job))
     log(f"training in one process with the other training jobs on {device_name(device)} (room {room.folder})")
-    while (outcome := room.outcome(request)) is None:
-        if room.take_lead():
-            try:
-                lead(room, splits, device, sharing, options, log)
-            finally:
-                room.step_down()
-        else:
-            time.sleep(POLL_SECONDS)
-    report(outcome, log)
+    try:
+        while (outcome := room.outcome(request)) is None:
+            if room.take_lead():
+                try:
+                    lead(room, splits, device, sharing, options, log)
+                finally:
+                    room.step_down()
+            else:
+                time.sleep(POLL_SECONDS)
+    except PrivateFolderError:
+        room.withdraw(request)
+        raise
+    return outcome
 
 
 def report(outcome: dict, log) -> None:
@@ -162,8 +182,8 @@ def lead(room: Room, splits: dict, device: torch.device, sharing: Sharing, optio
     training = {}  # request token: (request, job, run)
     while True:
         held = {request["name"] for request, _, _ in training.values()}
-        for request in room.claim(sharing.models - len(training), held):
-            job = ClassifierJob(**{key: request[key] for key in ClassifierJob.__dataclass_fields__})
+        for request in room.claim(sharing.models - len(training), held, check=planned_here):
+            job = job_of(request)
             run = start_or_fail(room, request, job, data, device, options, log)
             if run is not None:
                 training[request["token"]] = (request, job, run)
@@ -183,6 +203,38 @@ def lead(room: Room, splits: dict, device: torch.device, sharing: Sharing, optio
                 log(f"{job.model}: its job (pid {request['pid']}) has ended; no longer training it")
                 room.drop(request)
                 del training[token]
+
+
+def job_of(request: dict) -> ClassifierJob:
+    return ClassifierJob(**{key: request[key] for key in ClassifierJob.__dataclass_fields__})
+
+
+def planned_job(model: str, settings: dict, label_set: str, working_dir: Path) -> ClassifierJob:
+    """The train_classifier job of `model` with its files where the plan puts them in this working directory,
+    resolved as train_classifier.py resolves them."""
+    def where(path: str) -> str:
+        return str((working_dir / path).resolve())
+
+    outputs = {name: where(path) for name, path in rule_outputs("train_classifier", model=model).items()}
+    return ClassifierJob(model=model, settings=settings, labels=where(label_set_path(label_set)), outputs=outputs,
+                         resume=where(classifier_resume_path(model)), log=where(classifier_log_path(model)))
+
+
+def planned_here(request: dict) -> None:
+    """RequestError unless the request is a training job of this working directory's workflow: its settings are
+    a classifier's, and every file it names (labels, outputs, resume state, log) is where the plan puts it."""
+    working_dir = Path.cwd()
+    try:
+        job = job_of(request)
+        ClassifierSettings.from_dict(job.settings)
+        planned = planned_job(job.model, job.settings, Path(job.labels).stem, working_dir)
+    except (KeyError, TypeError, AttributeError, SettingsError) as error:
+        raise RequestError(f"it is no training job's request ({type(error).__name__}: {error})") from None
+    misplaced = [name for name in ("labels", "outputs", "resume", "log")
+                 if getattr(job, name) != getattr(planned, name)]
+    if misplaced:
+        raise RequestError(f"its {', '.join(misplaced)} are not where the plan puts the files of {job.model} in "
+                           f"the working directory {working_dir}")
 
 
 def start_or_fail(room: Room, request: dict, job: ClassifierJob, data: SharedData, device, options: Options, log):

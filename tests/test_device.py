@@ -1,5 +1,6 @@
 """Which device a job computes on: the scheduler's allocation, one GPU per local job, the CPU fallback."""
 
+import os
 import subprocess
 import sys
 import types
@@ -10,6 +11,7 @@ import torch
 from memdissect import device as device_module
 from memdissect.device import (DeviceError, claim_free_gpu, claim_slot, gpu_allocated_by_scheduler, resolve_device,
                                resolve_precision)
+from other_user import OTHER_UID, as_other_user, needs_root
 
 
 @pytest.mark.parametrize("requested, environment, allocated", [
@@ -76,20 +78,67 @@ def two_fake_gpus(monkeypatch):
     return chosen
 
 
-def test_local_jobs_on_a_machine_with_two_gpus_take_one_each(tmp_path, claims, two_fake_gpus):
-    devices = [claim_free_gpu(tmp_path) for _ in range(3)]
-    assert devices == [torch.device("cuda", 0), torch.device("cuda", 1), torch.device("cuda", 0)]  # the third shares
+def test_local_jobs_on_a_machine_with_two_gpus_take_one_each(tmp_path, claims, two_fake_gpus, caplog):
+    devices = [claim_free_gpu(tmp_path) for _ in range(4)]
+    assert devices == [torch.device("cuda", index) for index in (0, 1, 0, 1)]  # the third and fourth share, spread
     assert two_fake_gpus == devices
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["memdissect-gpu-uuid-0.lock",
-                                                                "memdissect-gpu-uuid-1.lock"]
-
-
-def test_with_slots_for_two_jobs_per_gpu_the_second_job_goes_to_the_other_gpu_first(tmp_path, claims, two_fake_gpus):
-    devices = [claim_free_gpu(tmp_path, jobs_per_gpu=2) for _ in range(5)]
-    assert [device.index for device in devices] == [0, 1, 0, 1, 0]  # the fifth: every slot taken, it shares the first
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "memdissect-gpu-uuid-0-2.lock", "memdissect-gpu-uuid-0.lock", "memdissect-gpu-uuid-1-2.lock",
         "memdissect-gpu-uuid-1.lock"]
+    assert [record.getMessage() for record in caplog.records] == [
+        f"all 2 job slots of the 2 GPUs are taken (more GPU jobs at once than GPUs times sharing.models): this job "
+        f"is job 2 on GPU {index}" for index in (0, 1)]
+
+
+def test_with_slots_for_two_jobs_per_gpu_the_second_job_goes_to_the_other_gpu_first(tmp_path, claims, two_fake_gpus):
+    devices = [claim_free_gpu(tmp_path, jobs_per_gpu=2) for _ in range(6)]
+    assert [device.index for device in devices] == [0, 1, 0, 1, 0, 1]  # the fifth and sixth: beyond the slots
+    assert sorted(path.name for path in tmp_path.iterdir())[:4] == [
+        "memdissect-gpu-uuid-0-2.lock", "memdissect-gpu-uuid-0-3.lock", "memdissect-gpu-uuid-0.lock",
+        "memdissect-gpu-uuid-1-2.lock"]
+
+
+@pytest.mark.parametrize("unopenable", ["a folder", "a symbolic link"])
+def test_a_lock_that_cannot_be_opened_is_a_slot_taken(tmp_path, claims, caplog, unopenable):
+    lock = tmp_path / "memdissect-gpu-GPU-a.lock"
+    if unopenable == "a folder":
+        lock.mkdir()
+    else:
+        lock.symlink_to(tmp_path / "elsewhere")
+    assert claim_slot(["GPU-a", "GPU-b"], tmp_path) == 1
+    assert caplog.records[0].getMessage().startswith(
+        f"1 GPU slot lock(s) in {tmp_path} cannot be opened and count as taken: memdissect-gpu-GPU-a.lock (")
+    assert not (tmp_path / "elsewhere").exists()
+
+
+OTHER_USERS_JOB = """
+import types, torch
+torch.cuda.device_count = lambda: 2
+torch.cuda.get_device_properties = lambda index: types.SimpleNamespace(uuid=f"uuid-{index}")
+torch.cuda.set_device = lambda device: None
+from memdissect.device import claim_free_gpu
+print(claim_free_gpu())
+"""
+
+
+@needs_root
+def test_two_users_jobs_on_one_machine_each_get_a_slot_in_a_folder_of_their_own(node_temp, claims, two_fake_gpus):
+    assert [claim_free_gpu() for _ in range(2)] == [torch.device("cuda", 0), torch.device("cuda", 1)]
+    assert as_other_user(OTHER_USERS_JOB).stdout.strip() == "cuda:0"  # it does not see this user's slots
+    mine, others = (node_temp / f"memdissect-{uid}" / "gpu-slots" for uid in (os.geteuid(), OTHER_UID))
+    assert sorted(path.name for path in mine.iterdir()) == ["memdissect-gpu-uuid-0.lock", "memdissect-gpu-uuid-1.lock"]
+    assert [(path.name, path.stat().st_uid) for path in others.iterdir()] == [("memdissect-gpu-uuid-0.lock", OTHER_UID)]
+
+
+def test_without_a_private_folder_for_the_slots_a_job_takes_a_gpu_by_its_process_id(node_temp, claims, two_fake_gpus,
+                                                                                   caplog):
+    base = node_temp / f"memdissect-{os.geteuid()}"
+    base.mkdir()
+    base.chmod(0o777)
+    assert claim_free_gpu() == torch.device("cuda", os.getpid() % 2)
+    message, = [record.getMessage() for record in caplog.records]
+    assert message.startswith(f"no GPU slot claimed, so GPU {os.getpid() % 2}, chosen by process id: {base} can be "
+                              f"written by other users")
 
 
 def test_one_gpu_needs_no_claim(tmp_path, monkeypatch):

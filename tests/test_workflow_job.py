@@ -2,6 +2,7 @@
 that a job which reads and writes no tensors starts without importing torch."""
 
 import ast
+import os
 import subprocess
 import sys
 
@@ -40,6 +41,18 @@ def test_a_data_error_reaches_the_user_as_one_line_and_a_bug_keeps_its_traceback
         assert log.read_text().splitlines()[-1].endswith(f"ERROR {expected}")
     else:
         assert "Traceback" in result.stderr and "Traceback" in log.read_text()
+
+
+@pytest.mark.parametrize("users, seen", [(None, "PCI_BUS_ID"), ("FASTEST_FIRST", "FASTEST_FIRST")])
+def test_a_job_numbers_gpus_as_nvidia_smi_does_unless_its_user_says_otherwise(tmp_path, users, seen):
+    """CUDA reads CUDA_DEVICE_ORDER once, when it starts; job.start sets it before any job touches a GPU."""
+    script = JOB.replace("raise {error}", "import os; print(os.environ['CUDA_DEVICE_ORDER'])").format(
+        scripts=str(REPO / "workflow" / "scripts"), source=str(REPO / "src"), log=str(tmp_path / "job.log"))
+    environment = {name: value for name, value in os.environ.items() if name != "CUDA_DEVICE_ORDER"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                            env={**environment, **({"CUDA_DEVICE_ORDER": users} if users else {})})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == seen
 
 
 def import_statements(script) -> list[str]:

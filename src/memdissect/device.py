@@ -1,11 +1,12 @@
 """Choosing the device and the numeric precision a job runs with."""
 
-import fcntl
+import logging
 import os
-import tempfile
 from pathlib import Path
 
 import torch
+
+from memdissect.private_folders import PrivateFolderError, private_folder, try_lock
 
 DEVICE_CHOICES = ("auto", "cuda", "cpu")
 
@@ -40,20 +41,29 @@ def gpu_allocated_by_scheduler(requested_gpus: int, environment=os.environ) -> b
 
 
 _CLAIMS = []  # open lock files: a claim lasts as long as the job's process
+EXTRA_ROUNDS = 64  # slots per GPU beyond sharing.models, taken once every GPU's are: more jobs than that are absurd
 
 
 def claim_slot(names, lock_dir) -> int | None:
-    """The index of the first name whose lock file no other process holds, now held by this one; None if all are."""
+    """The index of the first name whose lock file no other process holds, now held by this one; None if all are.
+    A lock file that cannot be opened counts as held, and the log says so."""
+    unopened = []
     for index, name in enumerate(names):
-        handle = open(Path(lock_dir) / f"memdissect-gpu-{name}.lock", "w")
+        lock = Path(lock_dir) / f"memdissect-gpu-{name}.lock"
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
+            handle = try_lock(lock)
+        except OSError as error:
+            unopened.append(f"{lock.name} ({error.strerror})")
             continue
-        _CLAIMS.append(handle)
-        return index
-    return None
+        if handle is not None:
+            _CLAIMS.append(handle)
+            break
+    else:
+        index = None
+    if unopened:
+        logging.getLogger(__name__).warning("%d GPU slot lock(s) in %s cannot be opened and count as taken: %s",
+                                            len(unopened), lock_dir, ", ".join(unopened[:3]))
+    return index
 
 
 def gpu_slots(names: list[str], jobs_per_gpu: int) -> list[str]:
@@ -63,21 +73,40 @@ def gpu_slots(names: list[str], jobs_per_gpu: int) -> list[str]:
 
 
 def claim_free_gpu(lock_dir=None, jobs_per_gpu: int = 1) -> torch.device:
-    """A GPU with a job slot that no other memdissect job on this machine holds, where it sees several.
+    """A GPU with a job slot that no other memdissect job of this user on this machine holds, where it sees several.
 
     A workflow run on one machine with a GPU resource of K runs at most K GPU jobs at once but does
-    not say which GPU each gets; each job claims the first free slot by a lock named by the GPU's UUID.
-    Every GPU has `jobs_per_gpu` slots (the training jobs on one GPU train in one process:
-    memdissect.together), taken one per GPU in turn.
+    not say which GPU each gets; each job claims the first free slot by a lock named by the GPU's UUID,
+    in the user's private folder of GPU slots (memdissect.private_folders). Every GPU has `jobs_per_gpu`
+    slots (the training jobs on one GPU train in one process: memdissect.together), taken one per GPU in
+    turn; once all are taken, further slots in the same turn, so that the GPUs stay evenly loaded.
     """
     count = torch.cuda.device_count()
     if count <= 1:
         return torch.device("cuda")
     names = [str(torch.cuda.get_device_properties(index).uuid) for index in range(count)]
-    slot = claim_slot(gpu_slots(names, max(1, jobs_per_gpu)), lock_dir or tempfile.gettempdir())
-    device = torch.device("cuda", 0 if slot is None else slot % count)  # all taken: share the first
+    device = torch.device("cuda", choose_gpu(names, max(1, jobs_per_gpu), lock_dir))
     torch.cuda.set_device(device)
     return device
+
+
+def choose_gpu(names: list[str], jobs_per_gpu: int, lock_dir=None) -> int:
+    """The index of the GPU of the slot this job now holds (where all are taken, one beyond them); without a
+    slot (no private folder, or no lock that opens), one chosen by process id, so that such jobs spread too."""
+    log = logging.getLogger(__name__)
+    try:
+        folder = Path(lock_dir) if lock_dir else private_folder("gpu-slots")
+        slot = claim_slot(gpu_slots(names, jobs_per_gpu + EXTRA_ROUNDS), folder)
+        if slot is None:
+            raise PrivateFolderError(f"no lock in {folder} could be taken")
+    except PrivateFolderError as error:
+        log.warning("no GPU slot claimed, so GPU %d, chosen by process id: %s", os.getpid() % len(names), error)
+        return os.getpid() % len(names)
+    if slot >= jobs_per_gpu * len(names):
+        log.warning("all %d job slots of the %d GPUs are taken (more GPU jobs at once than GPUs times "
+                    "sharing.models): this job is job %d on GPU %d", jobs_per_gpu * len(names), len(names),
+                    slot // len(names) + 1, slot % len(names))
+    return slot % len(names)
 
 
 def cpu_has_fast_bf16() -> bool:

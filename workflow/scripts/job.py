@@ -7,6 +7,8 @@ import sys
 
 def start(snakemake, needs_device=False):
     """Returns (log, device); log writes one line per message to the rule's log file."""
+    # GPUs numbered as nvidia-smi numbers them, not fastest first; CUDA reads this once, when it starts
+    os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
     open(snakemake.log[0], "w").close()
     logging.basicConfig(  # appending, so that lines another process adds (memdissect.together) are kept
         filename=snakemake.log[0], filemode="a", level=logging.INFO,

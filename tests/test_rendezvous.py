@@ -90,7 +90,7 @@ def test_requests_of_ended_jobs_are_dropped(room):
     assert room.claim(4, set()) == [] and not stale.exists()
 
 
-def test_jobs_meet_in_one_room_per_device_data_and_allocation(tmp_path):
+def test_jobs_meet_in_one_room_per_device_data_and_allocation(node_temp, tmp_path):
     data = [tmp_path / "train.pt", tmp_path / "test.pt"]
     same = room_folder("cuda-1", data, {"SLURM_JOB_ID": "7"})
     assert same == room_folder("cuda-1", data, {"SLURM_JOB_ID": "7"})

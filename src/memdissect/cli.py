@@ -125,7 +125,7 @@ def readable_table(frame, confidence: float) -> str:
 
 def print_table(frame, as_csv: bool, confidence: float = 0.95) -> None:
     if as_csv:
-        print(frame.to_csv(index=False, float_format="%.10g"), end="")
+        print(frame.to_csv(index=False), end="")  # every float as repr writes it: read back, the same float
     else:
         print(readable_table(frame, confidence))
 

@@ -19,6 +19,9 @@ from memdissect.study import UNTRAINED
 
 ROLE_SEPARATOR = ":"
 PACKAGE_DIR = Path(__file__).parent
+# Roles of files no rule makes, read where they lie, never from a storage (snakemake's `local`): the code a
+# model depends on (for reruns) and the user's checkpoints, which the local rule import_classifier reads.
+READ_IN_PLACE = ("architecture", "checkpoint")
 
 # ----------------------------------------------------------------------------- paths
 
@@ -227,7 +230,7 @@ class Plan:
     def import_classifier(self, model):
         """A classifier trained elsewhere: its weights file is an input only, never an output."""
         classifier = self.classifier(model)
-        inputs = {"weights": classifier.weights, "test": DATA["test"],
+        inputs = {"checkpoint": classifier.weights, "test": DATA["test"],
                   "architecture": architectures.source_files(classifier.arch)}
         return inputs, {"settings": classifier.settings, "normalization": classifier.normalization}
 

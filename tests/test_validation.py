@@ -325,3 +325,18 @@ def test_plan_counts_only_image_files_of_an_image_folder(tmp_path):
     dataset = {"kind": "imagefolder", "root": "images", "num_classes": 2}
     assert validation.class_sizes(dataset, tmp_path) == {split: {"cat": 2, "dog": 2} for split in ("train", "test")}
     assert validation.split_sizes(dataset, tmp_path) == {"train": 4, "test": 4}
+
+
+def test_the_class_count_is_the_data_sets_own_unless_given(tmp_path):
+    cifar100 = demo_config()
+    cifar100["dataset"] = {"kind": "cifar100", "root": "resources/cifar100"}  # not there: downloaded by a rule
+    cifar100["figures"]["figure3"]["classes"] = ["apple", "worm"]
+    assert validate_config(cifar100, tmp_path)["dataset"]["num_classes"] == 100
+    for split in ("train", "test"):
+        for name in ("cat", "dog"):
+            (tmp_path / "pets" / split / name).mkdir(parents=True)
+    pets = demo_config()
+    pets["dataset"] = {"kind": "imagefolder", "root": "pets"}
+    pets["figures"]["figure3"]["classes"] = ["cat", "dog"]
+    assert validate_config(pets, tmp_path)["dataset"]["num_classes"] == 2
+    assert validate_config(demo_config() | {"dataset": {"kind": "synthetic"}}, tmp_path)["dataset"]["num_classes"] == 10

@@ -4,6 +4,8 @@ Each case mutates one thing of config/demo.yaml. The same table runs twice: thro
 dry run (the user's view), and through the checks directly (fast, and without the workflow).
 """
 
+import copy
+
 import pytest
 
 from config_checks import OWNED_FOLDERS, SCHEMA, demo_config, validate_config, value_at
@@ -340,3 +342,23 @@ def test_the_class_count_is_the_data_sets_own_unless_given(tmp_path):
     pets["figures"]["figure3"]["classes"] = ["cat", "dog"]
     assert validate_config(pets, tmp_path)["dataset"]["num_classes"] == 2
     assert validate_config(demo_config() | {"dataset": {"kind": "synthetic"}}, tmp_path)["dataset"]["num_classes"] == 10
+
+
+def test_a_job_without_a_shared_file_system_plans_without_the_users_files(tmp_path):
+    """On Kubernetes or a cloud batch, a job re-plans the study where the data set and the checkpoints are not;
+    the plan where Snakemake runs checked them, and asks for what a job could not count."""
+    config = demo_config()
+    config["dataset"] = {"kind": "imagefolder", "root": "resources/jpeg"}
+    config["checkpoints"] = [OUTSIDE]
+    config["figures"]["figure3"]["classes"] = [0, 1]
+    saved("resources/released.pt", plain_state_dict())(config, tmp_path)
+    with pytest.raises(validation.ConfigError, match=r"dataset.num_classes: jobs without a shared file system plan "
+                                                     r"the study without the image folder 'resources/jpeg'"):
+        validate_config(copy.deepcopy(config), tmp_path, shared_files=False)
+    (tmp_path / "resources" / "released.pt").unlink()
+    config["dataset"]["num_classes"] = 10
+    job = validate_config(copy.deepcopy(config), tmp_path, shared_files=False, in_job=True)  # no file on disk
+    assert job["dataset"]["num_classes"] == 10
+    with pytest.raises(validation.ConfigError, match=r"checkpoints\[0\].weights: the file 'resources/released.pt' "
+                                                     "does not exist"):
+        validate_config(copy.deepcopy(config), tmp_path, shared_files=True, in_job=True)  # a SLURM job sees them

@@ -203,22 +203,31 @@ def check_finite(value, path) -> None:
 # ----------------------------------------------------------------------------- the study
 
 
-def check_config(config: dict, schema_path, fill_defaults, owned_folders, workdir=".") -> dict:
+def check_config(config: dict, schema_path, fill_defaults, owned_folders, workdir=".", shared_files=True,
+                 in_job=False) -> dict:
     """The schema, then its defaults filled into config by ``fill_defaults(config, schema_path)``, then
     the study's names: the study's classifiers (`study.expand_classifiers`), or ConfigError for the
-    first problem. ``owned_folders`` are where the workflow writes and may delete: no user data there."""
+    first problem. ``owned_folders`` are where the workflow writes and may delete: no user data there.
+
+    shared_files: whether jobs read the working directory's files (Snakemake's --shared-fs-usage holds
+    input-output); in_job: whether this is the plan of a job Snakemake started elsewhere (its remote mode).
+    A job without shared files plans without the user's files (data set, archive, checkpoints): the
+    plan where Snakemake runs checked them, and made sure that the job's plan needs none of them.
+    """
     check_schema(config, schema_path)
     fill_defaults(config, str(schema_path))
-    return check_study(config, owned_folders, workdir)
+    return check_study(config, owned_folders, workdir, shared_files, in_job)
 
 
-def check_study(config: dict, owned_folders, workdir=".") -> dict:
+def check_study(config: dict, owned_folders, workdir=".", shared_files=True, in_job=False) -> dict:
     """The study's classifiers; ConfigError for a name the study lacks or a data set that is not there.
 
     Expects the schema's defaults filled in; fills in those that are the study's own (the data set's
-    classes, the pairs, the figures); data-set paths are relative to `workdir`.
+    classes, the pairs, the figures); data-set paths are relative to `workdir`. shared_files, in_job: as
+    for check_config.
     """
-    classifiers, classes = check_networks(config, Path(workdir), owned_folders)
+    users_files_here = shared_files or not in_job
+    classifiers, classes = check_networks(config, Path(workdir), owned_folders, users_files_here, shared_files)
     for identifier in config["overrides"]:
         check_name(["overrides"], identifier, list(classifiers), "a model id of this study")
     study.fill_study_defaults(config, classifiers)
@@ -235,17 +244,18 @@ def check_study(config: dict, owned_folders, workdir=".") -> dict:
     return classifiers
 
 
-def check_networks(config: dict, workdir: Path, owned_folders):
+def check_networks(config: dict, workdir: Path, owned_folders, users_files_here=True, shared_files=True):
     """(the study's classifiers, the data set's class names or None): the model groups, the data set (its
-    number of classes filled in) and the checkpoints, which must fit it; at least one network."""
+    number of classes filled in) and the checkpoints, which must fit it; at least one network. The user's
+    files are checked only where they are (`users_files_here`)."""
     conditions = list(config["conditions"])
     for index, group in enumerate(config["models"]):
         check_names(["models", index, "conditions"], group["conditions"], conditions, "a condition of this study")
         check_architecture(["models", index], group, workdir)
     for index, entry in enumerate(config["checkpoints"]):
-        check_checkpoint(["checkpoints", index], entry, conditions, workdir, owned_folders)
-    classes = check_dataset(config["dataset"], workdir, owned_folders)
-    for index, entry in enumerate(config["checkpoints"]):
+        check_checkpoint(["checkpoints", index], entry, conditions, workdir, owned_folders, users_files_here)
+    classes = check_dataset(config["dataset"], workdir, owned_folders, users_files_here, shared_files)
+    for index, entry in enumerate(config["checkpoints"] if users_files_here else []):
         check_checkpoint_file(["checkpoints", index], entry, config["dataset"]["num_classes"], workdir)
     try:
         classifiers = study.expand_classifiers(config)
@@ -281,13 +291,13 @@ def check_architecture(path, entry: dict, workdir) -> None:
                           f"vgg11, vgg13 and resnet32 scale by width)")
 
 
-def check_checkpoint(path, entry: dict, conditions, workdir: Path, owned_folders) -> None:
+def check_checkpoint(path, entry: dict, conditions, workdir: Path, owned_folders, users_files_here=True) -> None:
     """An imported classifier: a condition of the study, an architecture, a weights file that exists outside
     the workflow's folders."""
     check_name(path + ["condition"], entry["condition"], conditions, "a condition of this study")
     check_architecture(path, entry, workdir)
     check_not_owned(key_path(path + ["weights"]), entry["weights"], workdir, owned_folders)
-    if not (workdir / entry["weights"]).is_file():
+    if users_files_here and not (workdir / entry["weights"]).is_file():
         raise ConfigError(f"{key_path(path + ['weights'])}: the file {entry['weights']!r} does not exist; valid: "
                           f"an existing state_dict or memdissect checkpoint, relative to the working directory")
 
@@ -391,14 +401,21 @@ def check_figures(figures: dict, conditions, networks, classifiers, num_classes:
             raise not_in_study(path, entry, classes, "a class of the data set")
 
 
-def check_dataset(dataset: dict, workdir: Path, owned_folders):
+def check_dataset(dataset: dict, workdir: Path, owned_folders, users_files_here=True, shared_files=True):
     """The data set's class names where the plan can know them (else None); ConfigError for a data
-    set that is not there, a subset it cannot give, or a folder inside the workflow's own outputs."""
+    set that is not there, a subset it cannot give, or a folder inside the workflow's own outputs.
+    Where the user's files are not (`users_files_here`), only what needs none of them."""
     kind, root, archive = dataset["kind"], dataset["root"], dataset.get("archive")
     check_not_owned("dataset.root", root, workdir, owned_folders)
     if archive:
         check_not_owned("dataset.archive", archive, workdir, owned_folders)
     classes = list(KNOWN_CLASSES[kind]) if kind in KNOWN_CLASSES else None
+    if not users_files_here:
+        fill_num_classes(dataset, CLASS_COUNTS.get(kind))
+        return classes
+    if kind not in CLASS_COUNTS and not shared_files and dataset["num_classes"] is None:
+        raise ConfigError(f"dataset.num_classes: jobs without a shared file system plan the study without the image "
+                          f"folder {root!r}, so they cannot count its classes; valid: the number of its class folders")
     if kind == "imagefolder":
         classes = check_image_folder_dataset(root, archive, workdir)
     elif kind in TORCHVISION_SETS and user_copy_exists(dataset, workdir):

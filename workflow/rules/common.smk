@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 from snakemake.utils import validate
+from snakemake_interface_executor_plugins.settings import SharedFSUsage
 
 # The workflow finds its own files from where this file lies, never from the working directory: it
 # may run as a module of the user's own workflow, or with -s/-d, from any folder.
@@ -24,9 +25,13 @@ SCHEMA = workflow.source_path("../schemas/config.schema.yaml")
 OWNED_FOLDERS = ("results", "logs", ".snakemake")  # the workflow writes, and may delete, here: never user data
 
 # A bad config stops here (the schema, Snakemake's validate filling in its defaults, then the
-# study's names), with one message naming the key, the bad value and what is valid.
+# study's names), with one message naming the key, the bad value and what is valid. A job started
+# elsewhere without a shared file system (Kubernetes, a cloud batch) plans without the user's files,
+# which the plan where Snakemake runs has checked.
+SHARED_FILES = SharedFSUsage.INPUT_OUTPUT in workflow.storage_settings.shared_fs_usage
 try:
-    CLASSIFIERS = validation.check_config(config, SCHEMA, validate, OWNED_FOLDERS)
+    CLASSIFIERS = validation.check_config(config, SCHEMA, validate, OWNED_FOLDERS, shared_files=SHARED_FILES,
+                                          in_job=workflow.remote_exec)
 except validation.ConfigError as error:
     raise WorkflowError(f"config error: {error}") from None
 

@@ -172,8 +172,8 @@ def growth_sentence(table: pd.DataFrame, measure: str, paper_reports_it: bool) -
         return f"No f2 has {measure} at two noise levels: there is no growth to read."
     flat = [column for column in measured if not table[column].dropna().is_monotonic_increasing]
     if not flat:
-        every = "every f2" if len(measured) == len(table.columns) else f"every f2 measured at two levels or more " \
-            f"({', '.join(map(str, measured))})"
+        every = ("every f2" if len(measured) == len(table.columns)
+                 else f"every f2 measured at two levels or more ({', '.join(map(str, measured))})")
         return f"{measure} grows with the noise level for {every}{', as in the paper' if paper_reports_it else ''}."
     return (f"{measure} does NOT grow monotonically with the noise level for f2 = {', '.join(flat)}"
             f"{', unlike the paper' if paper_reports_it else ''}.")

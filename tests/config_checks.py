@@ -26,7 +26,8 @@ def value_at(config: dict, path):
     return config
 
 
-def validate_config(config: dict, workdir=".") -> dict:
-    """What common.smk does before planning (the schema, Snakemake's defaults, the study's names); the config, filled in."""
-    validation.check_config(config, SCHEMA, validate, OWNED_FOLDERS, workdir)
+def validate_config(config: dict, workdir=".", **where) -> dict:
+    """What common.smk does before planning (the schema, Snakemake's defaults, the study's names); the config, filled
+    in. where: shared_files, in_job, as common.smk gives them."""
+    validation.check_config(config, SCHEMA, validate, OWNED_FOLDERS, workdir, **where)
     return config

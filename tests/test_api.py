@@ -285,3 +285,84 @@ def test_the_readmes_example_runs_as_written(tmp_path):
     assert 0 < dist and low <= dist <= high
     assert "patterns: (10, 6, 3, 32, 32)" in printed
     assert dist < untrained <= log_c + 0.5 and log_c == pytest.approx(math.log(10), abs=1e-4)
+
+
+# ----------------------------------------------------------------------------- one behaviour with the workflow
+
+
+def test_synthesize_refuses_a_class_count_the_network_does_not_give(generator):
+    five = narrow_vgg(1, num_classes=5)
+    with pytest.raises(ValueError, match=r"^num_classes=10, but the classifier \(VGG\) gives 5 outputs on a generated "
+                                         r"image; valid: num_classes=5, or leave it out$"):
+        api.synthesize(five, generator, num_classes=10, starts=1, iterations=1)
+    assert api.synthesize(five, generator, num_classes=5, starts=1, iterations=1).num_classes == 5
+
+
+def test_an_outside_network_needs_its_normalization_as_in_the_workflow(tmp_path, monkeypatch):
+    from workflow_runs import USERS_MODULE
+
+    (tmp_path / "mymodels.py").write_text(USERS_MODULE)
+    monkeypatch.chdir(tmp_path)
+    torch.save(build_model("mymodels:small_cnn", 10).network.state_dict(), tmp_path / "mine.pt")
+    with pytest.raises(ValueError, match=r"^mymodels:small_cnn needs mean and std, the per-channel normalization its "
+                                         r"network expects; valid: both, 3 values each \(for example CIFAR-10's"):
+        api.load_classifier(tmp_path / "mine.pt", "mymodels:small_cnn")
+    with pytest.raises(ValueError, match=r"needs mean and std"):
+        api.load_classifier(tmp_path / "mine.pt", "mymodels:small_cnn", mean=(0.5, 0.5, 0.5))
+    loaded = api.load_classifier(tmp_path / "mine.pt", "mymodels:small_cnn", mean=(0.5,) * 3, std=(0.25,) * 3)
+    assert loaded.mean.flatten().tolist() == [0.5] * 3 and loaded.std.flatten().tolist() == [0.25] * 3
+    assert api.load_classifier(tmp_path / "mine.pt", "mymodels:small_cnn", mean=(0, 0, 0), std=(1, 1, 1))
+
+
+def test_a_plain_state_dict_without_arch_is_told_every_kind_of_architecture(tmp_path):
+    torch.save(narrow_vgg(1).state_dict(), tmp_path / "weights.pt")
+    with pytest.raises(ValueError, match=r"give its arch: vgg11, vgg13, resnet32, torchvision:<name> \(a "
+                                         r"classification model of torchvision.models\) or <module>:<function> "
+                                         r"\(your constructor"):
+        api.load_classifier(tmp_path / "weights.pt")
+
+
+def write_png(path, colour):
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (40, 24), colour).save(path)
+
+
+def test_load_images_reads_a_folder_of_class_folders_as_the_workflow_does(tmp_path):
+    from memdissect.data import load_image_folder_split
+
+    for split in ("train", "test"):
+        for index, (name, colour) in enumerate((("dog", (250, 0, 0)), ("cat", (0, 0, 250)))):
+            for number in range(2 + index):
+                write_png(tmp_path / "pets" / split / name / f"{number}.png", colour)
+    images, labels, classes = memdissect.load_images(tmp_path / "pets" / "train")
+    assert images.dtype == torch.uint8 and images.shape == (5, 3, 32, 32)  # resized from 40 x 24
+    assert classes == ["cat", "dog"] and labels.tolist() == [0, 0, 0, 1, 1]
+    assert images[0, 2].float().mean() > 200 and images[-1, 0].float().mean() > 200
+    workflows = load_image_folder_split(tmp_path / "pets", "train")
+    assert torch.equal(images, workflows["images"]) and torch.equal(labels, workflows["labels"])
+    model, _ = api.train_classifier(images, labels, width=0.125, epochs=1, batch_size=4, precision="fp32",
+                                    classes=classes)
+    assert model(images[:1].float() / 255).shape == (1, 2)
+    with pytest.raises(ValueError, match=r"pets holds train/ and test/: it is a data set's root, not a folder of "
+                                         r"classes; valid: .*pets/train or .*pets/test"):
+        memdissect.load_images(tmp_path / "pets")
+
+
+@pytest.fixture(params=[0o022, 0o002], ids=["umask-022", "umask-002"])
+def umask(request):
+    previous = os.umask(request.param)
+    yield request.param
+    os.umask(previous)
+
+
+def test_the_apis_saves_get_the_mode_a_plain_open_gives(tmp_path, umask, f1_patterns):
+    data = make_synthetic_dataset(16, 0, seed=0)["train"]
+    api.train_classifier(data["images"], data["labels"], width=0.125, epochs=1, batch_size=16, precision="fp32",
+                         save_to=tmp_path / "f.pt")
+    api.train_generator(data["images"], epochs=1, batch_size=16, width=0.125, save_to=tmp_path / "g.pt")
+    api.save_patterns(f1_patterns[1], tmp_path / "patterns.pt")
+    (tmp_path / "plain.txt").write_text("")
+    modes = {path.name: path.stat().st_mode & 0o777 for path in tmp_path.iterdir()}
+    assert modes == dict.fromkeys(["f.pt", "g.pt", "patterns.pt", "plain.txt"], 0o666 & ~umask)

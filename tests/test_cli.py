@@ -281,3 +281,18 @@ def test_the_installed_command_summarizes_a_run(tiny_run):
     result = subprocess.run([installed_memdissect(), "summary", str(tiny_run)], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0 and F2 in result.stdout and "summary.md" in result.stdout
+
+
+@pytest.mark.workflow
+def test_csv_reads_back_to_the_floats_the_run_stored(capsys, tiny_run):
+    import csv
+
+    summary = dist_summary(tiny_run)
+    code, out, _ = run(capsys, "summary", tiny_run, "--csv")
+    printed = list(csv.DictReader(io.StringIO(out)))
+    with open(tiny_run / "results" / "dist" / "dist_summary.csv", newline="") as handle:
+        stored = list(csv.DictReader(handle))
+    assert code == 0 and len(printed) == len(stored) == len(summary)
+    for rows in (printed, stored):
+        for column in ("dist_mean", "dist_variance", "dist_ci_low", "relabeled_ratio_ci_high"):
+            assert [float(row[column]) for row in rows] == summary[column].tolist(), column  # exactly, not approx

@@ -41,14 +41,35 @@ def test_a_torchvision_network_from_elsewhere_computes_what_it_did_there(tmp_pat
 
 def test_weights_of_another_architecture_are_refused_naming_the_keys(tmp_path):
     torch.save(nn.Linear(4, 2).state_dict(), tmp_path / "linear.pt")
-    with pytest.raises(ArtifactError, match=r"linear.pt does not fit torchvision:resnet18 at width 1.0 with 10 classes: missing conv1.weight, "
-                                            r"bn1.weight, .*; unexpected weight, bias"):
+    with pytest.raises(ArtifactError, match=r"linear.pt does not fit torchvision:resnet18 at width 1.0 with 10 classes: "
+                                            r"122 missing tensor\(s\): conv1.weight, bn1.weight, .* \(122 in all\); "
+                                            r"2 unexpected tensor\(s\): weight, bias; valid: "):
         import_classifier(tmp_path / "linear.pt", RESNET)
-    small = ClassifierSettings(arch="vgg11", width=0.125)
-    save_classifier(build_classifier(ClassifierSettings(arch="vgg11", width=0.25), "cpu"), small, ["a"] * 10,
-                    tmp_path / "wider.pt")
-    with pytest.raises(ArtifactError, match=r"wider.pt does not fit vgg11 at width 0.125 with 10 classes: .*size mismatch"):
+
+
+def test_weights_of_another_shape_are_refused_naming_every_tensor_that_does_not_fit(tmp_path):
+    small, wide = ClassifierSettings(arch="vgg11", width=0.125), ClassifierSettings(arch="vgg11", width=0.25)
+    save_classifier(build_classifier(wide, "cpu"), small, ["a"] * 10, tmp_path / "wider.pt")
+    own, stored = build_classifier(small, "cpu").state_dict(), build_classifier(wide, "cpu").state_dict()
+    resized = [key for key in own if own[key].shape != stored[key].shape]
+    with pytest.raises(ArtifactError) as refused:
         import_classifier(tmp_path / "wider.pt", small)
+    message = str(refused.value)
+    assert message.startswith(f"{tmp_path / 'wider.pt'} does not fit vgg11 at width 0.125 with 10 classes: "
+                              f"{len(resized)} tensor(s) of another shape: features.0.weight 16 x 3 x 3 x 3 (the "
+                              f"network's 8 x 3 x 3 x 3), ")
+    assert len(resized) > 40 and all(f"{key} " in message for key in resized)
+    assert "classifier.weight 10 x 128 (the network's 10 x 64); valid: the weights of exactly this network" in message
+    assert ".;" not in message and "\n" not in message and "torch.Size" not in message
+
+
+def test_a_network_of_other_classes_is_refused_naming_both_of_its_output_tensors(tmp_path):
+    torch.save(build_classifier(ClassifierSettings(arch="vgg11", width=0.125, num_classes=5), "cpu").state_dict(),
+               tmp_path / "five.pt")
+    with pytest.raises(ArtifactError, match=r"five.pt does not fit vgg11 at width 0.125 with 10 classes: 2 tensor\(s\) "
+                                            r"of another shape: classifier.weight 5 x 64 \(the network's 10 x 64\), "
+                                            r"classifier.bias 5 \(the network's 10\); valid: "):
+        import_classifier(tmp_path / "five.pt", ClassifierSettings(arch="vgg11", width=0.125))
 
 
 def test_a_memdissect_checkpoint_of_another_study_is_imported_whole(tmp_path):

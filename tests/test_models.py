@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from memdissect.architectures import ArchitectureError
 from memdissect.models import build_model, count_parameters
 from memdissect.models.dcgan import Discriminator, Generator
 
@@ -78,8 +79,10 @@ def test_an_outside_model_whose_last_linear_is_not_its_output_is_refused(tmp_pat
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ValueError, match=r"oddmodels:head_then_softmax: its last nn.Linear \(1\) is not its output"):
         build_model("oddmodels:head_then_softmax", num_classes=4)
-    with pytest.raises(ValueError, match=r"is not its output layer of 4 classes \(the model gives \(2,\)\)"):
-        build_model("oddmodels:too_few", num_classes=4)
+    with pytest.raises(ArchitectureError, match=r"^oddmodels:too_few: too_few\(num_classes=4\) built a network of 2 "
+                                                r"outputs per image, not one per class; valid: a constructor whose "
+                                                r"output layer has num_classes outputs$"):
+        build_model("oddmodels:too_few", num_classes=4)  # it ignores num_classes: not a misplaced output layer
     with pytest.raises(ValueError, match="torchvision:vit_b_16 cannot classify a 3x32x32 image: Wrong image height"):
         build_model("torchvision:vit_b_16", num_classes=4)
     with pytest.raises(ValueError, match="only memdissect's own architectures scale by width"):

@@ -218,3 +218,51 @@ def test_the_cifar100_config_plans_100_classes_a_torchvision_network_and_the_dow
 def test_a_job_of_no_rule_is_refused_naming_the_rules(demo_plan):
     with pytest.raises(ValueError, match="'describe_pair' is not a rule of the plan; valid: prepare_dataset, "):
         demo_plan.job("describe_pair", f1="a", f2="b")
+
+
+def checkpoints_only(tmp_path) -> dict:
+    """Two networks trained elsewhere in one condition, and nothing else: no models, no dissection, no figures."""
+    import torch
+
+    (tmp_path / "resources").mkdir()
+    for name in ("mine", "theirs"):
+        torch.save({"features.weight": torch.zeros(8, 3, 3, 3), "fc.weight": torch.zeros(10, 8),
+                    "fc.bias": torch.zeros(10)}, tmp_path / "resources" / f"{name}.pt")
+    (tmp_path / "mynets.py").write_text("def small_cnn(num_classes):\n    pass\n")
+    return {"dataset": {"kind": "synthetic"}, "conditions": {"true_labels": {"noise": 0.0}},
+            "checkpoints": [{"name": name, "arch": "mynets:small_cnn", "weights": f"resources/{name}.pt",
+                             "condition": "true_labels", "mean": [0.5] * 3, "std": [0.25] * 3}
+                            for name in ("mine", "theirs")]}
+
+
+def test_a_study_of_checkpoints_alone_trains_nothing_and_plans_only_what_it_can_show(tmp_path):
+    config = checkpoints_only(tmp_path)
+    study = make_plan(config, tmp_path)
+    counts = Counter(job.rule for job in study.jobs())
+    assert config["models"] == [] and counts["train_classifier"] == 0 and counts["import_classifier"] == 2
+    assert config["dissection"]["reference"] == "mine-s1" and config["dissection"]["compare"] == ["theirs-s1"]
+    assert study.pairs == [("true_labels-mine-s1", "true_labels-theirs-s1")]
+    for absent in ("figure1", "figure4", "figure5", "stage_table", "make_labels", "dist_matrix_figure"):
+        assert counts[absent] == 0, absent  # no history; one noise level; no full matrix asked for
+    assert all(counts[rule] == 1 for rule in ("figure2", "figure3", "crosscheck_figure", "summary_markdown"))
+    assert config["figures"]["figure1"] == {"network": None, "conditions": []}
+    assert config["figures"]["figure3"]["conditions"] == ["true_labels"] and config["dataset"]["num_classes"] == 10
+    assert "stages" not in study.job("summary_markdown").inputs
+    assert not any("results/stages" in path or "figure1" in path for path in study.final_outputs())
+
+
+def test_figure_defaults_follow_the_study_and_figure_5_needs_two_noise_levels():
+    config = demo_config()
+    for key in ("figure1", "figure2", "figure3", "figure4", "figure5"):
+        config["figures"].pop(key)
+    config["dissection"].pop("reference")
+    study = make_plan(config)
+    figures = config["figures"]
+    assert config["dissection"]["reference"] == "vgg11-s1" and figures["figure1"]["network"] == "vgg11-s1"
+    assert figures["figure1"]["conditions"] == list(config["conditions"]) and figures["figure4"]["name"] == "vgg11"
+    assert figures["figure5"]["conditions"] == list(config["conditions"]) and figures["figure3"]["classes"] == [0, 1, 2]
+    assert study.has_data("figure5")
+    one_level = demo_config()
+    one_level["figures"]["figure5"]["conditions"] = ["random_labels", "random_labels_wd"]  # both p = 1
+    assert not make_plan(one_level).has_data("figure5")
+    assert "results/figures/figure5.png" not in make_plan(one_level).final_outputs()

@@ -3,7 +3,8 @@ import math
 import pandas as pd
 
 from memdissect.distance import UNTRAINED_LABEL
-from memdissect.summary import dist_section, noise_section, relabeled_position, stage_section
+from memdissect.summary import (crosscheck_section, dist_section, noise_section, relabeled_position, stage_section,
+                                summary_markdown)
 from memdissect.study import UNTRAINED
 
 
@@ -102,3 +103,38 @@ def test_accuracy_section_gives_the_first_epoch_at_which_the_labels_were_fitted(
     assert first_epoch_at(history.iloc[:1], 0.99) == "never"
     text = accuracy_section("vgg11-s1", {("random_labels", 1.0): history})
     assert "| random_labels | 1 | 4 | 97.00% | 10.00% | 2 | 100.00% / about 10% |" in text
+
+
+def test_dist_section_without_a_pair_on_both_x_t_and_x_r_lists_every_pair_per_condition():
+    summary = summary_of(pair("true_labels", "theirs-s1", 0.5, 0.1, 0.08, 0.12, 0.4, 0.6),
+                         pair("true_labels", UNTRAINED, 2.3, 1.0, 1.0, 1.0))
+    text = dist_section(summary, "vgg11-s1", "true_labels", None)
+    assert "| condition | f2 | Dist [95% CI] | relabeled | Dist / relabeled [95% CI] |" in text
+    assert "| true_labels | theirs-s1 | 0.5 [0.4, 0.6] | 5 | 0.1 [0.08, 0.12] |" in text
+    assert f"| true_labels | {UNTRAINED_LABEL} | 2.3 [2.3, 2.3] |" in text
+    assert ("No f2 has a pair on both X_T (true_labels) and X_R (no condition of noise 1), so the study cannot test "
+            "the paper's ordering." in text)
+    assert "On true_labels: f2 = theirs-s1 at 0.1 [0.08, 0.12], closer to f1 than an unrelated trained" in text
+    assert "|  |" not in text and "as in the paper" not in text and "NOT above" not in text
+
+
+def test_a_section_without_rows_is_left_out_of_the_summary():
+    one_level = summary_of(pair("true_labels", "vgg11-s2", 0.5, 0.1, 0.08, 0.12))
+    assert noise_section(one_level, "vgg11-s1", {"true_labels": 0.0}) == ""  # one noise level: no growth to read
+    assert dist_section(one_level, "resnet32-s1", "true_labels", "random_labels") == ""  # no pair of this f1
+    assert crosscheck_section(pd.DataFrame(columns=["condition", "f1_network"])) == ""
+    assert stage_section(pd.DataFrame(columns=["model", "hunting", "fitting_start_epoch"])) == ""
+    assert summary_markdown(["## A\n\nrows", "", "## B\n\nrows"]) == (
+        "# memdissect: this study beside the paper\n\n## A\n\nrows\n\n## B\n\nrows\n")
+
+
+def test_growth_is_read_only_for_an_f2_measured_at_two_noise_levels():
+    summary = summary_of(pair("true_labels", "vgg11-s2", 0.5, 0.1, 0.08, 0.12),
+                         pair("random_labels", "vgg11-s2", 4.0, 0.9, 0.8, 1.0),
+                         pair("true_labels", "vgg13-s1", 0.9, 0.2, 0.1, 0.3))  # vgg13: one level only
+    text = noise_section(summary, "vgg11-s1", {"true_labels": 0.0, "random_labels": 1.0})
+    assert "Dist grows with the noise level for every f2 measured at two levels or more (vgg11-s2)" in text
+    only_one = summary_of(pair("true_labels", "vgg11-s2", 0.5, 0.1, 0.08, 0.12),
+                          pair("random_labels", "vgg13-s1", 4.0, 0.9, 0.8, 1.0))
+    text = noise_section(only_one, "vgg11-s1", {"true_labels": 0.0, "random_labels": 1.0})
+    assert "No f2 has Dist at two noise levels: there is no growth to read." in text and "grows with" not in text

@@ -4,6 +4,8 @@ Each case mutates one thing of config/demo.yaml. The same table runs twice: thro
 dry run (the user's view), and through the checks directly (fast, and without the workflow).
 """
 
+import copy
+
 import pytest
 
 from config_checks import OWNED_FOLDERS, SCHEMA, demo_config, validate_config, value_at
@@ -56,11 +58,33 @@ OUTSIDE = {"name": "released", "arch": "torchvision:resnet18", "weights": "resou
            "condition": "true_labels", "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}
 
 
-def with_checkpoint(**changes):
-    """A checkpoint entry whose weights file exists, changed as given."""
-    return on_disk(files=["resources/released.pt"],
-                   then=put("checkpoints", value=[{key: value for key, value in {**OUTSIDE, **changes}.items()
-                                                   if value is not None}]))
+def saved(name, content):
+    """Write a file as torch.save does, then mutate the config."""
+    def mutate(config, workdir):
+        import torch
+
+        (workdir / name).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(content(torch) if callable(content) else content, workdir / name)
+    return mutate
+
+
+def plain_state_dict(outputs=10):
+    """A state_dict whose output layer (its last 2-D weight) has `outputs` rows, as a ResNet-18's fc."""
+    return lambda torch: {"conv1.weight": torch.zeros(4, 3, 3, 3), "fc.weight": torch.zeros(outputs, 4),
+                          "fc.bias": torch.zeros(outputs)}
+
+
+def with_checkpoint(content=plain_state_dict(), **changes):
+    """A checkpoint entry whose weights file exists (a state_dict of 10 outputs unless given), changed as given."""
+    return both(saved("resources/released.pt", content),
+                put("checkpoints", value=[{key: value for key, value in {**OUTSIDE, **changes}.items()
+                                           if value is not None}]))
+
+
+def memdissect_checkpoint(arch="vgg13", width=0.5, num_classes=10):
+    return {"format": "memdissect-classifier-v1", "settings": {"arch": arch, "width": width,
+                                                                "num_classes": num_classes},
+            "classes": [], "state_dict": {}}
 
 
 BAD_CONFIGS = [
@@ -79,6 +103,34 @@ BAD_CONFIGS = [
          "checkpoints[0]", "needs `mean` and `std`"),
     case("checkpoint-normalization-for-a-built-in", with_checkpoint(arch="vgg11", mean=[0, 0, 0], std=[1, 1, 1]),
          "checkpoints[0].mean", "vgg11 normalizes its input itself"),
+    case("checkpoint-of-other-classes", with_checkpoint(plain_state_dict(outputs=5)),
+         "checkpoints[0].weights", "'resources/released.pt' holds a network of 5 outputs",
+         "output layer fc.weight is 5 x 4", "valid: a network of 10 outputs"),
+    case("checkpoint-of-python-objects", with_checkpoint(lambda torch: torch.nn.Linear(4, 10)),
+         "checkpoints[0].weights", "holds Python objects (torch.nn.modules.linear.Linear)", "valid: a file of tensors"),
+    case("checkpoint-not-a-torch-file", both(on_disk(files=["resources/released.pt"], then=lambda c, w: None),
+                                             put("checkpoints", value=[OUTSIDE])),
+         "checkpoints[0].weights", "is truncated or not a file torch.save wrote"),
+    case("checkpoint-without-a-state-dict", with_checkpoint({"epoch": 3, "note": "no tensors"}),
+         "checkpoints[0].weights", "holds no state_dict"),
+    case("memdissect-checkpoint-of-another-architecture",
+         with_checkpoint(memdissect_checkpoint(), arch="vgg11", width=0.5, mean=None, std=None),
+         "checkpoints[0].arch", "'vgg11', but 'resources/released.pt' is a memdissect checkpoint of vgg13 at width 0.5",
+         "valid: 'vgg13'"),
+    case("memdissect-checkpoint-of-other-classes",
+         with_checkpoint(memdissect_checkpoint(num_classes=100), arch="vgg13", width=0.5, mean=None, std=None),
+         "checkpoints[0].weights", "with 100 classes, but the data set has 10"),
+    case("memdissect-checkpoint-with-normalization", with_checkpoint(memdissect_checkpoint(), arch="vgg13", width=0.5),
+         "checkpoints[0].mean", "which knows its normalization", "valid: no mean or std"),
+    case("no-network-at-all", put("models", value=[]),
+         "models, checkpoints: the config names no network", "`checkpoints`"),
+    case("no-pair-to-dissect", put("dissection", value={"reference": "vgg11-s1", "compare": []}),
+         "dissection.compare", "shares a condition with the reference vgg11-s1", "no pair to dissect"),
+    case("image-folder-archive-without-a-class-count",
+         on_disk(files=["jpeg.tar.gz"], then=put("dataset", value={"kind": "imagefolder", "root": "resources/jpeg",
+                                                                   "archive": "jpeg.tar.gz"})),
+         "dataset.num_classes", "not known before dataset.archive 'jpeg.tar.gz' is unpacked",
+         "the number of class folders under its train/"),
     case("checkpoint-in-unknown-condition", with_checkpoint(condition="clean"),
          "checkpoints[0].condition", "'clean'", "true_labels"),
     case("checkpoint-takes-a-trained-id", with_checkpoint(name="vgg11"),
@@ -222,13 +274,9 @@ def test_shipped_configs_pass(repo, name, tmp_path):
     assert config["overrides"] == {} and config["dataset"]["archive"] is None  # the schema's defaults filled in
 
 
-def test_an_empty_config_is_the_schema_defaults_and_plans_a_study():
-    from memdissect import study
-
-    config = validate_config({})
-    classifiers = study.expand_classifiers(config)
-    assert {c.network for c in classifiers.values()} == {"vgg11-s1", "vgg11-s2", "vgg13-s1", "resnet32-s1"}
-    assert study.dissection_pairs(config, classifiers)
+def test_an_empty_config_names_no_network_and_is_refused_saying_so():
+    with pytest.raises(validation.ConfigError, match="models, checkpoints: the config names no network"):
+        validate_config({})
 
 
 def schema_properties(node: dict, definitions: dict, path=(), in_entry=False):
@@ -279,3 +327,38 @@ def test_plan_counts_only_image_files_of_an_image_folder(tmp_path):
     dataset = {"kind": "imagefolder", "root": "images", "num_classes": 2}
     assert validation.class_sizes(dataset, tmp_path) == {split: {"cat": 2, "dog": 2} for split in ("train", "test")}
     assert validation.split_sizes(dataset, tmp_path) == {"train": 4, "test": 4}
+
+
+def test_the_class_count_is_the_data_sets_own_unless_given(tmp_path):
+    cifar100 = demo_config()
+    cifar100["dataset"] = {"kind": "cifar100", "root": "resources/cifar100"}  # not there: downloaded by a rule
+    cifar100["figures"]["figure3"]["classes"] = ["apple", "worm"]
+    assert validate_config(cifar100, tmp_path)["dataset"]["num_classes"] == 100
+    for split in ("train", "test"):
+        for name in ("cat", "dog"):
+            (tmp_path / "pets" / split / name).mkdir(parents=True)
+    pets = demo_config()
+    pets["dataset"] = {"kind": "imagefolder", "root": "pets"}
+    pets["figures"]["figure3"]["classes"] = ["cat", "dog"]
+    assert validate_config(pets, tmp_path)["dataset"]["num_classes"] == 2
+    assert validate_config(demo_config() | {"dataset": {"kind": "synthetic"}}, tmp_path)["dataset"]["num_classes"] == 10
+
+
+def test_a_job_without_a_shared_file_system_plans_without_the_users_files(tmp_path):
+    """On Kubernetes or a cloud batch, a job re-plans the study where the data set and the checkpoints are not;
+    the plan where Snakemake runs checked them, and asks for what a job could not count."""
+    config = demo_config()
+    config["dataset"] = {"kind": "imagefolder", "root": "resources/jpeg"}
+    config["checkpoints"] = [OUTSIDE]
+    config["figures"]["figure3"]["classes"] = [0, 1]
+    saved("resources/released.pt", plain_state_dict())(config, tmp_path)
+    with pytest.raises(validation.ConfigError, match=r"dataset.num_classes: jobs without a shared file system plan "
+                                                     r"the study without the image folder 'resources/jpeg'"):
+        validate_config(copy.deepcopy(config), tmp_path, shared_files=False)
+    (tmp_path / "resources" / "released.pt").unlink()
+    config["dataset"]["num_classes"] = 10
+    job = validate_config(copy.deepcopy(config), tmp_path, shared_files=False, in_job=True)  # no file on disk
+    assert job["dataset"]["num_classes"] == 10
+    with pytest.raises(validation.ConfigError, match=r"checkpoints\[0\].weights: the file 'resources/released.pt' "
+                                                     "does not exist"):
+        validate_config(copy.deepcopy(config), tmp_path, shared_files=True, in_job=True)  # a SLURM job sees them

@@ -3,25 +3,16 @@ from the user's own module, and a checkpoint written elsewhere in plain PyTorch,
 
 import copy
 import hashlib
-import os
 import sys
 
 import pandas as pd
 import pytest
 import yaml
 
-from workflow_runs import REPO, planned_jobs, snakemake, write_config
+from workflow_runs import REPO, USERS_MODULE, planned_jobs, snakemake, write_config, write_users_networks
 
 pytestmark = pytest.mark.workflow
 
-USER_MODULE = '''
-from torch import nn
-
-
-def small_cnn(num_classes):
-    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(4), nn.Flatten(),
-                         nn.Linear(128, 32), nn.ReLU(), nn.Linear(32, num_classes))
-'''
 OUTSIDE_WEIGHTS = "resources/outside_small_cnn.pt"
 MODELS = ["true_labels-vgg11-s1", "true_labels-resnet18-s1", "true_labels-small_cnn-s1", "true_labels-outside-s1"]
 
@@ -48,11 +39,7 @@ def mixed_config() -> dict:
 
 def write_outside_checkpoint(workdir):
     """What a user brings: their module, and weights saved by plain PyTorch from another script."""
-    (workdir / "mymodels.py").write_text(USER_MODULE)
-    script = (f"import sys, torch; sys.path.insert(0, {str(workdir)!r}); import mymodels; torch.manual_seed(5); "
-              f"torch.save(mymodels.small_cnn(10).state_dict(), {str(workdir / OUTSIDE_WEIGHTS)!r})")
-    (workdir / "resources").mkdir()
-    assert os.system(f"{sys.executable} -c {script!r}") == 0
+    write_users_networks(workdir, {OUTSIDE_WEIGHTS: 5})
 
 
 def fingerprint(path):
@@ -124,7 +111,7 @@ def test_a_missing_checkpoint_or_module_stops_the_plan_naming_it(tmp_path):
     result = snakemake(tmp_path, "-n", config_path=write_config(tmp_path, config), check=False)
     assert result.returncode != 0
     assert "models[2].arch: 'mymodels:small_cnn': no module 'mymodels'" in result.stdout, result.stdout[-2000:]
-    (tmp_path / "mymodels.py").write_text(USER_MODULE)
+    (tmp_path / "mymodels.py").write_text(USERS_MODULE)
     broken = copy.deepcopy(config)
     broken["checkpoints"][0]["weights"] = "resources/nowhere.pt"
     result = snakemake(tmp_path, "-n", config_path=write_config(tmp_path, broken), check=False)

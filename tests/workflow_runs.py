@@ -18,17 +18,31 @@ def write_config(workdir: Path, config: dict) -> Path:
     return path
 
 
-def snakemake(workdir: Path, *arguments, config_path=None, check=True, timeout=1800):
+def snakemake(workdir: Path, *arguments, config_path=None, check=True, timeout=1800, umask=None):
     """Run the workflow of this checkout in workdir; returns the completed process (stdout and stderr merged)."""
-    command = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    command = ["--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
     if config_path is not None:
         command += ["--configfile", str(config_path), "--replace-workflow-config"]
-    command += list(arguments)
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return run_snakemake([*command, *arguments], check=check, timeout=timeout, umask=umask)
+
+
+def run_snakemake(arguments, cwd=None, check=True, timeout=1800, umask=None):
+    """`snakemake *arguments` in cwd (default: here), under umask where given; stdout and stderr merged."""
+    def set_umask():
+        os.umask(umask)
+
+    result = subprocess.run([*SNAKEMAKE, *arguments], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            preexec_fn=set_umask if umask is not None else None)
     if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(arguments)} failed:\n{result.stdout[-6000:]}")
+        raise AssertionError(f"snakemake {' '.join(map(str, arguments))} failed:\n{result.stdout[-6000:]}")
     return result
+
+
+def file_modes(root: Path) -> dict[str, int]:
+    """{path relative to root: permission bits} of every file under root."""
+    return {str(path.relative_to(root)): path.stat().st_mode & 0o777 for path in sorted(root.rglob("*"))
+            if path.is_file()}
 
 
 def planned_jobs(dry_run_output: str) -> list[tuple[str, str]]:
@@ -66,6 +80,29 @@ def same_bytes(first_path: Path, second_path: Path) -> bool:
 
 
 # ----------------------------------------------------------------------------- the user's data, made up
+
+USERS_MODULE = '''
+from torch import nn
+
+
+def small_cnn(num_classes):
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(4), nn.Flatten(),
+                         nn.Linear(128, 32), nn.ReLU(), nn.Linear(32, num_classes))
+'''
+
+
+def write_users_networks(folder: Path, weights: dict, module="mymodels") -> None:
+    """What a user brings: their module (folder/<module>.py, small_cnn) and state_dicts saved by plain PyTorch
+    from another process, {path relative to folder: seed}."""
+    (folder / f"{module}.py").write_text(USERS_MODULE)
+    saves = "; ".join(f"torch.manual_seed({seed}); torch.save({module}.small_cnn(10).state_dict(), {path!r})"
+                      for path, seed in weights.items())
+    for path in weights:
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-c", f"import torch, {module}; {saves}"], cwd=folder, check=True,
+                   env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(folder),
+                                                                                   os.environ.get("PYTHONPATH")]))})
+
 
 
 def write_image(path, seed=0):

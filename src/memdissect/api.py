@@ -18,6 +18,7 @@ from torch import nn
 
 from memdissect import distance, gan, statistics, train
 from memdissect import patterns as pattern_search
+from memdissect.architectures import VALID_ARCHITECTURES, check_normalization
 from memdissect.diagnostics import pattern_hits
 from memdissect.imported import import_classifier, read_state_dict
 from memdissect.io import ArtifactError, load_torch, read_parquet
@@ -75,6 +76,20 @@ def restored(*modules: nn.Module):
 
 def quiet(_line: str) -> None:
     pass
+
+
+def load_images(folder):
+    """(images, labels, classes) of an image folder `folder/<class>/<image>`, such as the train/ or test/
+    folder of a data set: uint8 N x 3 x 32 x 32 (resized where not 32 x 32), int64 N in 0 .. C-1 and the C
+    class names in sorted order, as the workflow's `imagefolder` data set reads them."""
+    from memdissect.data import read_class_folders
+
+    folder = Path(folder)
+    if folder.is_dir() and sorted(entry.name for entry in folder.iterdir() if entry.is_dir()) == ["test", "train"]:
+        raise ValueError(f"{folder} holds train/ and test/: it is a data set's root, not a folder of classes; valid: "
+                         f"{folder / 'train'} or {folder / 'test'}")
+    split = read_class_folders(folder)
+    return split["images"], split["labels"], split["classes"]
 
 
 # ----------------------------------------------------------------------------- training and loading
@@ -140,11 +155,13 @@ def load_classifier(path, arch: str | None = None, *, num_classes: int | None = 
     """A classifier taking pixels in [0, 1] (N x 3 x 32 x 32 -> N x C logits), in eval mode.
 
     path: a memdissect classifier checkpoint (results/models/<model>/weights.pt), which knows its
-    architecture; or, with arch, a plain state_dict (or a dict holding one under "state_dict") of
-    a network `memdissect.models.build_model(arch, num_classes, width)` builds. num_classes
-    defaults to the rows of the state_dict's last 2-D weight. mean, std (3 values each): the
-    per-channel normalization that network was trained with; the built-in architectures
-    normalize with CIFAR-10's unless told otherwise.
+    architecture and normalization; or, with arch, a plain state_dict (also under a "state_dict"
+    key, or with DataParallel's "module." prefix) of a network `memdissect.models.build_model(arch,
+    num_classes, width)` builds: vgg11, vgg13, resnet32, torchvision:<name> or <module>:<function>
+    (importable from the working directory, called as function(num_classes=C)). num_classes defaults
+    to the rows of the state_dict's last 2-D weight. mean, std (3 values each): the per-channel
+    normalization the network was trained with, required for torchvision's and your own networks
+    (as in the workflow); memdissect's own normalize with CIFAR-10's unless told otherwise.
     """
     artifact = load_torch(path)
     if isinstance(artifact, dict) and "format" in artifact:
@@ -156,8 +173,9 @@ def load_classifier(path, arch: str | None = None, *, num_classes: int | None = 
                              "arch, mean and std apply only to a plain state_dict")
         return train.load_classifier(path, device)[0]
     if arch is None:
-        raise ValueError(f"{path} is not a memdissect checkpoint; to read it as a plain state_dict, give its arch "
-                         "(vgg11, vgg13, resnet32)")
+        raise ValueError(f"{path} is not a memdissect checkpoint; to read it as a plain state_dict, give its arch: "
+                         f"{VALID_ARCHITECTURES}")
+    check_normalization(arch, mean, std)
     state = read_state_dict(path)
     if num_classes is None:
         num_classes = [value for value in state.values() if value.dim() == 2][-1].shape[0] if state else 10
@@ -241,7 +259,7 @@ def synthesize(classifier: nn.Module, generator: nn.Module, num_classes: int | N
     """f1's patterns: for each class j and start s, z* = argmax_z objective_j(f1(G(z))) from z0, x* = G(z*).
 
     classifier (f1): pixels in [0, 1] -> N x C logits; generator: z (B x D, D its int attribute latent_dim)
-    -> B x 3 x 32 x 32 in [-1, 1]. num_classes: C, by default the length of f1's output. objective:
+    -> B x 3 x 32 x 32 in [-1, 1]. num_classes: C, the length of f1's output (another is refused). objective:
     logit, log_softmax or softmax; optimizer: sgd or adam; latent_constraint: none, clamp (|z| <= 3)
     or sphere (|z| = sqrt(D)). seed draws z0. chunk_size: rows optimized at once (memory, not result).
     device: by default the classifier's. Returns `Patterns` (x: C x S x 3 x 32 x 32, logits: C x S x C).
@@ -253,7 +271,11 @@ def synthesize(classifier: nn.Module, generator: nn.Module, num_classes: int | N
                          "the length of the z it takes")
     device = device_of(classifier, device)
     with restored(classifier.to(device), generator.to(device)):
-        num_classes = num_classes or count_classes(classifier, generator, device)
+        outputs = count_classes(classifier, generator, device)
+        if num_classes not in (None, outputs):
+            raise ValueError(f"num_classes={num_classes}, but the classifier ({type(classifier).__name__}) gives "
+                             f"{outputs} outputs on a generated image; valid: num_classes={outputs}, or leave it out")
+        num_classes = outputs
         found = pattern_search.synthesize_patterns(classifier, generator, num_classes, settings, device,
                                                    log=log or quiet)
     return Patterns.from_dict({**found, "classes": list(classes) if classes is not None else None})

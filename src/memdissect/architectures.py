@@ -21,12 +21,23 @@ TORCHVISION_PREFIX = "torchvision:"
 EXTERNAL_SOURCE = PACKAGE_DIR / "models" / "external.py"
 
 
+# Every kind of architecture a model group, a checkpoint, the API and the command may name.
+VALID_ARCHITECTURES = ("vgg11, vgg13, resnet32, torchvision:<name> (a classification model of torchvision.models) or "
+                       "<module>:<function> (your constructor, called as function(num_classes=C))")
+CIFAR10_NORMALIZATION = "CIFAR-10's [0.4914, 0.4822, 0.4465] and [0.2470, 0.2435, 0.2616]"  # models.normalize
+
+
 class ArchitectureError(ValueError):
-    """An architecture name that names nothing this machine can build."""
+    """An architecture that names nothing this machine can build, or a network that breaks memdissect's contract."""
 
 
 def is_built_in(arch: str) -> bool:
     return arch in BUILT_IN_SOURCES
+
+
+def is_outside(arch: str) -> bool:
+    """torchvision:<name> or <module>:<function>: a network from outside memdissect."""
+    return ":" in arch
 
 
 def is_torchvision(arch: str) -> bool:
@@ -101,9 +112,25 @@ def check_architecture(arch: str, workdir=".") -> None:
         raise ArchitectureError(f"{arch!r}: no module {module!r} in the working directory {Path(workdir).resolve()} "
                                 f"(looked for {module.replace('.', '/')}.py); valid: vgg11, vgg13, resnet32, "
                                 f"torchvision:<name>, or <module>:<function> with the module's file there")
-    if not defines_function(path, function):
+    try:
+        defined = defines_function(path, function)
+    except SyntaxError as error:
+        raise ArchitectureError(f"{arch!r}: {path} does not parse ({error.msg}, line {error.lineno}); valid: a Python "
+                                f"file that defines {function}") from None
+    if not defined:
         raise ArchitectureError(f"{arch!r}: {path} defines no {function!r} at its top level; valid: a function "
                                 f"there that takes num_classes and returns an nn.Module")
+
+
+def check_normalization(arch: str, mean, std, names=("mean", "std")) -> None:
+    """The one rule for the normalization of a plain state_dict, in the workflow, the API and the command: an
+    outside network's (torchvision's or yours) must be given, mean and std both; memdissect's own take none or
+    both. ArchitectureError naming the options as the caller calls them (`names`)."""
+    given = [name for name, value in zip(names, (mean, std)) if value is not None]
+    if len(given) == 1 or (not given and is_outside(arch)):
+        raise ArchitectureError(f"{arch} needs {names[0]} and {names[1]}, the per-channel normalization its network "
+                                f"expects; valid: both, 3 values each (for example {CIFAR10_NORMALIZATION}, or "
+                                f"[0, 0, 0] and [1, 1, 1] for none)")
 
 
 def source_files(arch: str, workdir=".") -> list[str]:

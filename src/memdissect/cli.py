@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from memdissect.architectures import VALID_ARCHITECTURES, check_normalization
 from memdissect.io import ArtifactError, DataError, load_torch
 from memdissect.settings import PatternSettings, choices, defaults
 
@@ -37,6 +38,7 @@ def load_network(path, arch, args, device):
     from memdissect import api, train
 
     if arch is not None:
+        check_normalization(arch, args.mean, args.std, ("--mean", "--std"))
         model = api.load_classifier(path, arch, num_classes=args.num_classes, width=args.width, mean=args.mean,
                                     std=args.std, device=device)
         return model, None, None
@@ -125,7 +127,7 @@ def readable_table(frame, confidence: float) -> str:
 
 def print_table(frame, as_csv: bool, confidence: float = 0.95) -> None:
     if as_csv:
-        print(frame.to_csv(index=False, float_format="%.10g"), end="")
+        print(frame.to_csv(index=False), end="")  # every float as repr writes it: read back, the same float
     else:
         print(readable_table(frame, confidence))
 
@@ -240,13 +242,15 @@ def common_options() -> argparse.ArgumentParser:
                        help="its classes (default: the rows of its last 2-D weight)")
     for statistic in ("mean", "std"):
         plain.add_argument(f"--{statistic}", type=float, nargs=3, metavar=("R", "G", "B"),
-                           help=f"the per-channel {statistic} it normalizes with (default: CIFAR-10's)")
+                           help=f"the per-channel {statistic} it was trained with: required for torchvision:<name> and "
+                                f"<module>:<function>; memdissect's own use CIFAR-10's unless given")
     return options
 
 
 def csv_option() -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
-    options.add_argument("--csv", action="store_true", help="print CSV with full precision instead of a table")
+    options.add_argument("--csv", action="store_true",
+                         help="print CSV instead of a table, every number as stored (it reads back to the same float)")
     return options
 
 
@@ -256,7 +260,7 @@ def add_command(commands, name: str, run, summary: str, description: str, parent
     return parser
 
 
-ARCH_HELP = "is a plain state_dict of this architecture (vgg11, vgg13, resnet32, or another name build_model takes)"
+ARCH_HELP = f"is a plain state_dict of this architecture: {VALID_ARCHITECTURES}"
 
 
 def add_dist_parser(commands, parents) -> None:

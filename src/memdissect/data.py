@@ -198,19 +198,25 @@ def read_rgb_image(path) -> torch.Tensor:
 
 def load_image_folder_split(root, split: str, subset: dict | None = None) -> dict:
     """Read `root/<split>/<class>/*` with torchvision's ImageFolder into uint8 tensors."""
+    image_folder_classes(root)  # both splits, with the same classes
+    return read_class_folders(Path(root) / split, subset, split, f"image folder {root}")
+
+
+def read_class_folders(folder, subset: dict | None = None, split: str = "train", where: str = "") -> dict:
+    """`folder/<class>/<image>` with torchvision's ImageFolder: images (uint8 N x 3 x 32 x 32, resized where they
+    are not 32 x 32), labels (int64 N, the classes in sorted order) and classes; subset as dataset.subset."""
     from torchvision.datasets import ImageFolder
 
-    classes = image_folder_classes(root)
     try:
-        dataset = ImageFolder(str(Path(root) / split), loader=read_rgb_image)
-    except FileNotFoundError as error:  # a class folder without a single image file
-        raise DataError(f"image folder {Path(root) / split}: {error}") from None
+        dataset = ImageFolder(str(folder), loader=read_rgb_image)
+    except FileNotFoundError as error:  # no class folder, or one without a single image file
+        raise DataError(f"image folder {folder}: {error}") from None
     samples = dataset.samples
-    keep = subset_of(dataset.targets, subset, split, f"image folder {root}")
+    keep = subset_of(dataset.targets, subset, split, where or f"image folder {folder}")
     if keep is not None:  # decode only the images kept
         samples = [samples[index] for index in keep.tolist()]
     images = torch.stack([dataset.loader(path) for path, _ in samples])  # N x 3 x 32 x 32
-    return {"images": images, "labels": torch.tensor([label for _, label in samples]), "classes": classes}
+    return {"images": images, "labels": torch.tensor([label for _, label in samples]), "classes": dataset.classes}
 
 
 def prepare_dataset(kind: str, root=None, train_size=None, test_size=None, seed=0, subset=None) -> dict:

@@ -1,6 +1,7 @@
 """Classifiers trained elsewhere, read into memdissect's form: a plain state_dict (as torch.save of
 ``model.state_dict()`` writes it, also under a "state_dict" key or with DataParallel's "module."
-prefix) or a memdissect checkpoint, loaded into the configured architecture."""
+prefix) or a memdissect checkpoint, loaded into the configured architecture; a file that does not fit it is
+refused naming every tensor that does not."""
 
 import torch
 from torch import nn
@@ -10,12 +11,12 @@ from memdissect.models.external import ExternalClassifier
 from memdissect.models.normalize import Normalize
 from memdissect.settings import ClassifierSettings
 from memdissect.train import CLASSIFIER_CHECKPOINT, build_classifier
-
-LISTED_KEYS = 5  # at most this many missing or unexpected keys are named in a message
-
+from memdissect.validation import listing
 
 def read_state_dict(path) -> dict:
-    """The tensors of a weights file, by parameter name."""
+    """The tensors of a weights file, by parameter name: a plain state_dict, one under a "state_dict" key (as
+    training scripts often save it beside the optimizer and the epoch), or a memdissect checkpoint's;
+    DataParallel's and DistributedDataParallel's "module." prefix removed."""
     stored = load_torch(path)
     if isinstance(stored, dict) and stored.get("format") == CLASSIFIER_CHECKPOINT.tag:
         stored = stored["state_dict"]
@@ -27,23 +28,31 @@ def read_state_dict(path) -> dict:
     return {key.removeprefix("module."): value for key, value in stored.items()}
 
 
-def describe_mismatch(missing, unexpected) -> str:
-    parts = [f"{label} {', '.join(keys[:LISTED_KEYS])}{' ...' if len(keys) > LISTED_KEYS else ''}"
-             for label, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
+def shape_of(tensor: torch.Tensor) -> str:
+    return " x ".join(map(str, tensor.shape)) or "a scalar"
+
+
+def mismatches(module: nn.Module, state: dict) -> str:
+    """Every tensor of state that does not fit module: each of another shape, with both shapes, then the missing
+    and unexpected names (at most validation.LISTED of each); "" where all fit."""
+    own = module.state_dict()
+    resized = [f"{key} {shape_of(state[key])} (the network's {shape_of(own[key])})" for key in own
+               if key in state and state[key].shape != own[key].shape]
+    missing, unexpected = [key for key in own if key not in state], [key for key in state if key not in own]
+    parts = [f"{len(resized)} tensor(s) of another shape: {', '.join(resized)}"] if resized else []
+    parts += [f"{len(keys)} {label} tensor(s): {listing(keys)}" for label, keys in (("missing", missing),
+                                                                                    ("unexpected", unexpected)) if keys]
     return "; ".join(parts)
 
 
-def load_into(module: torch.nn.Module, state: dict, path, settings: ClassifierSettings) -> None:
-    """Load state into module, or raise an ArtifactError naming the file and the keys that do not fit."""
-    built = f"{settings.arch} at width {settings.width} with {settings.num_classes} classes"
-    try:
-        missing, unexpected = module.load_state_dict(state, strict=False)
-    except RuntimeError as error:  # a shape mismatch
-        raise ArtifactError(f"{path} does not fit {built}: {str(error).splitlines()[-1].strip()}; valid: the arch, "
-                            f"width and number of classes it was trained with") from None
-    if missing or unexpected:
-        raise ArtifactError(f"{path} does not fit {built}: {describe_mismatch(missing, unexpected)}; valid: weights "
-                            f"of exactly this architecture, with {type(module).__name__}'s parameter names")
+def load_into(module: nn.Module, state: dict, path, settings: ClassifierSettings) -> None:
+    """Load state into module, or raise an ArtifactError naming the file and every tensor that does not fit."""
+    problems = mismatches(module, state)
+    if problems:
+        raise ArtifactError(f"{path} does not fit {settings.arch} at width {settings.width} with "
+                            f"{settings.num_classes} classes: {problems}; valid: the weights of exactly this "
+                            f"network (the arch, width and number of classes they were trained with)")
+    module.load_state_dict(state)
 
 
 def import_classifier(path, settings: ClassifierSettings, normalization: dict | None = None) -> torch.nn.Module:

@@ -20,6 +20,9 @@ from memdissect.study import UNTRAINED
 ROLE_SEPARATOR = ":"
 MODEL_ID = r"[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-s[0-9]+"  # a model's id: {condition}-{network}-s{seed} (study.model_id)
 PACKAGE_DIR = Path(__file__).parent
+# Roles of files no rule makes, read where they lie, never from a storage (snakemake's `local`): the code a
+# model depends on (for reruns) and the user's checkpoints, which the local rule import_classifier reads.
+READ_IN_PLACE = ("architecture", "checkpoint")
 
 # ----------------------------------------------------------------------------- paths
 
@@ -146,13 +149,33 @@ class Plan:
         return Job(rule, wildcards, inputs, params, rule_outputs(rule, **wildcards))
 
     def jobs(self) -> list[Job]:
-        """Every job of the study, data preparation first, the report last."""
+        """Every job of the study, data preparation first, the report last; a figure or table only where the
+        study has the data it shows (`has_data`)."""
         wildcards = {"make_labels": [{"label_set": name} for name in self.label_sets()],
                      "train_classifier": [{"model": model} for model in self.trained],
                      "import_classifier": [{"model": model} for model in self.imported],
                      "synthesize_patterns": [{"model": model} for model in self.pattern_sources],
                      "dist_matrix_figure": [{"condition": c} for c in self.matrix_conditions()]}
-        return [self.job(rule, **each) for rule in RULES for each in wildcards.get(rule, [{}])]
+        return [self.job(rule, **each) for rule in RULES if self.has_data(rule)
+                for each in wildcards.get(rule, [{}])]
+
+    def has_data(self, rule: str) -> bool:
+        """Whether the study has what a figure or table shows: histories for Figures 1 and 4 and the stage
+        table (a checkpoint has none), pairs of the reference for Figures 2 and 3 and the cross-check figure
+        (in X_T or X_R), pairs at two noise levels or more for Figure 5."""
+        figure2, figure5 = self.config["figures"]["figure2"], self.config["figures"]["figure5"]
+        shown = {"figure1": self.figure1_models, "figure4": self.figure4_members, "stage_table": lambda: self.trained,
+                 "figure2": lambda: self.with_pairs(*figure2["conditions"], *figure2["ablations"]),
+                 "figure3": lambda: self.figure3()[0]["patterns"],
+                 "figure5": lambda: len(set(self.noise_of(self.with_pairs(*figure5["conditions"])).values())) > 1,
+                 "crosscheck_figure": lambda: self.with_pairs(*filter(None, self.references.values()))}
+        return bool(shown[rule]()) if rule in shown else True
+
+    def with_pairs(self, *conditions) -> list[str]:
+        """Those of the conditions where the reference network is f1 of a pair."""
+        reference = self.config["dissection"]["reference"]
+        paired = {self.classifiers[f1].condition for f1, _ in self.pairs if self.classifiers[f1].network == reference}
+        return [condition for condition in conditions if condition in paired]
 
     def classifier(self, model: str):
         if model not in self.classifiers:
@@ -164,8 +187,9 @@ class Plan:
         return study.label_set_name(classifier.noise, classifier.label_seed)
 
     def label_sets(self) -> dict:
-        """Every label set the classifiers train on, by name: its noise and seed."""
-        return {self.label_set_of(c.id): {"noise": c.noise, "seed": c.label_seed} for c in self.classifiers.values()}
+        """Every label set the study trains on, by name: its noise and seed (a checkpoint trains on none)."""
+        return {self.label_set_of(model): {"noise": self.classifiers[model].noise,
+                                           "seed": self.classifiers[model].label_seed} for model in self.trained}
 
     def matrix_conditions(self) -> list[str]:
         return study.all_pairs_conditions(self.config, self.classifiers)
@@ -232,7 +256,7 @@ class Plan:
     def import_classifier(self, model):
         """A classifier trained elsewhere: its weights file is an input only, never an output."""
         classifier = self.classifier(model)
-        inputs = {"weights": classifier.weights, "test": DATA["test"],
+        inputs = {"checkpoint": classifier.weights, "test": DATA["test"],
                   "architecture": architectures.source_files(classifier.arch)}
         return inputs, {"settings": classifier.settings, "normalization": classifier.normalization}
 
@@ -319,11 +343,15 @@ class Plan:
         params = {"spec": {"network": reference, "classes": spec["classes"], "columns": spec["columns"]}}
         return {"patterns": patterns}, params
 
-    def figure4(self):
+    def figure4_members(self) -> dict:
+        """The trained models of Figure 4's name in its conditions: the condition and seed of each."""
         spec = self.config["figures"]["figure4"]
-        members = {c.id: {"condition": condition, "seed": c.seed} for condition in spec["conditions"]
-                   for c in self.classifiers.values()
-                   if c.condition == condition and c.name == spec["name"] and c.id in self.trained}
+        return {c.id: {"condition": condition, "seed": c.seed} for condition in spec["conditions"]
+                for c in self.classifiers.values()
+                if c.condition == condition and c.name == spec["name"] and c.id in self.trained}
+
+    def figure4(self):
+        spec, members = self.config["figures"]["figure4"], self.figure4_members()
         inputs = {"histories": {model: classifier_paths(model)["history"] for model in members}}
         params = {"spec": {"name": spec["name"], "num_classes": self.num_classes, "members": members}}
         return inputs, params
@@ -348,7 +376,7 @@ class Plan:
     def summary_markdown(self):
         histories, figure1_params = self.figure1()
         inputs = {**histories, "summary": DIST["summary_parquet"], "crosscheck": CROSSCHECK["parquet"],
-                  "stages": STAGES["parquet"]}
+                  **({"stages": STAGES["parquet"]} if self.has_data("stage_table") else {})}
         network = figure1_params["spec"]
         spec = {"network": network["network"], "num_classes": self.num_classes, "history_noise": network["noise"],
                 **self.figure5_spec(), **self.references}

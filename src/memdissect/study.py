@@ -181,6 +181,48 @@ def reference_conditions(config: dict) -> dict:
             "random_labels": dissection.get("random_labels") or first_with(1.0)}
 
 
+def fill_study_defaults(config: dict, classifiers: dict) -> None:
+    """Fill in, in place, the keys whose default (null in the schema) is the study's own: the reference is
+    the study's first network and is compared with every other; each figure shows networks and conditions
+    the study has data of. A figure left without any (Figure 1 and 4 where nothing is trained) is not drawn."""
+    dissection = config["dissection"]
+    networks = list(dict.fromkeys(c.network for c in classifiers.values()))
+    if dissection["reference"] is None:
+        dissection["reference"] = networks[0]
+    if dissection["compare"] is None:
+        dissection["compare"] = [network for network in networks if network != dissection["reference"]]
+    fill_figure_defaults(config, classifiers)
+
+
+def fill_figure_defaults(config: dict, classifiers: dict) -> None:
+    figures, reference = config["figures"], config["dissection"]["reference"]
+    trained_ones = [classifiers[model] for model in trained(classifiers)]
+    figure1, figure4 = figures["figure1"], figures["figure4"]
+    if figure1["network"] is None:
+        shown = [c.network for c in trained_ones if c.network == reference] + [c.network for c in trained_ones]
+        figure1["network"] = next(iter(shown), None)
+    if figure1["conditions"] is None:
+        figure1["conditions"] = in_config_order(config, [c.condition for c in trained_ones
+                                                         if c.network == figure1["network"]])
+    if figure4["name"] is None:
+        figure4["name"] = next((c.name for c in trained_ones if c.network == figure1["network"]), None)
+    if figure4["conditions"] is None:
+        figure4["conditions"] = in_config_order(config, [c.condition for c in trained_ones
+                                                         if c.name == figure4["name"]])
+    with_patterns = [classifiers[f1].condition for f1, _ in dissection_pairs(config, classifiers)
+                     if classifiers[f1].network == reference]
+    for name in ("figure2", "figure3", "figure5"):
+        if figures[name]["conditions"] is None:
+            figures[name]["conditions"] = in_config_order(config, with_patterns)
+    if figures["figure3"]["classes"] is None:
+        figures["figure3"]["classes"] = list(range(min(3, num_classes_of(config))))
+
+
+def in_config_order(config: dict, conditions) -> list[str]:
+    """The distinct conditions among `conditions`, in the order the config lists them."""
+    return [name for name in config["conditions"] if name in set(conditions)]
+
+
 def pattern_sources(pairs: list[tuple[str, str]]) -> list[str]:
     """The classifiers whose patterns are synthesized: every f1 of a pair."""
     return list(dict.fromkeys(f1 for f1, _ in pairs))

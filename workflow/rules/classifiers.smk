@@ -1,5 +1,10 @@
 # results/models/{model}: one classifier per architecture, seed and condition, with its history and test
-# outputs; or one trained elsewhere (config `checkpoints`), read from the user's file.
+# outputs; or one trained elsewhere (config `checkpoints`), read from the user's file where it lies (a local
+# rule, as data preparation: with any executor, with or without a shared file system).
+
+
+localrules:
+    import_classifier,
 
 
 rule train_classifier:

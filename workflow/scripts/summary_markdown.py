@@ -16,7 +16,9 @@ text = summary_markdown([
     dist_section(summary, spec["reference"], spec["true_labels"], spec["random_labels"]),
     noise_section(summary, spec["reference"], spec["noise"]),
     crosscheck_section(read_parquet(snakemake.input.crosscheck, made_by="crosscheck_table")),
-    stage_section(read_parquet(snakemake.input.stages, made_by="stage_table")),
+    # planned only where the study trains a model: a checkpoint has no history
+    stage_section(read_parquet(snakemake.input.stages, made_by="stage_table")) if "stages" in snakemake.input.keys()
+    else "",
 ])
 with atomic_path(snakemake.output.summary) as tmp:
     tmp.write_text(text)

@@ -7,8 +7,10 @@ ResNeXt and Wide ResNet: a 7x7 stride-2 convolution, then a stride-2 max-pool, l
 the first block), the stem becomes a 3x3 stride-1 convolution without the max-pool, as in the
 CIFAR ResNets. ``<module>:<function>`` is called as ``function(num_classes=C)``.
 
-The network's last ``nn.Linear`` must be its output layer: its input is the penultimate
-feature vector that the cross-checks compare (linear CKA).
+The network must give C outputs, and its last ``nn.Linear`` must be its output layer: its input
+is the penultimate feature vector that the cross-checks compare (linear CKA). A network that
+breaks this contract is refused when it is built, before any training, with an ArchitectureError
+that says what it gives.
 """
 
 import importlib
@@ -16,7 +18,7 @@ import importlib
 import torch
 from torch import nn
 
-from memdissect.architectures import TORCHVISION_PREFIX, importable_from, is_torchvision
+from memdissect.architectures import TORCHVISION_PREFIX, ArchitectureError, importable_from, is_torchvision
 from memdissect.models.normalize import CIFAR10_MEAN, CIFAR10_STD
 
 PROBE_SIZE = 32
@@ -53,7 +55,8 @@ class ExternalClassifier(nn.Module):
 def output_layer_name(network: nn.Module) -> str:
     linear = [name for name, module in network.named_modules() if isinstance(module, nn.Linear)]
     if not linear:
-        raise ValueError(f"{type(network).__name__} has no nn.Linear; memdissect needs its output layer to be one")
+        raise ArchitectureError(f"{type(network).__name__} has no nn.Linear; valid: a network whose output layer is "
+                                f"one (memdissect reads the penultimate features at its input)")
     return linear[-1]
 
 
@@ -76,14 +79,20 @@ def build_network(arch: str, num_classes: int) -> nn.Module:
         return adapt_to_small_images(network)
     module, _, function = arch.partition(":")
     importable_from(".")
-    network = getattr(importlib.import_module(module), function)(num_classes=num_classes)
+    constructor = getattr(importlib.import_module(module), function)
+    try:
+        network = constructor(num_classes=num_classes)
+    except TypeError as error:  # a constructor that takes no num_classes
+        raise ArchitectureError(f"{arch} cannot be called as {function}(num_classes={num_classes}): {error}; valid: "
+                                f"a function that takes num_classes and returns an nn.Module") from None
     if not isinstance(network, nn.Module):
-        raise TypeError(f"{arch} returned a {type(network).__name__}, not an nn.Module")
+        raise ArchitectureError(f"{arch} returned a {type(network).__name__}; valid: a function that returns an "
+                                f"nn.Module")
     return network
 
 
 def check_output_layer(model: ExternalClassifier, arch: str, num_classes: int) -> None:
-    """The last nn.Linear must give the logits: C outputs on a 32x32 image, equal to the model's own."""
+    """The network must give C logits on a 32x32 image, and its last nn.Linear must give them."""
     model_was_training = model.training
     model.eval()
     probe = torch.rand(2, 3, PROBE_SIZE, PROBE_SIZE, generator=torch.Generator().manual_seed(0))
@@ -91,13 +100,19 @@ def check_output_layer(model: ExternalClassifier, arch: str, num_classes: int) -
         try:
             logits = model(probe)
         except (RuntimeError, AssertionError, ValueError) as error:  # torch's shape errors; torchvision's asserts
-            raise ValueError(f"{arch} cannot classify a 3x{PROBE_SIZE}x{PROBE_SIZE} image: {error}") from None
+            raise ArchitectureError(f"{arch} cannot classify a 3x{PROBE_SIZE}x{PROBE_SIZE} image: "
+                                    f"{str(error).strip().splitlines()[0]}") from None
         through_head = model.classifier(model.penultimate(probe))
     model.train(model_was_training)
-    if logits.shape != (2, num_classes) or not torch.allclose(logits, through_head, atol=1e-5, rtol=1e-4):
-        raise ValueError(f"{arch}: its last nn.Linear ({model.head_name}) is not its output layer of {num_classes} "
-                         f"classes (the model gives {tuple(logits.shape[1:])}); memdissect reads the penultimate "
-                         f"features at that layer's input")
+    if logits.shape != (2, num_classes):
+        outputs = " x ".join(map(str, logits.shape[1:]))
+        raise ArchitectureError(f"{arch}: {arch.rsplit(':', 1)[-1]}(num_classes={num_classes}) built a network of "
+                                f"{outputs} outputs per image, not one per class; valid: a constructor whose output "
+                                f"layer has num_classes outputs")
+    if not torch.allclose(logits, through_head, atol=1e-5, rtol=1e-4):
+        raise ArchitectureError(f"{arch}: its last nn.Linear ({model.head_name}) is not its output layer (the "
+                                f"network computes more after it); valid: a network whose last nn.Linear gives the "
+                                f"logits, as memdissect reads the penultimate features at that layer's input")
 
 
 def build_external(arch: str, num_classes: int) -> ExternalClassifier:

@@ -75,6 +75,14 @@ def test_training_step_records_the_same_g(batch):
     assert metrics["grad_magnitude"] == pytest.approx(expected, rel=1e-6)
 
 
+def test_exact_g_reads_one_value_back_to_the_host_not_one_per_batch(batch, monkeypatch):
+    model, reads = linear_classifier(), []
+    item = torch.Tensor.item
+    monkeypatch.setattr(torch.Tensor, "item", lambda tensor: reads.append(tensor) or item(tensor))
+    input_gradient_magnitude(model, *batch, CPU_FP32, batch_size=8)  # 37 examples: 5 batches
+    assert len(reads) == 1
+
+
 def test_g_scales_with_the_weights(batch):
     """Doubling W and b changes G: a check that G is not a constant of the data."""
     model = linear_classifier()

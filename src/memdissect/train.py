@@ -248,15 +248,15 @@ def evaluate(model, images, labels, runtime: Runtime, batch_size=EVAL_BATCH_SIZE
 def input_gradient_magnitude(model, images, labels, runtime: Runtime, batch_size=EVAL_BATCH_SIZE) -> float:
     """G in eval mode: mean over examples of sum_j |dL_i/dx_j| for each example's own loss."""
     model.eval()
-    total = 0.0
+    total = torch.zeros((), dtype=torch.float64, device=images.device)  # summed on the device: no sync per batch
     for start in range(0, len(images), batch_size):
         x = as_model_input(images[start:start + batch_size], runtime.channels_last).requires_grad_(True)
         with runtime.autocast():
             logits = model(x)
         loss = F.cross_entropy(logits.float(), labels[start:start + batch_size], reduction="sum")
         (grad,) = torch.autograd.grad(loss, x)
-        total += grad.abs().sum().item()
-    return total / max(len(images), 1)
+        total += grad.abs().sum()  # in float64, as the sum of Python floats it replaces: the same G to the bit
+    return total.item() / max(len(images), 1)
 
 
 def build_classifier(settings: ClassifierSettings, device) -> torch.nn.Module:

@@ -56,7 +56,8 @@ def test_a_runtime_is_frozen():
 @pytest.fixture
 def fp32_settings():
     """PyTorch's fp32 precision settings as the process had them, put back after the test."""
-    settings = [torch.backends.cudnn.conv, torch.backends.cudnn.rnn, torch.backends.cuda.matmul, torch.backends.cudnn]
+    settings = [torch.backends.cudnn, torch.backends.cudnn.conv, torch.backends.cudnn.rnn,
+                torch.backends.cuda.matmul]  # CUDA's own first: setting it sets the three below it
     saved = [setting.fp32_precision for setting in settings]
     deterministic, benchmark = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
     yield

@@ -244,13 +244,13 @@ def doctor_run(arch: str, device, images: int | None = None, batch_size: int | N
                seed: int = 1, cuda_graphs: bool = True, stream=None):
     """A one-epoch ClassifierRun on synthetic images, as a training job builds it (precision auto): by default 8
     steps of 64 on CUDA (3 warm-up steps, the capture and its check, 4 replays), 4 of 32 on a CPU."""
-    images = images or (512 if device.type == "cuda" else 128)
-    batch_size = batch_size or images // (8 if device.type == "cuda" else 4)
     from memdissect.runtime import Runtime
     from memdissect.settings import ClassifierSettings
     from memdissect.synthetic import make_synthetic_dataset
     from memdissect.train import ClassifierRun, training_data
 
+    images = images or (512 if device.type == "cuda" else 128)
+    batch_size = batch_size or images // (8 if device.type == "cuda" else 4)
     data = make_synthetic_dataset(images, 32, seed=0)
     settings = ClassifierSettings(arch=arch, width=width, seed=seed, epochs=1, batch_size=batch_size)
     runtime = Runtime.for_device(device, settings.precision, cuda_graphs)
@@ -266,12 +266,12 @@ def trained_weights(runs) -> list[tuple[list, list]]:
     from memdissect.train import train_round
 
     def weights(run):
+        if run.runtime.device.type == "cuda":
+            torch.cuda.synchronize()  # what the runs' own streams queued
         return [tensor.detach().float().cpu() for tensor in run.model.state_dict().values()]
     before = [weights(run) for run in runs]
     while not all(run.done for run in runs):
         train_round(runs)
-    if runs[0].runtime.device.type == "cuda":
-        torch.cuda.synchronize()
     for run in runs:
         if run.error is not None:
             raise run.error

@@ -161,6 +161,13 @@ def test_doctor_fails_where_slurm_gave_gpus_that_torch_cannot_see(capsys, monkey
     assert doctor_rows(out)["SLURM"] == ("info", "SLURM_JOB_ID=42, SLURM_JOB_GPUS=0")
 
 
+def test_doctor_on_the_cpu_of_a_gpu_node_says_the_cpu_was_asked_for(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert cli.device_row(torch.device("cpu")) == ("device", "info", "the CPU, as --device asks (torch sees 2 CUDA "
+                                                   "device(s)), so the checks that need one do not apply")
+
+
 @contextlib.contextmanager
 def not_installed(self):
     yield

@@ -303,7 +303,10 @@ def device_row(device) -> tuple[str, str, str]:
         return "device", OK, (f"{device} {properties.name}, compute capability {properties.major}."
                               f"{properties.minor}, {properties.total_memory / 2**30:.0f} GiB; "
                               f"{torch.cuda.device_count()} GPU(s) visible")
-    if gpu_allocated_by_scheduler(1) and not torch.cuda.is_available():
+    if torch.cuda.is_available():
+        return "device", INFO, (f"the CPU, as --device asks (torch sees {torch.cuda.device_count()} CUDA "
+                                f"device(s)), so the checks that need one do not apply")
+    if gpu_allocated_by_scheduler(1):
         return "device", FAILED, (f"SLURM gave this job GPUs, but torch {torch.__version__} sees no CUDA device: "
                                   f"install a CUDA build of PyTorch on the GPU nodes")
     return "device", INFO, "the CPU; torch sees no CUDA device here, so the checks that need one do not apply"

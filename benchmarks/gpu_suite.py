@@ -6,6 +6,8 @@ steps (memdissect.train.ClassifierRun and train_round, as train_classifier runs 
   - the training epoch of VGG11, VGG13 and ResNet32; each one's test evaluation, resume state and
     whole round (train_round: steps, metrics, evaluation, history row, resume state); VGG11 with
     the eager step (for the ratio) and with augmentation;
+  - the cost of the first replay's self-check (once per run) against a replay and an eager step
+    (on a CPU with the replays emulated, each an eager step);
   - K VGG11 models trained together in one process, each a ClassifierRun on its own CUDA stream,
     all advanced by train_round, as memdissect.together trains the jobs that meet on a GPU
     (K = 1, 2, 4, and 8 time allowing), against one model alone with the eager step; VGG13 and
@@ -25,8 +27,10 @@ and snakemake is not needed. Each figure is written to --out as soon as it is me
 
     python benchmarks/gpu_suite.py [--out results.json]        # on the GPU host
     python benchmarks/gpu_suite.py --quick --device cpu         # tiny sizes: proves the code path here
+    python benchmarks/gpu_suite.py --self-check 7 --device cpu  # only the self-check's cost, replays emulated
 """
 
+import contextlib
 import json
 import math
 import os
@@ -49,6 +53,7 @@ from memdissect.data import load_image_folder_split
 from memdissect.device import resolve_device, resolve_precision
 from memdissect.gan import build_gan, build_gan_optimizers, train_gan_epoch
 from memdissect.patterns import logits_on_patterns, synthesize_patterns
+from memdissect import runtime
 from memdissect.runtime import Runtime
 from memdissect.settings import ClassifierSettings, GanSettings, PatternSettings
 from memdissect.study import dissection_pairs, expand_classifiers, pattern_sources, trained
@@ -210,6 +215,49 @@ def round_seconds(arch: str, k: int, figures: dict) -> tuple[float, str]:
     if k not in vgg11:
         return alone * k, "not measured: k rounds of one"
     return alone * vgg11[k] / vgg11[1], "scaled as vgg11's gain"
+
+
+# ----------------------------------------------------------------------- the first replay's self-check
+
+
+@contextlib.contextmanager
+def graph_path_on(device):
+    """The graph path where steps can be captured: CUDA, or on a CPU runtime.CUDA_GRAPHS emulated (each replay an
+    eager step) for the duration."""
+    graphs = runtime.CUDA_GRAPHS
+    saved = (graphs.capture, graphs.emulated, graphs.off_because)
+    if device.type != "cuda":
+        graphs.emulate()
+    try:
+        yield
+    finally:
+        graphs.capture, graphs.emulated, graphs.off_because = saved
+
+
+def self_check_cost(data: dict, args, device, precision: str, steps: int = 10) -> dict:
+    """What the first replay's check costs (runtime.ReplayedStep.checked_replay: snapshot, an eager step, the state
+    put back, the replay, the comparison) against one replay and one eager step of VGG11 at batch 128 (fewer where
+    the data hold fewer than `steps` batches): its seconds, and its extra cost over a replay in eager steps (on a CPU
+    the replays are emulated: each an eager step). A replay and an eager step: the fastest of five."""
+    batch_size = min(128, len(data["train"]["images"]) // steps)
+    with graph_path_on(device):
+        run = TrainerRun(ClassifierSettings(arch="vgg11", width=args.width, batch_size=batch_size),
+                         data["train"]["images"][:batch_size * steps], data["train"]["labels"][:batch_size * steps],
+                         device, precision)
+        replayed, seconds = run.run.step.replayed, {}
+        check = replayed.checked_replay
+        replayed.checked_replay = lambda: seconds.setdefault("check", timed(check, device))
+        run()  # 3 warm-up steps, the capture, the checked first replay, replays
+        with run.run.computing():
+            seconds["replay"] = min(timed(replayed.graph.replay, device) for _ in range(5))
+            seconds["eager_step"] = min(timed(replayed.step, device) for _ in range(5))
+        status = run.run.graph_status()
+        del run
+    free_memory(device)
+    return {**{f"{name}_seconds": value for name, value in seconds.items()}, "batch_size": batch_size,
+            "graph": status.graph,
+            "note": status.note, "extra_in_eager_steps": (seconds["check"] - seconds["replay"]) / seconds["eager_step"],
+            "emulated": device.type != "cuda"}
 
 
 # ----------------------------------------------------------------------- the other stages
@@ -383,6 +431,10 @@ def parse_args():
                         help=f"seconds the suite may take after its imports; an optional measurement (more models "
                              f"together, the other architectures together, the step profile) starts only with "
                              f"{OPTIONAL_RESERVE} s of them left")
+    parser.add_argument("--self-check", type=int, metavar="TRIALS",
+                        help="measure only the first replay's self-check: TRIALS runs of VGG11 at batch 128 (width 1, "
+                             "or the quick suite's) in fp32 and in bf16, the fastest of each part (on a CPU with the "
+                             "replays emulated)")
     args = parser.parse_args()
     quick = {"width": 0.125, "per_class": 20, "epochs": 1, "rounds": 1, "starts": 2, "iterations": 3, "classes": 10,
              "together": (1, 2), "together_optional": (4,), "together_archs": ("vgg13",)}
@@ -393,9 +445,26 @@ def parse_args():
     return args
 
 
+def self_check_trials(args, device) -> dict:
+    """--self-check: the check's cost in each precision, from the fastest of args.self_check trials of each part."""
+    images, labels = random_images(128 * 10, seed=0)
+    data, figures = {"train": {"images": images, "labels": labels}}, {}
+    for precision in ("fp32", "bf16"):
+        trials = [self_check_cost(data, args, device, precision) for _ in range(args.self_check)]
+        fastest = {part: min(trial[f"{part}_seconds"] for trial in trials) for part in ("check", "replay", "eager_step")}
+        each = [trial["extra_in_eager_steps"] for trial in trials]
+        figures[precision] = {**fastest, "extra_in_eager_steps": (fastest["check"] - fastest["replay"])
+                              / fastest["eager_step"], "median_of_trials": statistics.median(each),
+                              "each_trial": each, "notes": sorted({trial["note"] for trial in trials})}
+    return {"benchmark": "gpu_suite --self-check", "machine": machine(device), "width": args.width,
+            "emulated": device.type != "cuda", "self_check": figures}
+
+
 def main():
     args = parse_args()
     device = resolve_device(args.device)
+    if args.self_check:
+        return emit(self_check_trials(args, device), args.out)
     precision = resolve_precision("auto", device)
     result = {"benchmark": "gpu_suite", "quick": args.quick, "machine": machine(device), "precision": precision,
               "targets_apply": device.type == "cuda" and not args.quick}
@@ -422,6 +491,7 @@ def main():
     variants = save("vgg11_variants", {
         "eager": classifier_epoch("vgg11", data, args, device, precision, cuda_graphs=False, whole=False),
         "augment": classifier_epoch("vgg11", data, args, device, precision, whole=False, augment=True)})
+    save("self_check", self_check_cost(data, args, device, precision))
     together = {"vgg11": {}}
     for k in args.together:
         together["vgg11"][k] = try_together("vgg11", k, data, args, device, precision)
@@ -489,6 +559,7 @@ def print_report(result: dict, train_size: int, pattern_settings: PatternSetting
     rows = (training_rows(result, train_size) + together_rows(result, train_size)
             + pattern_rows(result, pattern_settings, args.classes) + [
                 {"measure": "job start-up (python, torch, memdissect, device)", "seconds": result["job_start"]},
+                self_check_row(result["self_check"]),
                 {"measure": f"projected: full config, K = {projection['models_together']} together",
                  "seconds": projection["gpu_minutes"] * 60, "note": f"{projection['gpu_minutes']:.1f} GPU-minutes"},
             ] + profile_rows(result.get("eager_step_profile")))
@@ -554,6 +625,13 @@ def pattern_rows(result: dict, settings: PatternSettings, classes: int) -> list[
             for name, f in searches.items()]
     rows.append({"measure": "f2 on the patterns (one pair)", "seconds": searches["vgg11"]["evaluate_seconds"]})
     return rows
+
+
+def self_check_row(check: dict) -> dict:
+    replays = "emulated replays" if check["emulated"] else "replays"
+    return {"measure": f"vgg11 first replay's self-check, once per run (batch {check['batch_size']})",
+            "seconds": check["check_seconds"],
+            "note": f"{check['extra_in_eager_steps']:.2f} eager steps more than a replay ({replays}); {check['note']}"}
 
 
 def profile_rows(profile) -> list[dict]:

@@ -59,3 +59,34 @@ def node_temp(monkeypatch, tmp_path_factory):
     monkeypatch.delenv("MEMDISSECT_RUNTIME_DIR", raising=False)
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def emulated_graphs(monkeypatch):
+    """The process's CUDA graphs emulated for one test (runtime.CudaGraphs.emulate: each replay an eager step), so
+    that the graph path runs on a CPU; put back as they were after it."""
+    from memdissect import runtime
+
+    graphs = runtime.CUDA_GRAPHS
+    for name in ("capture", "emulated", "off_because"):
+        monkeypatch.setattr(graphs, name, getattr(graphs, name))
+    graphs.emulate()
+    return graphs
+
+
+class StepOffGraph:
+    """An emulated graph whose replay is off by a whole step, as one reading stale buffers would be."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def replay(self):
+        self.step()
+        self.step()
+
+
+@pytest.fixture
+def graphs_a_step_off(emulated_graphs, monkeypatch):
+    """Emulated graphs whose first replay the self-check must catch."""
+    monkeypatch.setattr(emulated_graphs, "capture", lambda step, stream, random_state: StepOffGraph(step))
+    return emulated_graphs

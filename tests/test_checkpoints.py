@@ -91,13 +91,17 @@ def test_resume_state_round_trip_and_its_absence(tmp_path):
     assert state["history"] == [{"epoch": 1}] and messages == []
 
 
-@pytest.mark.parametrize("settings, format", [(WidgetSettings(lr=0.2), WIDGET_RESUME), (WidgetSettings(), WIDGET)])
-def test_resume_state_from_other_settings_or_format_is_ignored_saying_so(tmp_path, settings, format):
+@pytest.mark.parametrize("settings, format, why", [
+    (WidgetSettings(lr=0.2), WIDGET_RESUME, "it was made under other settings"),
+    (WidgetSettings(), WIDGET, "it is not a memdissect widget of this memdissect (format "
+                               "'memdissect-widget-resume-v1', not 'memdissect-widget-v1')"),  # an earlier format
+])
+def test_resume_state_from_other_settings_or_format_is_ignored_saying_so(tmp_path, settings, format, why):
     path = tmp_path / "r.pt"
     save_resume_state(path, WIDGET_RESUME, WidgetSettings(), {"history": []})
     messages = []
     assert load_resume_state(path, format, settings, messages.append) is None
-    assert messages == [f"ignoring {path}: it was made under other settings; training from the start"]
+    assert messages == [f"ignoring {path}: {why}; training from the start"]
 
 
 class Counter:

@@ -1,8 +1,11 @@
 """The `memdissect` command: its help, its errors (one line, exit code 2), and every command on the
 outputs of a tiny workflow run, checked against the run's own tables."""
 
+import contextlib
 import io
 import os
+import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -13,14 +16,14 @@ import pytest
 import torch
 import yaml
 
-from memdissect import api
+from memdissect import api, cli, runtime
 from memdissect.checkpoints import save_resume_state
 from memdissect.cli import main
 from memdissect.settings import ClassifierSettings, PatternSettings, choices
 from memdissect.train import CLASSIFIER_RESUME
 
 REPO = Path(__file__).resolve().parents[1]
-COMMANDS = ("dist", "patterns", "describe", "summary")
+COMMANDS = ("dist", "patterns", "describe", "summary", "doctor")
 F1, F2 = "true_labels-vgg11-s1", "true_labels-vgg11-s2"
 
 
@@ -117,6 +120,88 @@ def test_describe_reads_a_plain_state_dict(capsys, tmp_path):
 
 def test_summary_of_a_folder_without_a_run(capsys, tmp_path):
     assert_one_line_error(*run(capsys, "summary", tmp_path)[::2], str(tmp_path), "dist_tables")
+
+
+# ----------------------------------------------------------------------------- doctor
+
+
+def doctor_rows(out: str) -> dict:
+    """The printed table as {check: (status, detail)}."""
+    rows = [re.fullmatch(r"(\S.*?) {2,}(\S.*?) {2,}(.*)", line) for line in out.split("\n\n")[0].splitlines()[1:]]
+    return {row[1]: (row[2], row[3]) for row in rows}
+
+
+@pytest.fixture
+def outside_slurm(monkeypatch):
+    for name in cli.SLURM_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_doctor_on_a_cpu_runs_the_checks_that_apply_and_says_which_do_not(capsys, outside_slurm):
+    code, out, _ = run(capsys, "doctor", "--device", "cpu")
+    rows = doctor_rows(out)
+    assert code == 0 and out.strip().endswith("none failed")
+    assert list(rows) == ["torch and CUDA", "device", "precision: auto", "TF32", "CUDA graphs", "two runs side by side",
+                          "SLURM", "GPU slots and rooms", "throughput"]
+    assert rows["TF32"][0] == rows["CUDA graphs"][0] == "does not apply"
+    assert rows["two runs side by side"] == ("ok", "a CNN with dropout and a VGG11, trained together, within 0 and 0 of "
+                                                   "each alone (tolerance 0)")
+    assert rows["precision: auto"][1].startswith(("bf16: the CPU runs bf16 natively", "fp32: the CPU only emulates"))
+    assert rows["SLURM"] == ("info", "not a SLURM job") and "images/s" in rows["throughput"][1]
+    assert rows["torch and CUDA"][1].startswith(f"torch {torch.__version__}, CUDA ")
+
+
+def test_doctor_fails_where_slurm_gave_gpus_that_torch_cannot_see(capsys, monkeypatch, outside_slurm):
+    monkeypatch.setattr(cli, "DOCTOR_ROWS", (cli.device_row, cli.slurm_row))
+    monkeypatch.setenv("SLURM_JOB_ID", "42")
+    monkeypatch.setenv("SLURM_JOB_GPUS", "0")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    code, out, _ = run(capsys, "doctor")
+    assert code == 1 and out.strip().endswith("1 failed (device)")
+    assert doctor_rows(out)["device"][0] == "FAILED" and "install a CUDA build of PyTorch" in out
+    assert doctor_rows(out)["SLURM"] == ("info", "SLURM_JOB_ID=42, SLURM_JOB_GPUS=0")
+
+
+def test_doctor_on_the_cpu_of_a_gpu_node_says_the_cpu_was_asked_for(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert cli.device_row(torch.device("cpu")) == ("device", "info", "the CPU, as --device asks (torch sees 2 CUDA "
+                                                   "device(s)), so the checks that need one do not apply")
+
+
+def test_doctor_names_the_private_folders_and_fails_on_a_gpu_where_another_user_holds_them(node_temp):
+    status, detail = cli.private_folders_row(torch.device("cpu"))[1:]
+    assert status == "ok" and detail.startswith(f"{node_temp}/memdissect-{os.geteuid()}/rooms, ")
+    (node_temp / f"memdissect-{os.geteuid()}").chmod(0o777)  # as another user could then enter it
+    on_cpu, on_gpu = (cli.private_folders_row(torch.device(kind))[1:] for kind in ("cpu", "cuda"))
+    assert on_cpu[0] == "info" and on_gpu[0] == "FAILED"
+    owner = f"owner {pwd.getpwuid(os.geteuid()).pw_name}, uid {os.geteuid()}, mode 0777"
+    assert f"can be written by other users ({owner})" in on_gpu[1]
+
+
+@contextlib.contextmanager
+def not_installed(self):
+    yield
+
+
+def test_doctor_fails_where_a_network_draws_from_another_runs_random_state(capsys, monkeypatch):
+    """Forced: runs whose random state is never put in place, as before each run owned one."""
+    monkeypatch.setattr(cli, "DOCTOR_ROWS", (cli.side_by_side_row,))
+    monkeypatch.setattr(runtime.RandomState, "installed", not_installed)
+    code, out, _ = run(capsys, "doctor", "--device", "cpu")
+    status, detail = doctor_rows(out)["two runs side by side"]
+    assert code == 1 and status == "FAILED" and not detail.startswith("a CNN with dropout and a VGG11, trained "
+                                                                      "together, within 0 and")
+
+
+@pytest.mark.cuda
+def test_on_cuda_doctor_passes_every_check(capsys):
+    code, out, _ = run(capsys, "doctor")
+    rows = doctor_rows(out)
+    assert code == 0, out
+    assert all(status in ("ok", "info") for status, _ in rows.values()), out
+    assert rows["CUDA graphs"][1].startswith("VGG11 step replayed (first replay within")
+    assert "fp32 computes as ieee" in rows["TF32"][1]
 
 
 # ----------------------------------------------------------------------------- on a tiny run

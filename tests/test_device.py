@@ -187,3 +187,15 @@ def test_precision_on_a_cpu(monkeypatch, precision, fast_bf16, expected):
 def test_unknown_precision_is_refused_naming_the_valid_ones():
     with pytest.raises(ValueError, match=r"auto, fp32 or bf16, got 'fp16'"):
         resolve_precision("fp16", torch.device("cpu"))
+
+
+@pytest.mark.parametrize("capability, expected", [
+    ((6, 0), "fp32"), ((7, 0), "fp32"), ((7, 5), "fp32"),  # P100, V100, T4: bf16 only emulated
+    ((8, 0), "bf16"), ((8, 6), "bf16"), ((9, 0), "bf16"),  # A100, A10/RTX 30, H100/H200: native
+])
+def test_auto_on_a_gpu_is_bf16_from_compute_capability_8_only(monkeypatch, capability, expected):
+    """torch.cuda.is_bf16_supported() answers True where bf16 is emulated too; the capability decides."""
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    assert resolve_precision("auto", torch.device("cuda")) == expected
+    assert resolve_precision("bf16", torch.device("cuda")) == "bf16"  # asked for, it is kept

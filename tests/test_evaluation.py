@@ -43,13 +43,15 @@ def test_one_block_per_pair_in_pair_order_then_each_f1s_untrained_twin(study):
     table = evaluation_table(kept, pairs, load_f2, settings, "cpu", chunk_size=4, log=lines.append)
     assert loaded == ["c", "a"]  # each f2 loaded once
     assert list(table.columns) == COLUMNS and len(table) == 5 * NUM_CLASSES * STARTS
+    assert (table["precision"] == "fp32").all()  # f2's logits, as they ran
     blocks = list(dict.fromkeys(zip(table["f1"], table["f2"])))
     assert blocks == [("a", "c"), ("b", "c"), ("b", "a"), ("a", UNTRAINED), ("b", UNTRAINED)]
     for f1, f2 in blocks:
         model = build_untrained_twin(settings[f1], "cpu") if f2 == UNTRAINED else models[f2]
         f2_logits = logits_on_patterns(model, patterns[f1]["x"], "cpu", chunk_size=4)  # as the table chunks them
         expected = pattern_divergence_table(patterns[f1]["logits"], f2_logits)
-        rows = table[(table["f1"] == f1) & (table["f2"] == f2)].drop(columns=["f1", "f2"]).reset_index(drop=True)
+        rows = table[(table["f1"] == f1) & (table["f2"] == f2)].drop(columns=["f1", "f2", "precision"])
+        rows = rows.reset_index(drop=True)
         pd.testing.assert_frame_equal(rows, expected, check_exact=True)
     assert lines[0].startswith("Dist(a, c) = ") and ", relabeled " in lines[0] and len(lines) == 5
     assert lines[3].startswith("Dist against an untrained vgg11 on a's patterns: ")

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from memdissect.batches import NonFiniteLossError
-from memdissect.gan import build_gan, load_gan, sample_grid, save_gan, train_gan
+from memdissect.batches import NonFiniteLossError, batch_bounds
+from memdissect.gan import build_gan, epoch_noise, load_gan, sample_grid, save_gan, train_gan
 from memdissect.io import ArtifactError, load_torch
 from memdissect.settings import ClassifierSettings, GanSettings
 from memdissect.synthetic import make_synthetic_dataset
@@ -49,6 +49,14 @@ def test_losses_per_epoch(images):
     assert losses["epoch"].tolist() == [1, 2, 3] and losses["d_real"].between(0, 1).all()
 
 
+def test_an_epochs_noise_is_drawn_step_by_step_as_before_and_copied_at_once():
+    """Each step's noise is the draw of its own it always was; on CUDA the buffer is pinned and copied once."""
+    bounds = batch_bounds(53, 16)  # 16, 16, 21: the trailing one joins
+    noise = epoch_noise(bounds, 100, torch.Generator().manual_seed(3), "cpu")
+    steps = torch.Generator().manual_seed(3)
+    assert torch.equal(noise, torch.cat([torch.randn(stop - start, 100, generator=steps) for start, stop in bounds]))
+
+
 def test_a_diverging_gan_names_the_epoch(images):
     diverging = GanSettings(epochs=2, batch_size=16, width=0.125, lr=1e30)
     with pytest.raises(NonFiniteLossError, match=r"diverged in epoch \d+: GAN losses became non-finite"):
@@ -73,3 +81,11 @@ def test_a_run_stopped_after_an_epoch_resumes_to_the_same_bytes(tmp_path, images
     assert messages[0] == f"resuming from {resume} after epoch 1"
     assert (tmp_path / "whole.pt").read_bytes() == (tmp_path / "resumed.pt").read_bytes()
     assert resumed.drop(columns="seconds").equals(losses.drop(columns="seconds"))
+
+
+@pytest.mark.cuda
+def test_on_cuda_an_epochs_noise_is_the_cpus_numbers(images):
+    bounds = batch_bounds(300, 128)
+    on_cuda = epoch_noise(bounds, 100, torch.Generator().manual_seed(3), "cuda")
+    assert on_cuda.device.type == "cuda"
+    assert torch.equal(on_cuda.cpu(), epoch_noise(bounds, 100, torch.Generator().manual_seed(3), "cpu"))

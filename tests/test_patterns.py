@@ -1,4 +1,5 @@
-"""Pattern synthesis: every objective and latent constraint of the schema, divergence, the pattern file."""
+"""Pattern synthesis: every objective and latent constraint of the schema, divergence, the pattern file and what
+it records, the ascent replayed as a graph (emulated on a CPU; for real with `pytest -m cuda`)."""
 
 import copy
 
@@ -6,10 +7,11 @@ import pytest
 import torch
 import yaml
 
+from memdissect import runtime
 from memdissect.gan import build_gan
 from memdissect.io import ArtifactError, save_torch
-from memdissect.patterns import (NonFiniteObjectiveError, class_objective, constrain_latents, load_patterns,
-                                 save_patterns, synthesize_patterns)
+from memdissect.patterns import (NonFiniteObjectiveError, chunks_status, class_objective, constrain_latents,
+                                 load_patterns, save_patterns, synthesize_patterns)
 from memdissect.settings import ClassifierSettings, GanSettings, PatternSettings
 from memdissect.train import build_classifier
 
@@ -61,6 +63,51 @@ def test_every_optimizer_of_the_schema_moves_z_its_own_way(repo, networks):
     assert set(found) == {"sgd", "adam"} and not found["sgd"]["z"].equal(found["adam"]["z"])
 
 
+# The graph path on a CPU: runtime.CUDA_GRAPHS emulated (tests/conftest.py), each replay an eager step.
+
+SEARCH = PatternSettings(starts=2, iterations=8, chunk_size=4, precision="fp32")  # 6 rows: chunks of 4 and 2
+
+
+def test_the_replayed_ascent_checks_its_first_replay_and_finds_the_eager_latents(networks, emulated_graphs):
+    lines = []
+    graphed = synthesize_patterns(*networks, 3, SEARCH, "cpu", log=lines.append)
+    eager = synthesize_patterns(*networks, 3, SEARCH, "cpu", log=quiet, cuda_graphs=False)
+    assert graphed["z"].equal(eager["z"]) and graphed["objective_trace"].equal(eager["objective_trace"])
+    assert graphed["cuda_graph"] == "replayed" and not any("eagerly" in line for line in lines)
+    assert graphed["cuda_graph_note"] == "first replay within 0 of the eager step (tolerance 0.001)"
+
+
+def test_an_ascent_whose_first_replay_is_off_goes_on_eagerly_to_the_eager_latents(networks, graphs_a_step_off):
+    lines = []
+    graphed = synthesize_patterns(*networks, 3, SEARCH, "cpu", log=lines.append)
+    eager = synthesize_patterns(*networks, 3, SEARCH, "cpu", log=quiet, cuda_graphs=False)
+    assert graphed["z"].equal(eager["z"]) and graphed["objective_trace"].equal(eager["objective_trace"])
+    fallbacks = [line for line in lines if "eagerly" in line]
+    assert len(fallbacks) == 2 and fallbacks[0].startswith("searching eagerly: its first replay differs from the "
+                                                           "eager step by ")  # each chunk checks its own graph
+    assert graphed["cuda_graph"] == "eager" and graphed["cuda_graph_note"] == fallbacks[0].split(": ", 1)[1]
+
+
+def test_one_status_for_the_chunks_of_a_search():
+    replayed, eager = runtime.GraphStatus("replayed", "first replay within 0"), runtime.GraphStatus("eager", "off")
+    assert chunks_status([replayed, replayed]) == replayed and chunks_status([eager, eager]) == eager
+    assert chunks_status([replayed, eager, replayed]) == runtime.GraphStatus("eager", "2 of 3 chunks replayed; then off")
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("precision", ["bf16", "fp32"])
+def test_on_cuda_the_ascent_replays_checked_in_either_precision(networks, precision):
+    """bf16 (what auto gives on a GPU of compute capability 8.0 or newer) under capture, and fp32 as IEEE fp32."""
+    classifier, generator = (copy.deepcopy(network).to("cuda") for network in networks)
+    settings = PatternSettings(starts=4, iterations=12, chunk_size=6, precision=precision)
+    graphed = synthesize_patterns(classifier, generator, 3, settings, "cuda", log=quiet)
+    eager = synthesize_patterns(classifier, generator, 3, settings, "cuda", log=quiet, cuda_graphs=False)
+    assert graphed["cuda_graph"] == "replayed", graphed["cuda_graph_note"]
+    assert graphed["precision"] == precision and graphed["logits_precision"] == "fp32"
+    tolerance = {"bf16": (2e-2, 2e-3), "fp32": (1e-4, 1e-5)}[precision]
+    assert torch.allclose(graphed["z"], eager["z"], *tolerance)
+
+
 @pytest.mark.cuda
 def test_on_cuda_the_replayed_ascent_finds_the_eager_ascents_latents_and_the_same_bytes_twice(networks):
     classifier, generator = (copy.deepcopy(network).to("cuda") for network in networks)
@@ -84,8 +131,11 @@ def test_pattern_file_layout_and_load(tmp_path, networks):
     settings = PatternSettings(starts=1, iterations=2, chunk_size=2)
     patterns = synthesize_patterns(*networks, 3, settings, "cpu", log=quiet)
     assert list(patterns) == ["format", "settings", "z0", "z", "x", "x0", "logits", "objective_trace",
-                              "objective_start", "objective_end"]
+                              "objective_start", "objective_end", "precision", "logits_precision", "cuda_graph",
+                              "cuda_graph_note"]
     assert patterns["format"] == "memdissect-patterns-v1" and patterns["settings"] == settings.__dict__
+    assert patterns["precision"] in ("fp32", "bf16") and patterns["logits_precision"] == "fp32"  # what ran
+    assert (patterns["cuda_graph"], patterns["cuda_graph_note"]) == ("not applicable", "CUDA graphs run on CUDA only")
     save_patterns(patterns, tmp_path / "patterns.pt")
     assert load_patterns(tmp_path / "patterns.pt", made_by="synthesize_patterns")["x"].equal(patterns["x"])
 

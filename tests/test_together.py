@@ -31,7 +31,7 @@ from workflow_runs import REPO, WALL_CLOCK_COLUMNS
 SETTINGS = {"arch": "vgg11", "width": 0.125, "epochs": 6, "batch_size": 32, "precision": "fp32"}
 JOB = """
 import json, logging, sys, time
-sys.path[:0] = [{source!r}]
+sys.path[:0] = [{source!r}, {tests!r}]  # tests/: the networks of tests/networks.py
 import torch
 torch.set_num_threads(1)
 from memdissect.together import ClassifierJob, Options, Sharing, train_job
@@ -87,9 +87,9 @@ def start_jobs(study: Path, workdir: Path, jobs: list[ClassifierJob], models: in
     import json
 
     start_at = time.time() + delay  # after every process has imported torch
-    return [subprocess.Popen([sys.executable, "-c", JOB.format(source=str(REPO / "src"), job=json.dumps(asdict(job)),
-                                                               start_at=start_at, splits=splits_of(study),
-                                                               models=models)],
+    return [subprocess.Popen([sys.executable, "-c", JOB.format(source=str(REPO / "src"), tests=str(REPO / "tests"),
+                                                               job=json.dumps(asdict(job)), start_at=start_at,
+                                                               splits=splits_of(study), models=models)],
                              cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for job in jobs]
 
 
@@ -127,6 +127,19 @@ def test_jobs_on_one_device_train_in_one_process_and_write_what_they_write_alone
         epochs = job.settings["epochs"]
         assert f"epoch {epochs}/{epochs} " in log  # each job's log holds its own epochs, whoever trained it
         assert "WARNING" not in log
+    for job in jobs:
+        assert_same_files(job, alone(study, tmp_path / "alone", job))
+
+
+def test_a_network_that_draws_random_numbers_writes_what_it_writes_alone(study, tmp_path):
+    """Dropout draws from the run's own random state: a second job's start does not reseed it, and their steps
+    side by side do not draw from each other's."""
+    dropout = {"arch": "networks:dropout_mlp", "width": 1.0, "epochs": 3}  # tests/networks.py
+    shared = tmp_path / "shared"
+    jobs = [make_job(study, shared, "true-dropout-s1", 0.0, **dropout),
+            make_job(study, shared, "random-dropout-s2", 1.0, seed=2, **dropout)]
+    assert [code for code, _ in finish(start_jobs(study, shared, jobs))] == [0, 0]
+    assert sum("trained by the process of pid" in Path(job.log).read_text() for job in jobs) == 1
     for job in jobs:
         assert_same_files(job, alone(study, tmp_path / "alone", job))
 

@@ -2,8 +2,9 @@
 
 A checkpoint holds its format tag, the settings that made it and their hash, then its payload;
 a load checks the tag and, when asked, the settings. A resume state holds the tag, the hash of
-the settings, the state of every part of the run (networks, optimizers, random generators) and
-the history so far; one left by a run under other settings is ignored. Every write is atomic.
+the settings, the state of every part of the run (networks, optimizers, random generators, what
+its network draws from: runtime.RandomState) and the history so far; one left by a run under
+other settings, or in another format, is ignored. Every write is atomic.
 """
 
 import time
@@ -57,18 +58,24 @@ def save_resume_state(path, format: ArtifactFormat, settings, state: dict) -> No
 
 
 def load_resume_state(path, format: ArtifactFormat, settings, log) -> dict | None:
-    """The resume state at path, or None (start from scratch) where there is none or it is from other settings."""
+    """The resume state at path, or None (start from scratch) where there is none, or it is of another format (an
+    earlier memdissect's, which lacks a part this one resumes) or from other settings."""
     if path is None or not Path(path).exists():
         return None
     state = load_torch(path)
-    if state.get("format") != format.tag or state.get("settings_hash") != settings_hash(asdict(settings)):
+    if state.get("format") != format.tag:
+        log(f"ignoring {path}: it is not {format.what} of this memdissect (format {state.get('format')!r}, not "
+            f"{format.tag!r}); training from the start")
+        return None
+    if state.get("settings_hash") != settings_hash(asdict(settings)):
         log(f"ignoring {path}: it was made under other settings; training from the start")
         return None
     return state
 
 
 def part_states(parts: dict) -> dict:
-    """The state of each part of a run: a module's CPU tensors, an optimizer's state, a generator's."""
+    """The state of each part of a run: a module's CPU tensors, a generator's, any other part's state_dict() (an
+    optimizer's, a runtime.RandomState's)."""
     def state_of(part):
         if isinstance(part, torch.Generator):
             return part.get_state()

@@ -1,11 +1,15 @@
-"""The `memdissect` command: Dist between saved networks, what an artifact holds, a run's Dist summary.
+"""The `memdissect` command: Dist between saved networks, what an artifact holds, a run's Dist summary, and the
+checks of a node before a study (`doctor`).
 
 Every error is one line on stderr that names the file or value and what is valid, with exit
-code 2. torch is imported only by the subcommands that need it, so `--help` answers at once.
+code 2; `doctor` exits with 1 where a check failed. torch is imported only by the subcommands
+that need it, so `--help` answers at once.
 """
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
 from memdissect.architectures import VALID_ARCHITECTURES, check_normalization
@@ -13,6 +17,7 @@ from memdissect.io import ArtifactError, DataError, load_torch
 from memdissect.settings import PatternSettings, choices, defaults
 
 EXIT_ERROR = 2
+EXIT_CHECK_FAILED = 1
 RUN_SUMMARY = Path("dist") / "dist_summary.parquet"  # under a run's results/ folder, as memdissect.plan.DIST names it
 RUN_REPORT = Path("summary.md")
 TABLE_COLUMNS = ["dist_mean", "dist_variance", "dist_ci_low", "dist_ci_high", "relabeled_ratio",
@@ -205,6 +210,240 @@ def command_summary(args) -> None:
         print(f"\nreport: {report}" if report.exists() else f"\nreport: {report} (not made yet)")
 
 
+# ----------------------------------------------------------------------------- doctor
+# Each check is a function of the device that returns one row, (check, status, detail); DOCTOR_ROWS lists them, so
+# that a check is added with one line there. A check that needs a GPU says on a CPU node that it does not apply.
+
+OK, FAILED, INFO, NOT_HERE = "ok", "FAILED", "info", "does not apply"
+SLURM_VARIABLES = ("SLURM_JOB_ID", "SLURM_JOB_PARTITION", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS", "SLURM_GPUS_ON_NODE",
+                   "SLURM_CPUS_PER_TASK", "SLURM_MEM_PER_NODE", "CUDA_VISIBLE_DEVICES")
+DROPOUT_CNN = "memdissect.cli:dropout_cnn"
+
+
+def dropout_cnn(num_classes: int = 10):
+    """A small CNN that draws random numbers as it trains (dropout): the doctor's network for the check that what a
+    network draws stays its own; build_model builds it as `memdissect.cli:dropout_cnn`."""
+    from torch import nn
+
+    return nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(4),  # 16 x 8 x 8
+                         nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(8),  # 32 x 1 x 1
+                         nn.Flatten(), nn.Dropout(0.5), nn.Linear(32, num_classes))
+
+
+def doctor_device(requested: str):
+    import torch
+
+    from memdissect.device import DeviceError
+
+    if requested == "cpu" or (requested == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise DeviceError(f"--device cuda, but torch {torch.__version__} sees no CUDA device")
+    return torch.device("cuda", torch.cuda.current_device())
+
+
+def doctor_run(arch: str, device, images: int | None = None, batch_size: int | None = None, width: float = 0.25,
+               seed: int = 1, cuda_graphs: bool = True, stream=None):
+    """A one-epoch ClassifierRun on synthetic images, as a training job builds it (precision auto): by default 8
+    steps of 64 on CUDA (3 warm-up steps, the capture and its check, 4 replays), 4 of 32 on a CPU."""
+    from memdissect.runtime import Runtime
+    from memdissect.settings import ClassifierSettings
+    from memdissect.synthetic import make_synthetic_dataset
+    from memdissect.train import ClassifierRun, training_data
+
+    images = images or (512 if device.type == "cuda" else 128)
+    batch_size = batch_size or images // (8 if device.type == "cuda" else 4)
+    data = make_synthetic_dataset(images, 32, seed=0)
+    settings = ClassifierSettings(arch=arch, width=width, seed=seed, epochs=1, batch_size=batch_size)
+    runtime = Runtime.for_device(device, settings.precision, cuda_graphs)
+    splits = training_data(data["train"]["images"], data["train"]["labels"], data["test"]["images"],
+                           data["test"]["labels"], runtime)
+    return ClassifierRun(settings, splits, runtime, log=lambda line: None, stream=stream)
+
+
+def trained_weights(runs) -> list[tuple[list, list]]:
+    """Each run's weights before and after training (the runs side by side, as memdissect.together trains them)."""
+    import torch
+
+    from memdissect.train import train_round
+
+    def weights(run):
+        if run.runtime.device.type == "cuda":
+            torch.cuda.synchronize()  # what the runs' own streams queued
+        return [tensor.detach().float().cpu() for tensor in run.model.state_dict().values()]
+    before = [weights(run) for run in runs]
+    while not all(run.done for run in runs):
+        train_round(runs)
+    for run in runs:
+        if run.error is not None:
+            raise run.error
+    return [(start, weights(run)) for start, run in zip(before, runs)]
+
+
+def run_tolerance(run) -> float:
+    """How far two runs of the same settings may end apart: not at all on a CPU; on CUDA, as a graph's self-check."""
+    from memdissect.runtime import SELF_CHECK_TOLERANCE
+
+    return SELF_CHECK_TOLERANCE[run.runtime.precision] if run.runtime.device.type == "cuda" else 0.0
+
+
+def versions_row(device) -> tuple[str, str, str]:
+    import torch
+
+    cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+    return "torch and CUDA", INFO, (f"torch {torch.__version__}, CUDA {torch.version.cuda or 'none (a CPU build)'}, "
+                                    f"cuDNN {cudnn or 'none'}")
+
+
+def device_row(device) -> tuple[str, str, str]:
+    import torch
+
+    from memdissect.device import gpu_allocated_by_scheduler
+
+    if device.type == "cuda":
+        properties = torch.cuda.get_device_properties(device)
+        return "device", OK, (f"{device} {properties.name}, compute capability {properties.major}."
+                              f"{properties.minor}, {properties.total_memory / 2**30:.0f} GiB; "
+                              f"{torch.cuda.device_count()} GPU(s) visible")
+    if torch.cuda.is_available():
+        return "device", INFO, (f"the CPU, as --device asks (torch sees {torch.cuda.device_count()} CUDA "
+                                f"device(s)), so the checks that need one do not apply")
+    if gpu_allocated_by_scheduler(1):
+        return "device", FAILED, (f"SLURM gave this job GPUs, but torch {torch.__version__} sees no CUDA device: "
+                                  f"install a CUDA build of PyTorch on the GPU nodes")
+    return "device", INFO, "the CPU; torch sees no CUDA device here, so the checks that need one do not apply"
+
+
+def precision_row(device) -> tuple[str, str, str]:
+    from memdissect.device import auto_precision
+
+    precision, why = auto_precision(device)
+    return "precision: auto", OK, f"{precision}: {why}"
+
+
+def tf32_row(device) -> tuple[str, str, str]:
+    from memdissect.runtime import compute_on, cuda_fp32_settings, fp32_math
+
+    if device.type != "cuda":
+        return "TF32", NOT_HERE, f"CUDA only (fp32 computes as {fp32_math(device)} here)"
+    compute_on(device)
+    settings = ", ".join(f"{name} {setting.fp32_precision}" for name, setting in cuda_fp32_settings().items())
+    math = fp32_math(device)
+    return "TF32", OK if math == "ieee" else FAILED, f"fp32 computes as {math} ({settings}); memdissect's is ieee"
+
+
+def graph_row(device) -> tuple[str, str, str]:
+    """A small VGG11 whose steps replay as a CUDA graph (its first replay checked against the eager step), and its
+    weights after an epoch against those of the same run eager."""
+    from memdissect.runtime import replay_deviation
+
+    if device.type != "cuda":
+        return "CUDA graphs", NOT_HERE, "CUDA only"
+    graphed = doctor_run("vgg11", device)
+    (start, replayed), = trained_weights([graphed])
+    (_, eager), = trained_weights([doctor_run("vgg11", device, cuda_graphs=False)])
+    status, miss, tolerance = graphed.graph_status(), replay_deviation(start, eager, replayed), run_tolerance(graphed)
+    good = status.graph == "replayed" and miss <= tolerance
+    return "CUDA graphs", OK if good else FAILED, (f"VGG11 step {status.graph} ({status.note}); after an epoch "
+                                                   f"within {miss:.2g} of the eager run (tolerance {tolerance:g})")
+
+
+def side_by_side_row(device) -> tuple[str, str, str]:
+    """A CNN with dropout and a VGG11 trained side by side (on CUDA each on its stream, replayed as graphs), against
+    each alone. The VGG11 starts second: its seed must not reseed what the first draws."""
+    import torch
+
+    from memdissect.runtime import replay_deviation
+
+    members = [(DROPOUT_CNN, 1.0, 1), ("vgg11", 0.25, 2)]
+    def stream():
+        return torch.cuda.Stream(device) if device.type == "cuda" else None
+    runs = [doctor_run(arch, device, width=width, seed=seed, stream=stream()) for arch, width, seed in members]
+    together = trained_weights(runs)
+    alone = [trained_weights([doctor_run(arch, device, width=width, seed=seed)])[0] for arch, width, seed in members]
+    misses = [replay_deviation(start, reference, found) for (start, found), (_, reference) in zip(together, alone)]
+    tolerance = run_tolerance(runs[0])
+    return "two runs side by side", OK if max(misses) <= tolerance else FAILED, (
+        f"a CNN with dropout and a VGG11, trained together, within {misses[0]:.2g} and {misses[1]:.2g} of each "
+        f"alone (tolerance {tolerance:g})")
+
+
+def slurm_row(device) -> tuple[str, str, str]:
+    given = {name: os.environ[name] for name in SLURM_VARIABLES if os.environ.get(name)}
+    if "SLURM_JOB_ID" not in given:
+        return "SLURM", INFO, "not a SLURM job" + "".join(f"; {name}={value}" for name, value in given.items())
+    return "SLURM", INFO, ", ".join(f"{name}={value}" for name, value in given.items())
+
+
+def private_folders_row(device) -> tuple[str, str, str]:
+    """The folders where this user's jobs on the node claim GPU slots and meet to train together
+    (memdissect.private_folders); one another user could reach is refused, and the jobs then go on without it."""
+    from memdissect.private_folders import PURPOSES, PrivateFolderError, private_folder
+
+    check = "GPU slots and rooms"
+    try:
+        folders = [private_folder(purpose) for purpose in PURPOSES]
+    except PrivateFolderError as error:
+        unused = device.type != "cuda"
+        return check, INFO if unused else FAILED, str(error) + ("; jobs on a CPU use it only with sharing.on_cpu"
+                                                                if unused else "")
+    return check, OK, ", ".join(map(str, folders)) + " (mode 0700, this user's own)"
+
+
+def throughput_row(device) -> tuple[str, str, str]:
+    """The first training steps of VGG11 (full width at batch 128 on CUDA; narrow on a CPU, to stay quick)."""
+    import torch
+
+    def finished() -> float:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return time.perf_counter()
+    width, batch_size, steps = (1.0, 128, 40) if device.type == "cuda" else (0.25, 32, 10)
+    run = doctor_run("vgg11", device, images=batch_size * steps, batch_size=batch_size, width=width)
+    run.begin_epoch()
+    started = time.perf_counter()
+    for index, batch in enumerate(run.batches):
+        if index == 5:  # after the warm-up, the capture and its check
+            first, started = finished() - started, time.perf_counter()
+        run.take_step(batch)
+    rate = batch_size * (steps - 5) / (finished() - started)
+    return "throughput", INFO, (f"VGG11 width {width:g}, batch {batch_size}, {run.runtime.precision}, CUDA graph "
+                                f"{run.graph_status().graph}: steps 1-5 {first:.2f} s, steps 6-{steps} {rate:.0f} "
+                                f"images/s")
+
+
+DOCTOR_ROWS = (versions_row, device_row, precision_row, tf32_row, graph_row, side_by_side_row, slurm_row,
+               private_folders_row, throughput_row)
+
+
+def doctor_row(row, device) -> tuple[str, str, str]:
+    """A check's row; one that raises fails, saying what it raised."""
+    try:
+        return row(device)
+    except Exception as error:  # noqa: BLE001  (the table goes on; the failure is its row)
+        message = (str(error).strip().splitlines() or [""])[0]
+        return row.__name__.removesuffix("_row").replace("_", " "), FAILED, f"{type(error).__name__}: {message}"
+
+
+def doctor_table(rows: list[tuple[str, str, str]]) -> str:
+    rows = [("check", "status", "detail"), *rows]
+    widths = [max(len(row[column]) for row in rows) for column in (0, 1)]
+    return "\n".join(f"{check:<{widths[0]}}  {status:<{widths[1]}}  {detail}" for check, status, detail in rows)
+
+
+def command_doctor(args) -> int:
+    """Every check of DOCTOR_ROWS as a table; exit code 1 where one failed."""
+    started = time.perf_counter()
+    os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")  # as a job numbers GPUs (workflow/scripts/job.py)
+    device = doctor_device(args.device)
+    rows = [doctor_row(row, device) for row in DOCTOR_ROWS]
+    print(doctor_table(rows))
+    failed = [check for check, status, _ in rows if status == FAILED]
+    print(f"\n{len(rows)} checks in {time.perf_counter() - started:.0f} s on {device}: "
+          + (f"{len(failed)} failed ({', '.join(failed)})" if failed else "none failed"))
+    return EXIT_CHECK_FAILED if failed else 0
+
+
 # ----------------------------------------------------------------------------- the parser
 
 
@@ -315,6 +554,19 @@ def add_summary_parser(commands, parents) -> None:
     parser.add_argument("--condition", help="only this condition's pairs")
 
 
+def add_doctor_parser(commands) -> None:
+    parser = add_command(
+        commands, "doctor", command_doctor, "check a node before a study: device, precision, TF32, CUDA graphs",
+        "Check the node a study will run on, before it spends an allocation (on a GPU node, `srun --gpus=1 "
+        "memdissect doctor`; under a minute there): torch and CUDA versions, the device and its compute "
+        "capability, what precision auto picks and why, whether fp32 runs as TF32, a small VGG11 step captured as "
+        "a CUDA graph against the eager one, two runs side by side against each alone, what SLURM gave the job, "
+        "and the first training steps' throughput. Prints a table; exit code 1 where a check failed. On a CPU node "
+        "the checks that need a GPU say that they do not apply.")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="where to check (default: auto, CUDA where present)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="memdissect", description="Neural network memorization dissection: Dist between classifiers on the "
@@ -325,6 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_patterns_parser(commands, networks)
     add_describe_parser(commands)
     add_summary_parser(commands, [csv])
+    add_doctor_parser(commands)
     return parser
 
 
@@ -343,16 +596,17 @@ def one_line(message: str) -> str:
 
 
 def main(argv=None) -> int:
-    """Run one command; 0 on success, 2 with one line on stderr where a file or value is wrong."""
+    """Run one command; 0 on success, 2 with one line on stderr where a file or value is wrong, 1 where a check of
+    `doctor` failed."""
     args = build_parser().parse_args(argv)
     try:
-        args.run(args)
+        code = args.run(args)
     except Exception as error:
         if not is_users_error(error):
             raise
         print(f"memdissect {args.command}: error: {one_line(str(error))}", file=sys.stderr)
         return EXIT_ERROR
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

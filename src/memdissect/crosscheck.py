@@ -13,8 +13,8 @@ import pandas as pd
 import torch
 
 from memdissect.batches import EVAL_BATCH_SIZE, as_model_input
-from memdissect.device import autocast
 from memdissect.distance import kl_divergence
+from memdissect.runtime import Runtime
 
 
 def output_kl(logits_a: torch.Tensor, logits_b: torch.Tensor) -> float:
@@ -52,12 +52,14 @@ def linear_cka(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
 @torch.no_grad()
 def model_outputs(model, images_uint8: torch.Tensor, device, batch_size: int = EVAL_BATCH_SIZE,
                   precision: str = "fp32") -> tuple[torch.Tensor, torch.Tensor]:
-    """(logits N x C, penultimate features N x D) of a classifier in eval mode, on the CPU in float32."""
+    """(logits N x C, penultimate features N x D) of a classifier in eval mode, on the CPU in float32 (computed in IEEE
+    fp32 unless asked for bf16)."""
+    runtime = Runtime.for_device(device, precision, cuda_graphs=False)
     model.eval()
     logits, features = [], []
     for start in range(0, len(images_uint8), batch_size):
-        x = as_model_input(images_uint8[start:start + batch_size].to(device), channels_last=False)
-        with autocast(torch.device(device), precision):
+        x = as_model_input(images_uint8[start:start + batch_size].to(runtime.device), channels_last=False)
+        with runtime.autocast():
             penultimate = model.penultimate(x)  # B x D
             logits.append(model.classifier(penultimate).float().cpu())  # B x C
         features.append(penultimate.float().cpu())

@@ -117,15 +117,32 @@ def cpu_has_fast_bf16() -> bool:
         return False
 
 
+NATIVE_BF16_CAPABILITY = (8, 0)  # Ampere: cuDNN has no bf16 convolution engines before it, torch only emulates bf16
+
+
+def auto_precision(device: torch.device) -> tuple[str, str]:
+    """What "auto" gives on `device`, and why: bf16 where the hardware runs it natively, else fp32.
+
+    On CUDA that is compute capability 8.0 or newer; torch.cuda.is_bf16_supported() would also answer True on a
+    V100 or T4, where bf16 is emulated (slow, or no cuDNN engine at all)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        major, minor = torch.cuda.get_device_capability(device)
+        if (major, minor) >= NATIVE_BF16_CAPABILITY:
+            return "bf16", f"compute capability {major}.{minor} runs bf16 natively (8.0 or newer)"
+        return "fp32", f"compute capability {major}.{minor} only emulates bf16 (native from 8.0)"
+    if cpu_has_fast_bf16():
+        return "bf16", "the CPU runs bf16 natively (AVX512-BF16 or AMX)"
+    return "fp32", "the CPU only emulates bf16 (no AVX512-BF16 or AMX)"
+
+
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """"fp32" or "bf16"; "auto" picks bf16 where the hardware runs it natively."""
+    """"fp32" or "bf16"; "auto" picks bf16 where the hardware runs it natively (auto_precision)."""
     if precision in ("fp32", "bf16"):
         return precision
     if precision != "auto":
         raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    return "bf16" if cpu_has_fast_bf16() else "fp32"
+    return auto_precision(device)[0]
 
 
 def autocast(device: torch.device, precision: str, cache_enabled: bool = True):

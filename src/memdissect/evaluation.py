@@ -2,8 +2,9 @@
 f1's patterns through its untrained twin (a freshly initialized network of f1's architecture, width and
 classes: about log C when f1 is certain, a scale for Dist, not evidence).
 
-The result is one long table, ``f1, f2, class, start, kl, reverse_kl, js, kl_relabeled``: one block of
-C x S rows per pair, in the order of the pairs, then one per f1 with f2 = ``study.UNTRAINED``.
+The result is one long table, ``f1, f2, class, start, kl, reverse_kl, js, kl_relabeled, precision``: one block
+of C x S rows per pair, in the order of the pairs, then one per f1 with f2 = ``study.UNTRAINED``; ``precision`` is
+that of f2's logits as they ran (fp32: IEEE fp32, or tf32).
 """
 
 from collections.abc import Callable, Mapping
@@ -13,11 +14,12 @@ import torch
 
 from memdissect.distance import pattern_divergence_table
 from memdissect.patterns import logits_on_patterns
+from memdissect.runtime import precision_that_ran
 from memdissect.settings import ClassifierSettings
 from memdissect.study import UNTRAINED
 from memdissect.train import build_untrained_twin
 
-COLUMNS = ["f1", "f2", "class", "start", "kl", "reverse_kl", "js", "kl_relabeled"]
+COLUMNS = ["f1", "f2", "class", "start", "kl", "reverse_kl", "js", "kl_relabeled", "precision"]
 KEPT = ("x", "logits")  # of a pattern file: x* (C x S x 3 x 32 x 32) and f1's logits on it (C x S x K)
 
 
@@ -28,9 +30,10 @@ def kept_for_evaluation(patterns: dict) -> dict:
 
 def divergence_rows(f1: str, f2: str, patterns: dict, model: torch.nn.Module, device,
                     chunk_size: int = 1000) -> pd.DataFrame:
-    """One row per (class, start) of f1's patterns: f1's outputs there against the model's."""
+    """One row per (class, start) of f1's patterns: f1's outputs there against the model's (in fp32)."""
     f2_logits = logits_on_patterns(model, patterns["x"], device, chunk_size)  # C x S x K
-    return pattern_divergence_table(patterns["logits"], f2_logits).assign(f1=f1, f2=f2)[COLUMNS]
+    table = pattern_divergence_table(patterns["logits"], f2_logits)
+    return table.assign(f1=f1, f2=f2, precision=precision_that_ran(device, "fp32"))[COLUMNS]
 
 
 def mean_over_starts(rows: pd.DataFrame, column: str = "kl") -> float:

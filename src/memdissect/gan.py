@@ -72,19 +72,28 @@ def gan_step(generator, discriminator, optimizers, real, noise, runtime: Runtime
                             torch.sigmoid(fake_logits).mean()])
 
 
+def epoch_noise(bounds: list[tuple[int, int]], latent_dim: int, rng, device) -> torch.Tensor:
+    """Every step's noise of an epoch (N x D) on the device: each step's drawn from rng as one draw of its own, as
+    ever (the same numbers), into one buffer (pinned on CUDA) copied at once, not a host sync per step."""
+    noise = torch.empty(bounds[-1][1], latent_dim, pin_memory=torch.device(device).type == "cuda")
+    for start, stop in bounds:
+        torch.randn(stop - start, latent_dim, generator=rng, out=noise[start:stop])
+    return noise.to(device, non_blocking=True)
+
+
 def train_gan_epoch(generator, discriminator, optimizers, images, settings: GanSettings, rng,
                     runtime: Runtime) -> dict:
     """One epoch of the standard DCGAN updates; returns mean losses and D outputs."""
     device = images.device
     order = torch.randperm(len(images), generator=rng).to(device)
     bounds = batch_bounds(len(images), settings.batch_size)
+    noise = epoch_noise(bounds, settings.latent_dim, rng, device)  # N x D
     totals = torch.zeros(4, device=device)  # loss_d, loss_g, d_real, d_fake
     generator.train()
     discriminator.train()
     for start, stop in bounds:
         real = to_gan_range(images[order[start:stop]])
-        noise = torch.randn(stop - start, settings.latent_dim, generator=rng).to(device)
-        totals += gan_step(generator, discriminator, optimizers, real, noise, runtime)
+        totals += gan_step(generator, discriminator, optimizers, real, noise[start:stop], runtime)
     loss_d, loss_g, d_real, d_fake = (totals / len(bounds)).tolist()
     if not all(map(torch.isfinite, torch.tensor([loss_d, loss_g]))):
         raise NonFiniteLossError(f"GAN losses became non-finite (D {loss_d}, G {loss_g})")
@@ -99,7 +108,7 @@ def gan_epoch(epoch: int, generator, discriminator, optimizers, images, settings
     log(f"epoch {epoch}/{settings.epochs} loss_d {row['loss_d']:.4f} loss_g {row['loss_g']:.4f} "
         f"D(real) {row['d_real']:.3f} D(fake) {row['d_fake']:.3f}")
     return {"epoch": epoch, **row, "seconds": time.perf_counter() - started, "device": runtime.device.type,
-            "precision": runtime.precision}
+            "precision": runtime.precision_that_ran}
 
 
 def train_gan(settings: GanSettings, images, device, resume_path=None, log=print, resume_every_seconds: float = 0.0):

@@ -12,15 +12,15 @@ import torch
 import torch.nn.functional as F
 
 from memdissect.checkpoints import ArtifactFormat, load_artifact
-from memdissect.device import autocast
 from memdissect.gan import to_pixel_range
 from memdissect.io import save_torch
 from memdissect.optim import SGD, Adam
-from memdissect.runtime import Runtime, on_own_stream
+from memdissect.runtime import GraphStatus, RandomState, ReplayedStep, Runtime, compute_on, precision_that_ran
 from memdissect.settings import PatternSettings
 
 LATENT_CLAMP = 3.0
-WARM_UP_STEPS = 3  # eager ascent steps before the step is captured as a CUDA graph
+ADAM_NOT_CAPTURED = GraphStatus("eager", "Adam's ascent is not captured: its bias correction follows its step count "
+                                         "on the host")
 PATTERN_FILE = ArtifactFormat("memdissect-patterns-v1", "a memdissect pattern file")
 
 
@@ -79,44 +79,56 @@ class AscentStep:
         constrain_latents(self.z, self.settings.latent_constraint)
         self.objective.copy_(objective.detach())
 
+    def state(self) -> list[torch.Tensor]:
+        """Every tensor a step changes (plain SGD keeps no state of its own)."""
+        return [self.z, self.objective]
 
-def captured(step, log, stream):
-    """step captured as a CUDA graph on `stream`, or None (with a line in the log) where it cannot be."""
-    graph = torch.cuda.CUDAGraph()
-    try:
-        with torch.cuda.graph(graph, stream=stream):
-            step(capturing=True)
-    except Exception as error:  # noqa: BLE001  (the eager step, which works, goes on)
-        log(f"searching eagerly: the ascent step could not be captured as a CUDA graph ({type(error).__name__})")
-        return None
-    return graph
+    def graph_status(self) -> GraphStatus:
+        """Why the step is not captured, where it is not."""
+        return ADAM_NOT_CAPTURED if self.runtime.cuda_graphs else self.runtime.status_without_graphs()
 
 
-def ascend(classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime, log=print):
-    """Gradient ascent on one chunk; returns z* and the objective per step (iterations x B). On CUDA the step
-    runs as a CUDA graph after WARM_UP_STEPS eager ones."""
+def search_chunk(classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime, log=print):
+    """Gradient ascent on one chunk: z*, the objective per step (iterations x B) and whether the step replayed as
+    a CUDA graph. Where it can be (plain SGD, runtime.cuda_graphs) the step is captured after
+    ReplayedStep.WARM_UP_STEPS eager ones and its first replay checked against the eager step."""
     step = AscentStep(classifier, generator, z0, target, settings, runtime)
     trace = torch.empty(settings.iterations, len(z0), device=z0.device)
-    graph = None
-    stream = torch.cuda.Stream(z0.device) if step.capturable else None  # warm-up, capture and replays, as one
-    with on_own_stream(stream):
+    random_state = RandomState(z0.device)  # the search draws nothing; a capture registers this state, not the process's
+    run = step
+    if step.capturable:
+        stream = torch.cuda.Stream(z0.device) if z0.device.type == "cuda" else None
+        run = ReplayedStep(step, step.state, random_state, runtime.precision, stream, log, "searching")
+    with random_state.installed():
         for iteration in range(settings.iterations):
-            if iteration == WARM_UP_STEPS and step.capturable:
-                graph = captured(step, log, stream)
-            if graph is None:
-                step()
-            else:
-                graph.replay()
+            run()
             trace[iteration].copy_(step.objective)
     first_bad = (~torch.isfinite(trace)).any(dim=1).nonzero()
     if len(first_bad):
         raise NonFiniteObjectiveError(f"the pattern objective became NaN or infinite at iteration {first_bad[0].item()}")
-    return step.z.detach(), trace
+    return step.z.detach(), trace, run.status() if run is not step else step.graph_status()
+
+
+def ascend(classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime, log=print):
+    """Gradient ascent on one chunk; returns z* and the objective per step (iterations x B): search_chunk."""
+    z, trace, _ = search_chunk(classifier, generator, z0, target, settings, runtime, log)
+    return z, trace
+
+
+def chunks_status(statuses: list[GraphStatus]) -> GraphStatus:
+    """One status for a search's chunks: theirs where they agree, else how many replayed and the first fallback."""
+    fallbacks = [status for status in statuses if status.graph != "replayed"]
+    if not fallbacks or len(fallbacks) == len(statuses):
+        return statuses[0]
+    replayed = len(statuses) - len(fallbacks)
+    return GraphStatus("eager", f"{replayed} of {len(statuses)} chunks replayed; then {fallbacks[0].note}")
 
 
 def synthesize_patterns(classifier, generator, num_classes: int, settings: PatternSettings, device, log=print,
                         cuda_graphs: bool = True) -> dict:
-    """z0, z*, x*, f1's logits at x* and the objective per iteration, all as C x S x ... tensors."""
+    """z0, z*, x*, f1's logits at x* and the objective per iteration, all as C x S x ... tensors; and what ran: the
+    search's precision and that of f1's logits (fp32, bf16 or tf32), and whether the ascent replayed as a CUDA graph
+    (cuda_graph, and cuda_graph_note: why not where it did not)."""
     runtime = Runtime.for_device(device, settings.precision, cuda_graphs)
     memory_format = torch.channels_last if runtime.dcgan_channels_last else torch.contiguous_format
     for network in (classifier, generator):
@@ -124,13 +136,14 @@ def synthesize_patterns(classifier, generator, num_classes: int, settings: Patte
     z0 = initial_latents(num_classes, settings.starts, generator.latent_dim, settings.seed)
     flat_z0 = z0.reshape(-1, z0.shape[-1])  # (C * S) x D
     flat_target = torch.arange(num_classes).repeat_interleave(settings.starts)  # C * S
-    z_parts, trace_parts = [], []
+    z_parts, trace_parts, statuses = [], [], []
     for start in range(0, len(flat_z0), settings.chunk_size):
         chunk = slice(start, start + settings.chunk_size)
-        z, trace = ascend(classifier, generator, flat_z0[chunk].to(device), flat_target[chunk].to(device), settings,
-                          runtime, log)
+        z, trace, status = search_chunk(classifier, generator, flat_z0[chunk].to(device),
+                                        flat_target[chunk].to(device), settings, runtime, log)
         z_parts.append(z.cpu())
         trace_parts.append(trace.cpu())
+        statuses.append(status)
         log(f"patterns {min(start + settings.chunk_size, len(flat_z0))}/{len(flat_z0)}: "
             f"objective {trace[0].mean().item():.3f} -> {trace[-1].mean().item():.3f}")
     z_star = torch.cat(z_parts).view_as(z0)
@@ -148,12 +161,16 @@ def synthesize_patterns(classifier, generator, num_classes: int, settings: Patte
         "objective_trace": trace.view(settings.iterations, num_classes, settings.starts).mean(dim=2),  # T x C
         "objective_start": trace[0].view(num_classes, settings.starts),
         "objective_end": trace[-1].view(num_classes, settings.starts),
+        "precision": runtime.precision_that_ran,  # the search's
+        "logits_precision": precision_that_ran(device, "fp32"),
+        **chunks_status(statuses).as_row(),
     }
 
 
 @torch.no_grad()
 def generate(generator, z: torch.Tensor, device, chunk_size: int = 1000) -> torch.Tensor:
-    """G(z) in pixel space [0, 1], for z of shape ... x D."""
+    """G(z) in pixel space [0, 1], for z of shape ... x D, in fp32."""
+    device = compute_on(device)
     flat = z.reshape(-1, z.shape[-1])
     images = torch.cat([to_pixel_range(generator(flat[i:i + chunk_size].to(device))).float().cpu()
                         for i in range(0, len(flat), chunk_size)])
@@ -162,13 +179,15 @@ def generate(generator, z: torch.Tensor, device, chunk_size: int = 1000) -> torc
 
 @torch.no_grad()
 def logits_on_patterns(model, x: torch.Tensor, device, chunk_size: int = 1000, precision="fp32") -> torch.Tensor:
-    """A model's logits on patterns x (C x S x 3 x 32 x 32), as C x S x K, evaluated in chunks."""
+    """A model's logits on patterns x (C x S x 3 x 32 x 32), as C x S x K, evaluated in chunks (in IEEE fp32 unless
+    asked for bf16; precision_that_ran says what ran)."""
+    runtime = Runtime.for_device(device, precision, cuda_graphs=False)
     model.eval()
     flat = x.reshape(-1, *x.shape[-3:])
     parts = []
     for i in range(0, len(flat), chunk_size):
-        with autocast(torch.device(device), precision):
-            parts.append(model(flat[i:i + chunk_size].to(device)).float().cpu())
+        with runtime.autocast():
+            parts.append(model(flat[i:i + chunk_size].to(runtime.device)).float().cpu())
     logits = torch.cat(parts)
     return logits.view(*x.shape[:-3], logits.shape[-1])
 

@@ -1,9 +1,10 @@
 """Classifier training: the recipe of the study, with G recorded from the training step.
 
 The training set lives on the device as one uint8 tensor; a batch is an index slice, and
-augmentation runs batched per sample. All randomness (data order, augmentation) comes from
-one CPU generator seeded from the model seed, so the run is the same on any device and can
-resume from a checkpoint to the same bytes.
+augmentation runs batched per sample. The data order and augmentation come from one CPU
+generator seeded from the model seed, so the run is the same on any device; what the network
+itself draws (dropout, stochastic depth) comes from the run's own random state
+(runtime.RandomState). Both are in the resume state, so a run resumes to the same bytes.
 """
 
 import contextlib
@@ -20,15 +21,15 @@ from memdissect.batches import EVAL_BATCH_SIZE, NonFiniteLossError, as_model_inp
 from memdissect.checkpoints import ArtifactFormat, ResumableRun, cpu_state_dict, diverged_in, load_checkpoint, save_checkpoint
 from memdissect.models import build_model
 from memdissect.optim import SGD
-from memdissect.runtime import Runtime, on_own_stream
+from memdissect.runtime import CUDA_GRAPHS, RandomState, ReplayedStep, Runtime
 from memdissect.settings import ClassifierSettings
 
 CLASSIFIER_CHECKPOINT = ArtifactFormat("memdissect-classifier-v1", "a memdissect classifier checkpoint")
-CLASSIFIER_RESUME = ArtifactFormat("memdissect-classifier-resume-v2", "a classifier resume state")  # v2: memdissect.optim
+CLASSIFIER_RESUME = ArtifactFormat("memdissect-classifier-resume-v3", "a classifier resume state")  # v3: random state
 CROP_PADDING = 4
 UNTRAINED_SEED_OFFSET = 1_000_000
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "grad_magnitude", "lr",
-                   "seconds", "images_per_second", "grad_mode", "device", "precision"]
+                   "seconds", "images_per_second", "grad_mode", "device", "precision", "cuda_graph", "cuda_graph_note"]
 
 
 # ----------------------------------------------------------------------- batched augmentation
@@ -133,70 +134,59 @@ class TrainingStep:
 
 
 class GraphedStep:
-    """A TrainingStep whose full batches run as one CUDA graph: the step is captured once, after WARM_UP_STEPS
-    eager steps (which create the optimizer's state and let the libraries pick their kernels), then replayed
-    with each batch's indices copied into fixed buffers, so that the host launches one graph instead of some
-    hundred kernels. A batch of another size (the epoch's last) runs eagerly; where the capture fails (a
-    network that reads a value back to the host, say), every step runs eagerly and the log says why.
+    """A TrainingStep whose full batches run as one CUDA graph: each batch's indices, flips and offsets are copied
+    into fixed buffers, which the step reads, captured once and replayed (runtime.ReplayedStep: three eager steps,
+    the capture, a first replay checked against the eager step, then one launch per step instead of some hundred
+    kernels). A batch of another size (the epoch's last) runs eagerly; where the capture fails or the check finds
+    the replay off, every step does, and the log and status() say why.
 
-    On CUDA the warm-up steps and the capture run on a stream of their own, as capture asks (the libraries meet
-    the capture on the stream they were warmed up on); the replays run on the caller's stream, one launch each.
-
-    Off CUDA it reads its batches from the same fixed buffers and runs the step eagerly on them: the buffer
-    logic, which tests/test_train.py holds to the plain step on a CPU.
+    Where no step can be captured (a CPU, unless runtime.CUDA_GRAPHS is emulated) it reads its batches from the same
+    fixed buffers and runs the step eagerly on them: the buffer logic, which tests/test_train.py holds to the plain
+    step on a CPU.
     """
 
-    WARM_UP_STEPS = 3
-
-    def __init__(self, step: TrainingStep, log):
-        self.step, self.log = step, log
+    def __init__(self, step: TrainingStep, random_state: RandomState, log):
+        self.step, self.runtime = step, step.runtime
         device, batch = step.images.device, step.settings.batch_size
-        self.replay = device.type == "cuda"
-        self.capture_stream = torch.cuda.Stream(device) if self.replay else None
         self.index = torch.zeros(batch, dtype=torch.long, device=device)
         self.flips = torch.zeros(batch, dtype=torch.bool, device=device)
         self.offsets = torch.zeros(batch, 2, dtype=torch.long, device=device)
-        self.graph, self.eager_only, self.warm_up_steps = None, False, 0
+        self.replayed = None
+        if CUDA_GRAPHS.can_capture_on(device):
+            stream = torch.cuda.Stream(device) if device.type == "cuda" else None
+            self.replayed = ReplayedStep(self.buffered_step, self.state, random_state, self.runtime.precision, stream,
+                                         log, "training")
 
     @property
     def totals(self) -> dict:
         return self.step.totals
 
+    @property
+    def graph(self):
+        """The captured graph the full batches replay, or None."""
+        return None if self.replayed is None else self.replayed.graph
+
     def __call__(self, index, flips=None, offsets=None) -> None:
-        if self.eager_only or len(index) != len(self.index):
+        if len(index) != len(self.index):
             return self.step(index, flips, offsets)
         self.index.copy_(index)
         if self.step.settings.augment:
             self.flips.copy_(flips)
             self.offsets.copy_(offsets)
-        if self.replay and self.graph is None and not self.warm_up_or_capture():
-            return
-        if self.graph is None:
-            return self.step(self.index, self.flips, self.offsets)
-        self.graph.replay()
+        if self.replayed is None:
+            return self.buffered_step()
+        self.replayed()
 
-    def warm_up_or_capture(self) -> bool:
-        """On the capture stream, an eager warm-up step (False: the batch is done) or the capture (True: the
-        batch is still to run, replayed, or eagerly where the capture failed)."""
-        with on_own_stream(self.capture_stream):
-            if self.warm_up_steps < self.WARM_UP_STEPS:
-                self.warm_up_steps += 1
-                self.step(self.index, self.flips, self.offsets)
-                return False
-            self.capture()
-        return True
+    def buffered_step(self, capturing: bool = False) -> None:
+        self.step(self.index, self.flips, self.offsets, capturing)
 
-    def capture(self) -> None:
-        graph = torch.cuda.CUDAGraph()
-        try:
-            with torch.cuda.graph(graph, stream=self.capture_stream):
-                self.step(self.index, self.flips, self.offsets, capturing=True)
-        except Exception as error:  # noqa: BLE001  (any failure to capture leaves the eager step, which works)
-            self.eager_only = True
-            self.log(f"training eagerly: the step could not be captured as a CUDA graph "
-                     f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})")
-            return
-        self.graph = graph
+    def state(self) -> list[torch.Tensor]:
+        """Every tensor a step changes: the network's weights and buffers, the optimizer's state, the totals."""
+        momentum = [buffer for buffer in self.step.optimizer.momentum_buffers if buffer is not None]
+        return [*self.step.model.state_dict().values(), *momentum, *self.totals.values()]
+
+    def status(self):
+        return self.runtime.status_without_graphs() if self.replayed is None else self.replayed.status()
 
 
 # ----------------------------------------------------------------------- one classifier's run
@@ -248,15 +238,15 @@ def evaluate(model, images, labels, runtime: Runtime, batch_size=EVAL_BATCH_SIZE
 def input_gradient_magnitude(model, images, labels, runtime: Runtime, batch_size=EVAL_BATCH_SIZE) -> float:
     """G in eval mode: mean over examples of sum_j |dL_i/dx_j| for each example's own loss."""
     model.eval()
-    total = 0.0
+    total = torch.zeros((), dtype=torch.float64, device=images.device)  # summed on the device: no sync per batch
     for start in range(0, len(images), batch_size):
         x = as_model_input(images[start:start + batch_size], runtime.channels_last).requires_grad_(True)
         with runtime.autocast():
             logits = model(x)
         loss = F.cross_entropy(logits.float(), labels[start:start + batch_size], reduction="sum")
         (grad,) = torch.autograd.grad(loss, x)
-        total += grad.abs().sum().item()
-    return total / max(len(images), 1)
+        total += grad.abs().sum()  # in float64, as the sum of Python floats it replaces: the same G to the bit
+    return total.item() / max(len(images), 1)
 
 
 def build_classifier(settings: ClassifierSettings, device) -> torch.nn.Module:
@@ -296,7 +286,8 @@ class ClassifierRun:
 
     `data` holds the training images and this run's labels ("train") and the test images and labels ("test"),
     on the device. With a `stream` (CUDA), all of the run's work goes to it, so that the GPU can run several
-    runs' steps at once.
+    runs' steps at once. What its network draws comes from its own random state, put in place around each of its
+    steps and evaluations: alone, beside other runs, resumed or replayed as a graph, it draws the same numbers.
     """
 
     def __init__(self, settings: ClassifierSettings, data: dict, runtime: Runtime, resume_path=None, log=print,
@@ -306,14 +297,22 @@ class ClassifierRun:
             stream.wait_stream(torch.cuda.current_stream(runtime.device))  # the data it reads were copied there
         with self.on_stream():
             self.model, self.optimizer, self.generator = start_training(settings, runtime)
-            parts = {"model": self.model, "optimizer": self.optimizer, "generator": self.generator}
+            self.random = RandomState(runtime.device)  # after the seed and the build: what the network draws
+            parts = {"model": self.model, "optimizer": self.optimizer, "generator": self.generator,
+                     "random": self.random}
             self.lifecycle = ResumableRun(settings, parts, resume_path, CLASSIFIER_RESUME, log, resume_every_seconds)
             step = TrainingStep(self.model, self.optimizer, *data["train"], settings, runtime)
-            self.step = GraphedStep(step, log) if runtime.cuda_graphs else step
+            self.step = GraphedStep(step, self.random, log) if runtime.cuda_graphs else step
         self.batches, self.started, self.error = [], None, None
 
     def on_stream(self):
         return torch.cuda.stream(self.stream) if self.stream is not None else contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def computing(self):
+        """On the run's stream, with its random state in place."""
+        with self.on_stream(), self.random.installed():
+            yield
 
     @property
     def done(self) -> bool:
@@ -329,13 +328,13 @@ class ClassifierRun:
             self.model.train()
 
     def take_step(self, batch: tuple) -> None:
-        with self.on_stream():
+        with self.computing():
             self.step(*batch)
 
     def end_epoch(self) -> None:
         """The epoch's metrics, G ("exact"), the test set and the history row; a diverged run ends with its error."""
         epoch = self.lifecycle.next_epoch
-        with self.on_stream():
+        with self.computing():
             try:
                 row = self.epoch_row(epoch)
             except NonFiniteLossError as error:
@@ -357,7 +356,12 @@ class ClassifierRun:
                  f"{seconds:.1f}s")
         return {"epoch": epoch, **train, "test_loss": test["loss"], "test_acc": test["acc"], "lr": settings.lr,
                 "seconds": seconds, "images_per_second": len(train_images) / seconds,
-                "grad_mode": settings.grad_mode, "device": runtime.device.type, "precision": runtime.precision}
+                "grad_mode": settings.grad_mode, "device": runtime.device.type, "precision": runtime.precision_that_ran,
+                **self.graph_status().as_row()}
+
+    def graph_status(self):
+        """Whether the run's full batches replay as a CUDA graph, and why not where they do not."""
+        return self.step.status() if isinstance(self.step, GraphedStep) else self.runtime.status_without_graphs()
 
     def history(self) -> pd.DataFrame:
         return history_frame(self.lifecycle.history)

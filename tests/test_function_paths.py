@@ -58,8 +58,8 @@ def test_a_models_probe_predictions_are_its_log_softmax_on_the_images_in_eval_mo
     assert torch.allclose(recorded.float(), expected, rtol=2e-3, atol=1e-3)
 
 
-def probe_path(models, images):
-    path = ProbePath({"train": images, "test": images[:4]}, CPU_FP32)
+def probe_path(models, images, indices):
+    path = ProbePath({"train": images, "test": images.flip(0)}, indices, CPU_FP32)
     for model in models:
         path.record(model)
     return path
@@ -67,16 +67,25 @@ def probe_path(models, images):
 
 def test_a_path_file_holds_every_epoch_and_its_probes_and_survives_a_resume(tmp_path):
     images = torch.randint(0, 256, (6, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
-    path = probe_path([linear_model(0), linear_model(1), linear_model(2)], images)
-    indices = {"train": np.arange(6), "test": np.arange(4)}
-    resumed = probe_path([], images)
+    indices = {"train": np.array([0, 2, 3, 5]), "test": np.array([1, 4])}
+    path = probe_path([linear_model(0), linear_model(1), linear_model(2)], images, indices)
+    resumed = probe_path([], images, indices)
     restore_parts({"probe_path": resumed}, part_states({"probe_path": path}))  # as ResumableRun does
-    save_probe_path(resumed.as_file(indices), tmp_path / "path.pt")
+    save_probe_path(resumed.as_file(), tmp_path / "path.pt")
     loaded = load_probe_path(tmp_path / "path.pt")
     assert loaded["epochs"].tolist() == [1, 2, 3]
-    assert loaded["paths"]["train"].shape == (3, 6, 10) and loaded["paths"]["test"].shape == (3, 4, 10)
-    assert torch.equal(loaded["paths"]["train"][1], probe_log_probs(linear_model(1), images, CPU_FP32))
-    assert loaded["indices"]["test"].tolist() == [0, 1, 2, 3]
+    assert loaded["paths"]["train"].shape == (3, 4, 10) and loaded["paths"]["test"].shape == (3, 2, 10)
+    assert torch.equal(loaded["paths"]["train"][1], probe_log_probs(linear_model(1), images[[0, 2, 3, 5]], CPU_FP32))
+    assert torch.equal(loaded["paths"]["test"][2], probe_log_probs(linear_model(2), images.flip(0)[[1, 4]], CPU_FP32))
+    assert loaded["indices"]["test"].tolist() == [1, 4]
+
+
+def test_a_resume_state_recorded_on_other_probes_is_refused():
+    images = torch.zeros(6, 3, 32, 32, dtype=torch.uint8)
+    recorded = probe_path([linear_model(0)], images, {"train": np.array([0, 1]), "test": np.array([2])})
+    other = probe_path([], images, {"train": np.array([0, 3]), "test": np.array([2])})
+    with pytest.raises(ArtifactError, match="recorded on other probe images"):
+        restore_parts({"probe_path": other}, part_states({"probe_path": recorded}))
 
 
 def path_file(path: torch.Tensor, indices=(0, 1, 2)) -> dict:

@@ -9,7 +9,8 @@ from torch import nn
 from memdissect.batches import as_model_input
 from memdissect.distance import kl_divergence
 from memdissect.evaluation import divergence_rows
-from memdissect.lookup_table import LookupTable, NetworkFeatures, build_lookup_table
+from memdissect.lookup_table import LookupTable, NetworkFeatures, build_lookup_table, lookup_table_evaluations
+from memdissect.lookup_table_summary import LOOKUP
 from memdissect.models import build_model
 from memdissect.patterns import logits_on_patterns
 
@@ -102,6 +103,23 @@ def test_the_table_stands_where_an_f2_does_whatever_precision_the_caller_asks():
     assert rows["kl"].tolist() == pytest.approx(expected.flatten().tolist(), rel=1e-12)
     fp32 = logits_on_patterns(lookup, patterns["x"], "cpu", chunk_size=7, precision="fp32")
     assert torch.equal(fp32, logits_on_patterns(lookup, patterns["x"], "cpu", chunk_size=7, precision="bf16"))
+
+
+def test_every_f1_meets_the_table_of_its_own_condition_built_once_per_condition():
+    images, labels = random_condition()
+    tables = {"true": build_lookup_table(images, labels, 10), "random": build_lookup_table(images, labels.flip(0), 10)}
+    generator = torch.Generator().manual_seed(5)
+    patterns = {f1: {"x": torch.rand(10, 2, 3, 32, 32, generator=generator),
+                     "logits": torch.randn(10, 2, 10, generator=generator)} for f1 in ("t1", "r1", "t2")}
+    condition_of = {"t1": "true", "r1": "random", "t2": "true"}
+    built = []
+    table = lookup_table_evaluations(patterns, condition_of, lambda c: built.append(c) or tables[c], "cpu",
+                                     log=lambda _: None)
+    assert built == ["true", "random"]
+    assert table["f1"].unique().tolist() == ["t1", "t2", "r1"] and (table["f2"] == LOOKUP).all()
+    for f1, condition in condition_of.items():
+        expected = divergence_rows(f1, LOOKUP, patterns[f1], tables[condition], "cpu")
+        assert table[table["f1"] == f1].reset_index(drop=True).equals(expected)
 
 
 def test_a_fixed_networks_features_as_the_space():

@@ -70,31 +70,39 @@ def probe_log_probs(model, images_uint8: torch.Tensor, runtime, batch_size: int 
 class ProbePath:
     """One run's predictions on the probe set, one record per epoch.
 
-    probes: split name to the probe images (uint8, N x 3 x H x W, on the run's device). It is a part of the
-    run's resume state (state_dict, load_state_dict: checkpoints.ResumableRun), so that a resumed run keeps
-    the epochs it recorded before it stopped.
+    images: split name to the split's uint8 images (N x 3 x H x W, on the run's device); indices: split name to
+    its probe indices (`probe_indices`). It is a part of the run's resume state (state_dict, load_state_dict:
+    checkpoints.ResumableRun), so that a resumed run keeps the epochs it recorded before it stopped; a state
+    recorded on other probes is refused.
     """
 
-    def __init__(self, probes: dict, runtime):
-        self.probes, self.runtime = probes, runtime
-        self.records = {split: [] for split in probes}  # split: one N x C tensor per epoch
+    def __init__(self, images: dict, indices: dict, runtime):
+        self.indices = {split: torch.as_tensor(indices[split], dtype=torch.long) for split in indices}
+        self.probes = {split: images[split][index.to(images[split].device)] for split, index in self.indices.items()}
+        self.runtime = runtime
+        self.records = {split: [] for split in self.indices}  # split: one N x C tensor per epoch
 
     def record(self, model) -> None:
         for split, images in self.probes.items():
             self.records[split].append(probe_log_probs(model, images, self.runtime))
 
     def state_dict(self) -> dict:
-        return {split: list(records) for split, records in self.records.items()}
+        records = {split: list(epochs) for split, epochs in self.records.items()}
+        return {"indices": dict(self.indices), "records": records}
 
     def load_state_dict(self, state: dict) -> None:
-        self.records = {split: list(state[split]) for split in self.probes}
+        recorded = state["indices"]
+        if recorded.keys() != self.indices.keys() or not all(torch.equal(recorded[s], self.indices[s]) for s in recorded):
+            raise ArtifactError("the resume state's probe predictions were recorded on other probe images (another "
+                                "probe size or seed); delete the resume state and rerun")
+        self.records = {split: list(state["records"][split]) for split in self.indices}
 
-    def as_file(self, indices: dict) -> dict:
-        """The path file's content: its format, the probe indices and per split E x N x C log-probabilities."""
-        paths = {split: torch.stack(records) for split, records in self.records.items()}
+    def as_file(self) -> dict:
+        """The path file's content: its format, the epochs, the probe indices and per split E x N x C
+        log-probabilities."""
         epochs = len(next(iter(self.records.values()), []))
-        return {"format": PATH_FILE.tag, "epochs": torch.arange(1, epochs + 1),
-                "indices": {split: torch.as_tensor(indices[split]) for split in self.probes}, "paths": paths}
+        return {"format": PATH_FILE.tag, "epochs": torch.arange(1, epochs + 1), "indices": dict(self.indices),
+                "paths": {split: torch.stack(records) for split, records in self.records.items()}}
 
 
 def save_probe_path(path_file: dict, path) -> None:

@@ -30,11 +30,16 @@ about 17 bytes each; 256 queries against 50,000 images: 220 MB); the training fe
 of reference_chunk rows.
 """
 
+from collections.abc import Callable, Mapping
+
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from memdissect.batches import EVAL_BATCH_SIZE, as_model_input
+from memdissect.evaluation import COLUMNS, divergence_rows, mean_over_starts
+from memdissect.lookup_table_summary import LOOKUP
 
 DEFAULT_K = 1
 DEFAULT_SMOOTHING = 0.01
@@ -158,3 +163,23 @@ def build_lookup_table(images_uint8: torch.Tensor, labels: torch.Tensor, num_cla
     features = NetworkFeatures(feature_network.to(device))
     reference = network_features_of(features, images_uint8, device)
     return LookupTable(reference, labels.to(device), num_classes, k, smoothing, features).to(device)
+
+
+def lookup_table_evaluations(patterns: Mapping[str, dict], condition_of: Mapping[str, str],
+                             build_table: Callable[[str], LookupTable], device, chunk_size: int = 1000,
+                             log=print) -> pd.DataFrame:
+    """Each f1's patterns through the lookup table of its condition, as evaluation.COLUMNS rows with f2 = LOOKUP.
+
+    patterns: each f1's ``evaluation.kept_for_evaluation``; condition_of: each f1's condition; build_table: the
+    lookup table of a condition, called once per condition, in the order of the f1s.
+    """
+    blocks = []
+    for condition in dict.fromkeys(condition_of[f1] for f1 in patterns):
+        table = build_table(condition)
+        for f1 in (f1 for f1 in patterns if condition_of[f1] == condition):
+            rows = divergence_rows(f1, LOOKUP, patterns[f1], table, device, chunk_size)
+            log(f"Dist({f1}, the lookup table of {condition}) = {mean_over_starts(rows):.4f}, relabeled "
+                f"{mean_over_starts(rows, 'kl_relabeled'):.4f}")
+            blocks.append(rows)
+        del table
+    return pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=COLUMNS)

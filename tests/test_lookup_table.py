@@ -52,6 +52,26 @@ def test_votes_counted_by_hand(query, k, shares):
     assert vote(query, k) == pytest.approx(smoothed(*shares), abs=1e-7)
 
 
+def equidistant_pairs(pairs: int, dims: int = 3 * 32 * 32, seed: int = 0):
+    """Float32 queries (P x D) and, per query, two float64 references 1/8 away along two pixels: equally far in
+    exact arithmetic, though |q|^2 - 2 q.t + |t|^2 in float64 sets some pairs apart."""
+    generator = torch.Generator().manual_seed(seed)
+    queries = torch.rand(pairs, dims, generator=generator)
+    pixels = torch.stack([torch.randperm(dims, generator=generator)[:2] for _ in range(pairs)])  # P x 2
+    below, above = queries.double().clone(), queries.double().clone()
+    below[torch.arange(pairs), pixels[:, 0]] -= 2 ** -3
+    above[torch.arange(pairs), pixels[:, 1]] += 2 ** -3
+    return queries, below, above
+
+
+def test_references_equally_far_in_exact_arithmetic_tie_to_the_lowest_index():
+    queries, below, above = equidistant_pairs(500)
+    for first, second in ((below, above), (above, below)):
+        reference = torch.stack([first, second], 1).flatten(0, 1)  # 2P x D: query k's pair at 2k and 2k + 1
+        lookup = LookupTable(reference, torch.tensor([0, 1]).repeat(len(queries)), num_classes=2)
+        assert (lookup(queries).argmax(1) == 0).all()  # the lower index of each pair
+
+
 def test_chunk_sizes_change_nothing():
     queries = as_model_input(one_pixel(list(range(0, 256, 5))), channels_last=False)
     for k in (1, 2, 4):

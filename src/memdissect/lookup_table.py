@@ -18,8 +18,10 @@ neighbours and no longer reproduces random labels. s = 0.01: a class no neighbou
 s / C = 0.001 at C = 10, and KL against a class f1 is certain of is then log(C / s) = 6.9 nats. A fixed
 network's penultimate features (`NetworkFeatures`) are the other feature space.
 
-Determinism. Distances are computed in float64 as |q|^2 - 2 q.t + |t|^2 and rounded to a grid of 1e-9 of
-the training features' mean squared norm, so that distances equal in exact arithmetic compare equal. The
+Determinism. Distances are computed in float64 as |q|^2 - 2 q.t + |t|^2 and rounded to a grid of 1e-12 of
+the training features' mean squared norm, so that distances equal in exact arithmetic compare equal (the
+expansion's rounding, some 1e-15 of |q|^2 + |t|^2, sets two such distances apart in about one query of a
+hundred at 3,072 pixels; float32 pixels differ by far more than the grid, so no real difference is lost). The
 neighbours are chosen as a set: every training image closer than the k-th smallest distance, then those
 at exactly that distance by increasing index until there are k. Ties go to the lowest index whatever the
 order of the computation or the chunk sizes. Nothing is drawn at random and nothing is trained: two tables
@@ -43,7 +45,7 @@ from memdissect.lookup_table_summary import LOOKUP
 
 DEFAULT_K = 1
 DEFAULT_SMOOTHING = 0.01
-DISTANCE_RESOLUTION = 1e-9  # of the training features' mean squared norm
+DISTANCE_RESOLUTION = 1e-12  # of the training features' mean squared norm: 1000 times float64's rounding there
 QUERY_CHUNK = 256
 REFERENCE_CHUNK = 4096
 

@@ -21,7 +21,8 @@ network's penultimate features (`NetworkFeatures`) are the other feature space.
 Determinism. Distances are computed in float64 as |q|^2 - 2 q.t + |t|^2 and rounded to a grid of 1e-12 of
 the training features' mean squared norm, so that distances equal in exact arithmetic compare equal (the
 expansion's rounding, some 1e-15 of |q|^2 + |t|^2, sets two such distances apart in about one query of a
-hundred at 3,072 pixels; float32 pixels differ by far more than the grid, so no real difference is lost). The
+hundred at 3,072 pixels). Distances closer than the grid count as equal: on CIFAR pixels the grid is about
+1e-9, where squared distances between images are of order 10 to 1000. The
 neighbours are chosen as a set: every training image closer than the k-th smallest distance, then those
 at exactly that distance by increasing index until there are k. Ties go to the lowest index whatever the
 order of the computation or the chunk sizes. Nothing is drawn at random and nothing is trained: two tables

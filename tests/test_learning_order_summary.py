@@ -59,9 +59,11 @@ def test_sentence_states_the_clean_samples_fitted_first_and_by_how_many_epochs()
     later = history([0.30, 0.60, 0.995, 1.0, 1.0, 1.0, 1.0], [0.1, 0.1, 0.2, 0.5, 0.9, 0.95, 0.995],
                     [0.5, 0.4, 0.3, 0.2, 0.1, 0.0, 0.0])  # 99%: clean at 3, relabeled at 7: 4 epochs
     [sentence] = learning_order_sentences(learning_order_table({"a": CLEAN_FIRST, "b": later}, {"a": 0.5, "b": 0.5}))
-    assert sentence.startswith("At p = 0.5 (2 models): the clean samples reached 99% train accuracy before the "
-                               "relabeled ones in 2 of 2 models, by 3 epochs (median; 2 to 4)")
-    assert "NOT" not in sentence and "peaked at 55%" in sentence  # the peaks: 60% and 50%
+    assert sentence == ("At p = 0.5 (2 models): the clean samples reached 50% train accuracy before the relabeled ones "
+                        "in 2 of 2 models, by 2 epochs. At 99%: the clean samples reached 99% train accuracy before "
+                        "the relabeled ones in 2 of 2 models, by 3 epochs (median; 2 to 4). The share of relabeled "
+                        "samples predicted as their true class peaked at 55% (the median over models of each one's "
+                        "peak; median epoch 1.5).")  # the peaks: 60% at epoch 2 and 50% at epoch 1
 
 
 def test_sentence_says_so_when_the_clean_samples_are_not_fitted_first_or_a_group_never_is():
@@ -69,14 +71,16 @@ def test_sentence_says_so_when_the_clean_samples_are_not_fitted_first_or_a_group
                                  {"b": 0.8, "c": 0.8, "d": 0.0})
     no_order, mixed = learning_order_sentences(table)
     assert no_order == "At p = 0 (1 model) no sample is relabeled: there is no order of fitting to measure."
-    assert ("in 1 model (b) the clean samples were NOT fitted first: the relabeled ones reached 99% train accuracy "
-            "earlier, by 2 epochs") in mixed
-    assert ("in 1 model (c) the clean samples reached 99% train accuracy and the relabeled ones never did within "
-            "the run (a lead of at least 4 epochs)") in mixed
-    assert "before the relabeled ones" not in mixed
+    assert mixed == ("At p = 0.8 (2 models): the clean samples reached 50% train accuracy before the relabeled ones "
+                     "in 1 of 2 models, by 4 epochs; in 1 model (b) both groups reached 50% train accuracy in the same "
+                     "epoch. At 99%: in 1 model (c) the clean samples reached 99% train accuracy and the relabeled ones "
+                     "never did within the run (a lead of at least 4 epochs); in 1 model (b) the clean samples were NOT "
+                     "fitted first: the relabeled ones reached 99% train accuracy earlier, by 2 epochs. The share of "
+                     "relabeled samples predicted as their true class peaked at 35% (the median over models of each "
+                     "one's peak; median epoch 2).")
 
 
 def test_sentence_when_neither_group_is_fitted():
     unfitted = history([0.3, 0.4, 0.5], [0.1, 0.1, 0.1], [0.3, 0.3, 0.3])
     [sentence] = learning_order_sentences(learning_order_table({"e": unfitted}, {"e": 1.0}))
-    assert "in 1 model (e) neither group reached 99% train accuracy" in sentence
+    assert "At 99%: in 1 model (e) neither group reached 99% train accuracy." in sentence

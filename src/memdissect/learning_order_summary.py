@@ -127,29 +127,37 @@ def order_clauses(kinds: dict, threshold: str) -> list[str]:
     return clauses
 
 
-def true_class_clause(rows: pd.DataFrame) -> str:
+def true_class_sentence(rows: pd.DataFrame) -> str:
     """The median peak share of relabeled samples predicted as their true class, and its epoch."""
     peaks = rows["true_class_peak"].dropna()
     if peaks.empty:
         return ""
     epochs = rows.loc[peaks.index, "true_class_peak_epoch"].astype(float)
-    return (f"; the share of relabeled samples predicted as their true class peaked at {100 * peaks.median():.0f}% "
-            f"(the median over models of each one's peak; median epoch {epochs.median():g})")
+    return (f" The share of relabeled samples predicted as their true class peaked at {100 * peaks.median():.0f}% "
+            f"(the median over models of each one's peak; median epoch {epochs.median():g}).")
 
 
-def learning_order_sentence(noise: float, rows: pd.DataFrame, threshold: float = MEMORIZED) -> str:
-    """What the models of one noise level show: which group of samples was fitted first, and by how much."""
+def fitting_kinds(rows: pd.DataFrame, threshold: float) -> dict:
+    """The models of rows by their kind of fitting order at threshold: kind to [(model, lead), ...]."""
     kinds = {}
     for _, row in rows.iterrows():
         kind, lead = fitting_order(row, threshold)
         kinds.setdefault(kind, []).append((row["model"], lead))
+    return kinds
+
+
+def learning_order_sentence(noise: float, rows: pd.DataFrame, thresholds=THRESHOLDS) -> str:
+    """What the models of one noise level show: at each threshold of train accuracy, which group of samples got
+    there first and by how many epochs; then how many relabeled samples were predicted as their true class."""
     head = f"At p = {noise:g} ({len(rows)} model{'s' if len(rows) != 1 else ''})"
-    if set(kinds) == {"no relabeled samples"}:
+    if (rows["relabeled_samples"] == 0).all():
         return f"{head} no sample is relabeled: there is no order of fitting to measure."
-    clauses = order_clauses(kinds, f"{100 * threshold:g}% train accuracy")
-    return f"{head}: " + "; ".join(clauses) + true_class_clause(rows[rows["relabeled_samples"] > 0]) + "."
+    segments = ["; ".join(order_clauses(fitting_kinds(rows, threshold), f"{100 * threshold:g}% train accuracy"))
+                for threshold in thresholds]
+    later = "".join(f" At {100 * threshold:g}%: {segment}." for threshold, segment in zip(thresholds[1:], segments[1:]))
+    return f"{head}: {segments[0]}.{later}" + true_class_sentence(rows[rows["relabeled_samples"] > 0])
 
 
-def learning_order_sentences(table: pd.DataFrame, threshold: float = MEMORIZED) -> list[str]:
+def learning_order_sentences(table: pd.DataFrame, thresholds=THRESHOLDS) -> list[str]:
     """One sentence per noise level of the table, in increasing order of p."""
-    return [learning_order_sentence(noise, rows, threshold) for noise, rows in table.groupby("noise", sort=True)]
+    return [learning_order_sentence(noise, rows, thresholds) for noise, rows in table.groupby("noise", sort=True)]

@@ -3,14 +3,16 @@
 The plain step (memdissect.train.TrainingStep, grad_mode "step") against the same step that also adds
 memdissect.learning_order's per-group totals where it calls train.add_step: the groups' labels and masks
 gathered at the batch's indices, the per-sample |x.grad| sums, one stacked count and one G product. The
-variants alternate in one process on the same random images and a label set with half its labels
-random; the ratio is the median over rounds of each round's time with groups over the plain step's.
+variants alternate step by step in one process, on the same random images and a label set with half its
+labels random; the ratio is the median over rounds of each round's step time with groups over the plain
+step's. On a shared machine that ratio is noisy, so the added work is also timed alone, on one step's
+tensors, many times over (`extra per step`), and set against the plain step's median time (`extra / step`).
 
     python benchmarks/group_totals_overhead.py [--quick] [--width 0.125 0.25] [--precision auto fp32]
 """
 
 import contextlib
-import math
+import itertools
 import statistics
 
 import torch
@@ -56,13 +58,13 @@ class GroupedStep(TrainingStep):
             super().__call__(index, flips, offsets, capturing)
 
 
-def epoch_of(step, batches, device):
+def one_step_of(step, batches):
+    """A callable that trains one step on the next batch of the cycle."""
+    upcoming = itertools.cycle(batches)
+    step.model.train()
+
     def run():
-        step.model.train()
-        for index in batches:
-            step(index)
-        train.epoch_metrics(step.totals, len(step.images), step.settings)
-        train.reset_totals(step.totals)
+        step(next(upcoming))
     return run
 
 
@@ -96,38 +98,38 @@ def variants_at(width: float, precision: str, n: int, device) -> dict:
         parts = (model, optimizer, train_images, labels.to(device), settings, runtime)
         steps[name] = TrainingStep(*parts) if name == "plain step" else GroupedStep(
             *parts, true_labels=true_labels.to(device), relabeled=relabeled.to(device))
-    return {name: epoch_of(step, batches, device) for name, step in steps.items()}, extra_alone(steps["with groups"])
+    return {name: one_step_of(step, batches) for name, step in steps.items()}, extra_alone(steps["with groups"])
 
 
 def main():
     parser = make_parser(__doc__.splitlines()[0])
     parser.add_argument("--width", type=float, nargs="+", default=[0.125, 0.25])
     parser.add_argument("--precision", nargs="+", default=["auto", "fp32"])
-    parser.add_argument("--images", type=int, help="images per trial (default 256 quick, 1280 CPU, 12800 GPU)")
-    parser.add_argument("--trials", type=int, help="timed trials per variant (default 4 quick, else 15)")
+    parser.add_argument("--images", type=int, help="training images the steps cycle through (default 1280)")
+    parser.add_argument("--trials", type=int, help="timed steps per variant (default 20 quick, else 200)")
     args = parser.parse_args()
     device = resolve_device(args.device)
-    n = args.images or (256 if args.quick else 1280 if device.type == "cpu" else 12800)
-    trials = args.trials or (4 if args.quick else 15)
+    n = args.images or 1280
+    trials = args.trials or (20 if args.quick else 200)
     rows, results = [], {}
     for precision in dict.fromkeys(resolve_precision(p, device) for p in args.precision):
         for width in args.width:
             variants, extra = variants_at(width, precision, n, device)
             seconds = alternate(variants, {name: trials for name in variants}, device, log=lambda *_: None)
-            time_ratio = 1 / paired_ratio(seconds["with groups"], n, seconds["plain step"], n)
+            time_ratio = 1 / paired_ratio(seconds["with groups"], 1, seconds["plain step"], 1)
             key = f"vgg11 width {width:g} {precision}"
-            step_seconds = statistics.median(seconds["plain step"]) / math.ceil(n / 128)
+            step_seconds = statistics.median(seconds["plain step"])
             results[key] = {"ratio": time_ratio, "cost": time_ratio - 1, "extra_seconds_per_step": extra,
                             "plain_seconds_per_step": step_seconds, "extra_over_step": extra / step_seconds,
-                            **{f"{name} images/s": rate_summary(seconds[name], n)["median"] for name in variants}}
-            rows += [{"model": key, "variant": name, "images/s": plus_minus(rate_summary(seconds[name], n)),
-                      "time vs plain": 1 / paired_ratio(seconds[name], n, seconds["plain step"], n),
+                            **{f"{name} images/s": rate_summary(seconds[name], 128)["median"] for name in variants}}
+            rows += [{"model": key, "variant": name, "images/s": plus_minus(rate_summary(seconds[name], 128)),
+                      "time vs plain": 1 / paired_ratio(seconds[name], 1, seconds["plain step"], 1),
                       "extra per step": f"{1e6 * extra:.0f} us" if name != "plain step" else "",
                       "extra / step": extra / step_seconds if name != "plain step" else ""}
                      for name in variants]
     print_table(rows, ["model", "variant", "images/s", "time vs plain", "extra per step", "extra / step"],
-                title=f"per-group totals, batch 128, {n} images per trial, mean ± std over {trials} trials "
-                      "(time vs plain: the median over rounds of each round's pair)")
+                title=f"per-group totals, batch 128, mean ± std over {trials} steps per variant, alternating "
+                      "(time vs plain: the median over rounds of each round's pair of steps)")
     emit({"benchmark": "group_totals_overhead", "quick": args.quick, "machine": machine(device), "images": n,
           "trials": trials, "results": results, "ratio": {key: r["ratio"] for key, r in results.items()},
           "targets_met": {f"{key} extra/step<={TARGET_COST}": r["extra_over_step"] <= TARGET_COST

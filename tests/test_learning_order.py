@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from memdissect.labels import corrupt_labels
-from memdissect.learning_order import (GROUP_COLUMNS, add_group_step, group_epoch_metrics, relabeled_mask,
+from memdissect.learning_order import (GROUP_COLUMNS, GROUP_COUNTS, add_group_step, group_epoch_metrics, relabeled_mask,
                                        sample_grad_magnitudes, zero_group_totals)
 from memdissect.models import build_model
 from memdissect.train import add_step, reset_totals, zero_totals
@@ -47,9 +47,7 @@ def test_totals_equal_the_sums_taken_one_sample_at_a_time_over_several_steps():
         add_group_step(totals, *step)
         for name, value in direct_counts(*step).items():
             expected[name] = expected.get(name, 0) + value
-    assert totals["group_counts"].tolist() == [expected[name] for name in
-                                               ("clean_correct", "clean", "relabeled_correct", "relabeled_true_class",
-                                                "relabeled")]
+    assert totals["group_counts"].tolist() == [expected[name] for name in GROUP_COUNTS]
     assert totals["group_grad"].tolist() == pytest.approx([expected["clean_grad"], expected["relabeled_grad"]],
                                                           rel=1e-6)
 
@@ -106,7 +104,7 @@ def test_the_groups_add_up_to_the_steps_own_accuracy_and_g_with_the_train_totals
     add_step(totals, loss, output, labels, x.grad)
     add_group_step(totals, output, labels, true_labels, relabeled, sample_grad_magnitudes(x.grad))
     counts = totals["group_counts"]
-    assert int(counts[0] + counts[2]) == int(totals["correct"])
+    assert int(counts[0] + counts[1]) == int(totals["correct"])  # clean_correct + relabeled_correct
     assert float(totals["group_grad"].sum()) == pytest.approx(float(totals["grad"]), rel=1e-5)
     reset_totals(totals)
     assert not totals["group_counts"].any() and not totals["group_grad"].any()
@@ -137,17 +135,11 @@ def test_on_cuda_the_step_adds_to_the_same_totals_when_replayed_as_a_graph():
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph, stream=stream):  # a read back to the host would fail the capture
         add_group_step(totals, logits, labels, true_labels, relabeled, sample_grad)
-    reset_totals_of_groups(totals)
+    reset_totals(totals)  # the warm-up's and the capture's sums
     for _ in range(3):
         graph.replay()
     expected = direct_counts(*(part.cpu() for part in (logits, labels, true_labels, relabeled, sample_grad)))
-    assert totals["group_counts"].tolist() == [3 * expected[name] for name in
-                                               ("clean_correct", "clean", "relabeled_correct", "relabeled_true_class",
-                                                "relabeled")]
+    assert totals["group_counts"].tolist() == [3 * expected[name] for name in GROUP_COUNTS]
     assert totals["group_grad"].tolist() == pytest.approx([3 * expected["clean_grad"], 3 * expected["relabeled_grad"]],
                                                           rel=1e-5)
 
-
-def reset_totals_of_groups(totals: dict) -> None:
-    for total in totals.values():
-        total.zero_()

@@ -29,7 +29,7 @@ import math
 
 import torch
 
-GROUP_COUNTS = ("clean_correct", "clean", "relabeled_correct", "relabeled_true_class", "relabeled")
+GROUP_COUNTS = ("clean_correct", "relabeled_correct", "relabeled_true_class", "clean", "relabeled")  # sizes last
 GROUP_COLUMNS = ["clean_train_acc", "relabeled_train_acc", "relabeled_true_class", "clean_grad_magnitude",
                  "relabeled_grad_magnitude", "clean_samples", "relabeled_samples"]
 
@@ -62,11 +62,11 @@ def add_group_step(totals: dict, logits, labels, true_labels, relabeled, sample_
     predicted = logits.argmax(1)
     clean = ~relabeled
     correct = predicted == labels
-    flags = torch.stack([correct & clean, clean, correct & relabeled, (predicted == true_labels) & relabeled,
+    flags = torch.stack([correct & clean, correct & relabeled, (predicted == true_labels) & relabeled, clean,
                          relabeled])  # 5 x B, in the order of GROUP_COUNTS
     totals["group_counts"] += flags.sum(1)
-    if sample_grad is not None:
-        totals["group_grad"] += flags[[1, 4]].to(sample_grad.dtype) @ sample_grad  # 2: clean, relabeled
+    if sample_grad is not None:  # a slice, not an index list: no host-to-device copy in a captured step
+        totals["group_grad"] += flags[3:].to(sample_grad.dtype) @ sample_grad  # 2: clean, relabeled
 
 
 def share(part: float, whole: float) -> float:

@@ -3,6 +3,8 @@
 figures.save_figure.
 """
 
+import itertools
+
 import numpy as np
 
 from memdissect.figures import RANDOM_COLOR, TRUE_COLOR, legend_below, plt, scale_for_spread, use_style
@@ -54,7 +56,7 @@ def plot_learning_order(panels: list[tuple[str, list]], title: str):
 
 def condition_colors(conditions: list[str], noise_of: dict) -> dict:
     """X_T blue and the first X_R orange, as in Figure 2; every other condition the next colour."""
-    palette, colors = iter(OTHER_CONDITION_COLORS), {}
+    palette, colors = itertools.cycle(OTHER_CONDITION_COLORS), {}
     for condition in conditions:
         noise = noise_of[condition]
         if noise == 0 and TRUE_COLOR not in colors.values():

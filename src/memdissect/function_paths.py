@@ -30,7 +30,6 @@ from memdissect.distance import kl_divergence
 from memdissect.io import ArtifactError, save_torch
 
 PROBE_SIZE = 1000  # images per split
-PROBE_SPLITS = ("train", "test")
 PROBE_DTYPE = torch.float16
 PATH_FILE = ArtifactFormat("memdissect-probe-path-v1", "a memdissect probe path file")
 

@@ -22,10 +22,10 @@ Determinism. Distances are computed in float64 as |q|^2 - 2 q.t + |t|^2 and roun
 the training features' mean squared norm, so that distances equal in exact arithmetic compare equal (the
 expansion's rounding, some 1e-15 of |q|^2 + |t|^2, sets two such distances apart in about one query of a
 hundred at 3,072 pixels). Distances closer than the grid count as equal: on CIFAR pixels the grid is about
-1e-9, where squared distances between images are of order 10 to 1000. The
-neighbours are chosen as a set: every training image closer than the k-th smallest distance, then those
-at exactly that distance by increasing index until there are k. Ties go to the lowest index whatever the
-order of the computation or the chunk sizes. Nothing is drawn at random and nothing is trained: two tables
+1e-9, where squared distances between images are of order 10 to 1000. The neighbours are chosen as a set:
+every training image closer than the k-th smallest distance, then those at exactly that distance by
+increasing index until there are k. Ties go to the lowest index whatever the order of the computation or
+the chunk sizes. Nothing is drawn at random and nothing is trained: two tables
 of one condition (the same images, labels, k, smoothing and features) are the same function.
 
 Memory: a block of queries holds query_chunk x N distances (float64, with a boolean and an int64 copy:

@@ -1,0 +1,54 @@
+"""The lookup table beside the networks in Dist, as the summary states it. Pandas only.
+
+The k-NN of a condition (memdissect.lookup_table) is an f2 named LOOKUP in the Dist tables, one per
+condition, as the untrained twin is one per f1. Where f1 is certain of class j on its pattern, KL(f1 || kNN)
+is about -log q_j: near 0 where all k neighbours vote j, log(C / s) where none does. So with k = 1, Dist(f1,
+kNN) is about the share of f1's patterns whose nearest training image is labelled otherwise, in units of
+log(C / s): how far what f1 answers on its patterns is from what its labels' lookup table answers there.
+"""
+
+import pandas as pd
+
+from memdissect.study import UNTRAINED
+from memdissect.summary import interval, ratio_interval, relabeled_position
+
+LOOKUP = "knn"  # f2 of the lookup table in the Dist tables
+LOOKUP_LABEL = "k-NN lookup table of f1's labels"
+
+
+def standing_among(value: float, networks: pd.DataFrame) -> str:
+    """Where the lookup table's Dist stands against the trained f2's (their Dist from the same f1)."""
+    if networks.empty:
+        return "there is no trained f2 on these patterns to set it beside"
+    low, high = networks["dist_mean"].min(), networks["dist_mean"].max()
+    names = ", ".join(networks["f2_network"])
+    span = f"{low:.4g}" if len(networks) == 1 else f"{low:.4g} to {high:.4g}"
+    if value < low:
+        verdict = "f1 answers on its patterns closer to the lookup table than to any trained network"
+    elif value > high:
+        verdict = "f1 answers on its patterns farther from the lookup table than from any trained network"
+    else:
+        verdict = "the lookup table lies among the trained networks"
+    return f"against {span} for the trained f2 ({names}): {verdict}"
+
+
+def lookup_sentence(summary: pd.DataFrame, reference: str, condition: str, role: str) -> str:
+    """One sentence: Dist(reference, kNN) in a condition with its interval, beside the trained f2, and its
+    Dist / relabeled. summary: the Dist summary (f1_network, condition, f2, f2_network, dist_mean and the
+    interval and relabeled columns)."""
+    rows = summary[(summary["f1_network"] == reference) & (summary["condition"] == condition)]
+    lookup = rows[rows["f2"] == LOOKUP]
+    if lookup.empty:
+        return f"On {role} ({condition}) there is no Dist of {reference} against a lookup table."
+    row = lookup.iloc[0]
+    networks = rows[~rows["f2"].isin([LOOKUP, UNTRAINED])]
+    position = relabeled_position(row["relabeled_ratio"], row["relabeled_ratio_ci_low"], row["relabeled_ratio_ci_high"])
+    return (f"On {role} ({condition}), Dist({reference}, {LOOKUP_LABEL}) = {interval(row)}, "
+            f"{standing_among(row['dist_mean'], networks)}; its Dist / relabeled is {ratio_interval(row)}, "
+            f"{position}.")
+
+
+def lookup_sentences(summary: pd.DataFrame, reference: str, true_condition: str, random_condition: str) -> list[str]:
+    """The lookup table on X_T and on X_R."""
+    return [lookup_sentence(summary, reference, condition, role)
+            for condition, role in ((true_condition, "X_T"), (random_condition, "X_R")) if condition]

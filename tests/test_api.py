@@ -19,7 +19,7 @@ from memdissect.io import ArtifactError
 from memdissect.models import build_model
 from memdissect.settings import ClassifierSettings, GanSettings
 from memdissect.synthetic import make_synthetic_dataset
-from memdissect.train import save_classifier
+from memdissect.train import build_untrained_twin, save_classifier
 
 REPO = Path(__file__).resolve().parents[1]
 README_SECTION = "## Dissecting your own networks"
@@ -214,6 +214,17 @@ def test_load_classifier_reads_a_memdissect_checkpoint(tmp_path):
     torch.testing.assert_close(api.load_classifier(tmp_path / "weights.pt")(x), model(x))
     with pytest.raises(ValueError, match="apply only to a plain state_dict"):
         api.load_classifier(tmp_path / "weights.pt", mean=(0, 0, 0), std=(1, 1, 1))
+
+
+def test_the_twin_of_a_memdissect_checkpoint_is_the_workflows_own(tmp_path):
+    settings = ClassifierSettings(arch="vgg11", width=0.125, num_classes=NUM_CLASSES, seed=4)
+    save_classifier(narrow_vgg(1), settings, ["a", "b", "c"], tmp_path / "weights.pt")
+    twin = api.untrained_twin(api.load_classifier(tmp_path / "weights.pt"))
+    workflows = build_untrained_twin(settings, "cpu")
+    assert all(torch.equal(value, workflows.state_dict()[key]) for key, value in twin.state_dict().items())
+    assert not twin.training
+    reset = api.untrained_twin(api.load_classifier(tmp_path / "weights.pt"), seed=0)
+    assert not torch.equal(reset.classifier.weight, twin.classifier.weight)  # a seed asks for reset_parameters
 
 
 def test_load_classifier_normalizes_as_told(tmp_path):

@@ -277,6 +277,19 @@ def test_dist_searching_under_the_runs_settings_reproduces_its_summary(capsys, t
 
 
 @pytest.mark.workflow
+def test_null_baseline_on_the_runs_checkpoint_reproduces_its_untrained_row(tiny_run):
+    import memdissect
+
+    f1 = memdissect.load_classifier(tiny_run / "results" / "models" / F1 / "weights.pt")
+    patterns = memdissect.load_patterns(tiny_run / "results" / "patterns" / f"{F1}.pt")
+    bootstrap = run_config(tiny_run)["statistics"]["bootstrap_resamples"]
+    null = memdissect.null_baseline(patterns, f1, n_resamples=bootstrap).as_row()
+    expected = pair_row(dist_summary(tiny_run), F1, "untrained")
+    for column in NUMBERS:
+        assert null[column] == pytest.approx(expected[column], rel=1e-6, abs=1e-12), column
+
+
+@pytest.mark.workflow
 def test_dist_prints_a_readable_table(capsys, tiny_run):
     arguments = [argument for argument in dist_arguments(tiny_run) if argument != "--csv"]
     code, out, _ = run(capsys, *arguments, "--patterns", tiny_run / "results" / "patterns" / f"{F1}.pt")

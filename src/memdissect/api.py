@@ -355,14 +355,20 @@ def dist(patterns: Patterns, f2: nn.Module, *, n_resamples: int = 2000, confiden
     return dist_from_logits(patterns.logits, logits_on(patterns, f2, device), n_resamples, confidence, seed)
 
 
-def untrained_twin(model: nn.Module, seed: int = 0) -> nn.Module:
-    """A copy of model with every parameter drawn anew, in eval mode, on model's device.
+def untrained_twin(model: nn.Module, seed: int | None = None) -> nn.Module:
+    """The null baseline's network: an untrained network of model's architecture, in eval mode, on model's device.
 
-    Each module's own reset_parameters() draws its parameters (and resets BatchNorm statistics),
-    on the CPU under seed, so the twin is the same on any device. That is PyTorch's default
-    initialization of each layer, which may differ from an architecture's own init (ResNet32's
-    Kaiming normal): build a fresh network yourself and pass it to `dist` to use another.
+    A classifier of a memdissect checkpoint (`load_classifier`) knows the settings that made it: its twin is
+    the workflow's own (`train.build_untrained_twin`), so that `null_baseline` reproduces a run's untrained
+    row. Any other model (or one given a seed) is copied with every parameter drawn anew by each module's own
+    reset_parameters() (resetting BatchNorm statistics too), on the CPU under seed (0 unless given), so the
+    twin is the same on any device. That is PyTorch's default initialization of each layer, which may differ
+    from an architecture's own init (ResNet32's Kaiming normal): build a fresh network yourself and pass it
+    to `dist` to use another.
     """
+    settings = getattr(model, "classifier_settings", None)
+    if seed is None and settings is not None:
+        return train.build_untrained_twin(settings, device_of(model))
     owners = [name or type(model).__name__ for name, module in model.named_modules()
               if not hasattr(module, "reset_parameters") and any(True for _ in module.parameters(recurse=False))]
     if owners:
@@ -371,18 +377,19 @@ def untrained_twin(model: nn.Module, seed: int = 0) -> nn.Module:
     device = device_of(model)
     twin = copy.deepcopy(model).cpu()
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(0 if seed is None else seed)
         for module in twin.modules():
             if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
     return twin.to(device).eval()
 
 
-def null_baseline(patterns: Patterns, f1: nn.Module, *, init_seed: int = 0, n_resamples: int = 2000,
+def null_baseline(patterns: Patterns, f1: nn.Module, *, init_seed: int | None = None, n_resamples: int = 2000,
                   confidence: float = 0.95, seed: int = 0, device=None) -> DistResult:
     """Dist(f1, untrained twin of f1) on f1's patterns: about log C where f1 is certain (a scale, not evidence).
 
-    The twin is `untrained_twin(f1, init_seed)`; n_resamples, confidence, seed: the bootstrap over starts.
+    The twin is `untrained_twin(f1, init_seed)`: for a memdissect checkpoint the workflow's own, so the result
+    is the run's untrained row; n_resamples, confidence, seed: the bootstrap over starts.
     """
     return dist(patterns, untrained_twin(f1, init_seed), n_resamples=n_resamples, confidence=confidence, seed=seed,
                 device=device)

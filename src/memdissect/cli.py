@@ -62,13 +62,6 @@ def check_plain_options(args, *archs) -> None:
                        "give its architecture (--f1-arch/--f2-arch, or --arch) or leave them out")
 
 
-def untrained_twin(model, settings, device):
-    """The null baseline's network: as the workflow builds it for a memdissect checkpoint, else re-initialized."""
-    from memdissect import api, train
-
-    return train.build_untrained_twin(settings, device) if settings is not None else api.untrained_twin(model)
-
-
 def pattern_settings(args) -> dict:
     return {"starts": args.starts, "iterations": args.iterations, "lr": args.lr, "objective": args.objective,
             "optimizer": args.optimizer, "latent_constraint": args.latent_constraint, "seed": args.seed,
@@ -148,7 +141,7 @@ def command_dist(args) -> None:
 
     check_plain_options(args, args.f1_arch, args.f2_arch)
     device = resolve_device(args.device)
-    f1, f1_settings, classes = load_network(args.f1, args.f1_arch, args, device)
+    f1, _, classes = load_network(args.f1, args.f1_arch, args, device)
     f2, _, _ = load_network(args.f2, args.f2_arch, args, device)
     if args.patterns is not None:
         patterns = patterns_of(f1, args.f1, args, device)
@@ -157,7 +150,7 @@ def command_dist(args) -> None:
     bootstrap = {"n_resamples": args.bootstrap, "confidence": args.confidence, "seed": args.bootstrap_seed}
     results = {"f2": api.dist(patterns, f2, device=device, **bootstrap)}
     if not args.no_null:
-        results["untrained"] = api.dist(patterns, untrained_twin(f1, f1_settings, device), device=device, **bootstrap)
+        results["untrained"] = api.null_baseline(patterns, f1, device=device, **bootstrap)
     print_table(pd.DataFrame(dist_rows(args.f1, args.f2, results)), args.csv, args.confidence)
 
 

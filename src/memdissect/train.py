@@ -424,4 +424,5 @@ def load_classifier(path, device="cpu", expected_settings: ClassifierSettings | 
     settings = ClassifierSettings(**checkpoint["settings"])
     model = build_model(settings.arch, settings.num_classes, settings.width)
     model.load_state_dict(checkpoint["state_dict"])
+    model.classifier_settings = settings  # what untrained_twin builds the workflow's own twin from
     return model.to(device).eval(), settings, checkpoint["classes"]

@@ -6,11 +6,12 @@ import pytest
 import yaml
 
 from memdissect.models.dcgan import LATENT_DIM
-from memdissect.settings import (ClassifierSettings, GanSettings, PatternSettings, SettingsError, choices,
-                                 config_keys)
+from memdissect.settings import (BOOTSTRAP, ClassifierSettings, GanSettings, PatternSettings, SettingsError,
+                                 StatisticsSettings, choices, config_keys)
 
 FROM_MODEL_GROUP = ("arch", "seed", "num_classes")  # set by the model group and the data set, not `training`
-SECTIONS = {"training": ClassifierSettings, "gan": GanSettings, "patterns": PatternSettings}
+SECTIONS = {"training": ClassifierSettings, "gan": GanSettings, "patterns": PatternSettings,
+            "statistics": StatisticsSettings}
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +99,8 @@ def test_a_setting_of_few_names_takes_exactly_the_schemas_and_refuses_others(sch
     arch = {"arch": "vgg11"} if section == "training" else {}
     with pytest.raises(SettingsError, match=rf"{name} must be one of .*, got 'other'"):
         SECTIONS[section](**arch, **{name: "other"})
+
+
+def test_the_bootstrap_defaults_are_the_statistics_sections(schema):
+    assert BOOTSTRAP == {"n_resamples": schema_defaults(schema, "statistics")["bootstrap_resamples"],
+                         "confidence": 0.95, "seed": 0}

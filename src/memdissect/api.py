@@ -23,7 +23,7 @@ from memdissect.diagnostics import pattern_hits
 from memdissect.imported import import_classifier, read_state_dict
 from memdissect.io import ArtifactError, load_torch, read_parquet
 from memdissect.models import build_model, count_parameters
-from memdissect.settings import ClassifierSettings, GanSettings, PatternSettings, defaults
+from memdissect.settings import BOOTSTRAP, ClassifierSettings, GanSettings, PatternSettings, defaults
 
 TRAINING = defaults(ClassifierSettings)  # the paper's, from the one place that holds them
 DCGAN = defaults(GanSettings)
@@ -322,23 +322,21 @@ class DistResult:
                 f"[{self.relabeled_ratio_ci_low:.3f}, {self.relabeled_ratio_ci_high:.3f}]")
 
 
-def dist_from_logits(f1_logits: torch.Tensor, f2_logits: torch.Tensor, n_resamples: int = 2000,
-                     confidence: float = 0.95, seed: int = 0) -> DistResult:
+def dist_from_logits(f1_logits: torch.Tensor, f2_logits: torch.Tensor, n_resamples: int = BOOTSTRAP["n_resamples"],
+                     confidence: float = BOOTSTRAP["confidence"], seed: int = BOOTSTRAP["seed"]) -> DistResult:
     """Dist and its references from f1's and f2's logits on f1's patterns (each C x S x C)."""
     if f1_logits.shape != f2_logits.shape:
         raise ValueError(f"f1's and f2's logits on the patterns differ in shape: {tuple(f1_logits.shape)} vs "
                          f"{tuple(f2_logits.shape)}; f2 must have f1's classes")
     table = distance.pattern_divergence_table(f1_logits, f2_logits)
     long = table.assign(**PAIR)
-    summary = distance.summarize_dist(long).iloc[0]
-    ci = statistics.bootstrap_dist_over_starts(long, n_resamples=n_resamples, confidence=confidence,
-                                               seed=seed).iloc[0]
+    summary = statistics.dist_summary_with_intervals(long, n_resamples=n_resamples, confidence=confidence,
+                                                     seed=seed).iloc[0]
     numbers = {name: float(summary[name]) for name in ("dist_mean", "dist_variance", "reverse_kl_mean", "js_mean",
                                                       "relabeled_mean", "relabeled_ratio")}
-    return DistResult(**numbers, dist_ci_low=float(ci["dist_ci_low"]), dist_ci_high=float(ci["dist_ci_high"]),
-                      confidence=confidence, n_starts=int(summary["n_starts"]),
-                      relabeled_ratio_ci_low=float(ci["relabeled_ratio_ci_low"]),
-                      relabeled_ratio_ci_high=float(ci["relabeled_ratio_ci_high"]), table=table)
+    intervals = {name: float(summary[name]) for name in ("dist_ci_low", "dist_ci_high", "relabeled_ratio_ci_low",
+                                                         "relabeled_ratio_ci_high")}
+    return DistResult(**numbers, **intervals, confidence=confidence, n_starts=int(summary["n_starts"]), table=table)
 
 
 def logits_on(patterns: Patterns, model: nn.Module, device=None) -> torch.Tensor:
@@ -348,7 +346,7 @@ def logits_on(patterns: Patterns, model: nn.Module, device=None) -> torch.Tensor
         return pattern_search.logits_on_patterns(model, patterns.x, device, patterns.settings["chunk_size"])
 
 
-def dist(patterns: Patterns, f2: nn.Module, *, n_resamples: int = 2000, confidence: float = 0.95, seed: int = 0,
+def dist(patterns: Patterns, f2: nn.Module, *, n_resamples: int = BOOTSTRAP["n_resamples"], confidence: float = BOOTSTRAP["confidence"], seed: int = BOOTSTRAP["seed"],
          device=None) -> DistResult:
     """Dist(f1, f2) on f1's patterns (from `synthesize(f1, ...)` or `load_patterns`): f2's outputs on x*
     against f1's logits stored with the patterns. n_resamples, confidence, seed: the bootstrap over starts."""
@@ -384,8 +382,8 @@ def untrained_twin(model: nn.Module, seed: int | None = None) -> nn.Module:
     return twin.to(device).eval()
 
 
-def null_baseline(patterns: Patterns, f1: nn.Module, *, init_seed: int | None = None, n_resamples: int = 2000,
-                  confidence: float = 0.95, seed: int = 0, device=None) -> DistResult:
+def null_baseline(patterns: Patterns, f1: nn.Module, *, init_seed: int | None = None, n_resamples: int = BOOTSTRAP["n_resamples"],
+                  confidence: float = BOOTSTRAP["confidence"], seed: int = BOOTSTRAP["seed"], device=None) -> DistResult:
     """Dist(f1, untrained twin of f1) on f1's patterns: about log C where f1 is certain (a scale, not evidence).
 
     The twin is `untrained_twin(f1, init_seed)`: for a memdissect checkpoint the workflow's own, so the result

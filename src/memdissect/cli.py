@@ -14,7 +14,7 @@ from pathlib import Path
 
 from memdissect.architectures import VALID_ARCHITECTURES, check_normalization
 from memdissect.io import ArtifactError, DataError, load_torch
-from memdissect.settings import PatternSettings, choices, defaults
+from memdissect.settings import BOOTSTRAP, PatternSettings, choices, defaults
 
 EXIT_ERROR = 2
 EXIT_CHECK_FAILED = 1
@@ -123,7 +123,7 @@ def readable_table(frame, confidence: float) -> str:
     return shown.to_string(index=False)
 
 
-def print_table(frame, as_csv: bool, confidence: float = 0.95) -> None:
+def print_table(frame, as_csv: bool, confidence: float = BOOTSTRAP["confidence"]) -> None:
     if as_csv:
         print(frame.to_csv(index=False), end="")  # every float as repr writes it: read back, the same float
     else:
@@ -508,11 +508,11 @@ def add_dist_parser(commands, parents) -> None:
                                                            "instead of searching; the pattern options are then unused")
     parser.add_argument("--f1-arch", metavar="ARCH", help=f"F1 {ARCH_HELP}")
     parser.add_argument("--f2-arch", metavar="ARCH", help=f"F2 {ARCH_HELP}")
-    parser.add_argument("--bootstrap", type=int, default=2000, metavar="N",
+    parser.add_argument("--bootstrap", type=int, default=BOOTSTRAP["n_resamples"], metavar="N",
                         help="bootstrap resamples over starts (default: %(default)s)")
-    parser.add_argument("--confidence", type=float, default=0.95, metavar="LEVEL",
+    parser.add_argument("--confidence", type=float, default=BOOTSTRAP["confidence"], metavar="LEVEL",
                         help="interval level (default: %(default)s)")
-    parser.add_argument("--bootstrap-seed", type=int, default=0, metavar="SEED",
+    parser.add_argument("--bootstrap-seed", type=int, default=BOOTSTRAP["seed"], metavar="SEED",
                         help="seed of the resampling (default: %(default)s)")
     parser.add_argument("--no-null", action="store_true", help="leave out the untrained network")
 

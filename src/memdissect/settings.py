@@ -1,4 +1,4 @@
-"""The settings that decide a trained classifier, the DCGAN and the patterns: one dataclass per
+"""The settings that decide a trained classifier, the DCGAN, the patterns and the intervals: one dataclass per
 config section, with the schema's defaults (tests/test_settings.py holds them to
 workflow/schemas/config.schema.yaml). Pure Python, so the workflow can read them without torch.
 """
@@ -96,3 +96,19 @@ class PatternSettings(FromConfig):
     seed: int = 0
     chunk_size: int = 1000
     precision: str = "auto"
+
+
+@dataclass(frozen=True)
+class StatisticsSettings(FromConfig):
+    """The `statistics` section: the percentile bootstrap of every interval (memdissect.statistics)."""
+
+    bootstrap_resamples: int = 2000
+    confidence: float = 0.95
+    seed: int = 0
+
+    def bootstrap(self) -> dict:
+        """The keyword arguments of memdissect.statistics' bootstrap functions."""
+        return {"n_resamples": self.bootstrap_resamples, "confidence": self.confidence, "seed": self.seed}
+
+
+BOOTSTRAP = StatisticsSettings().bootstrap()  # the defaults of the API, the command and memdissect.statistics

@@ -8,7 +8,8 @@ depend on which other groups share the table or on their order.
 import numpy as np
 import pandas as pd
 
-from memdissect.distance_summary import dist_per_start
+from memdissect.distance_summary import dist_per_start, summarize_dist
+from memdissect.settings import BOOTSTRAP
 
 MAX_RESAMPLED_VALUES = 2**22  # values drawn per block of resamples: bounds memory for long inputs
 
@@ -30,8 +31,8 @@ def ratio_of_means(values: np.ndarray, axis: int = 0) -> np.ndarray:
     return means[..., 0] / means[..., 1]
 
 
-def bootstrap_ci(values, statistic=np.mean, n_resamples: int = 2000, confidence: float = 0.95,
-                 seed: int = 0) -> tuple[float, float, float]:
+def bootstrap_ci(values, statistic=np.mean, n_resamples: int = BOOTSTRAP["n_resamples"], confidence: float = BOOTSTRAP["confidence"],
+                 seed: int = BOOTSTRAP["seed"]) -> tuple[float, float, float]:
     """(estimate, low, high): the statistic of values and its percentile-bootstrap interval.
 
     values: n values, or n rows of k values that are resampled together (as `ratio_of_means`
@@ -68,7 +69,7 @@ def bootstrap_groups(table: pd.DataFrame, keys: list[str], value, statistic=np.m
 
 
 def bootstrap_dist_over_starts(long: pd.DataFrame, keys=("f1", "f2"), measure: str = "kl",
-                               n_resamples: int = 2000, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+                               n_resamples: int = BOOTSTRAP["n_resamples"], confidence: float = BOOTSTRAP["confidence"], seed: int = BOOTSTRAP["seed"]) -> pd.DataFrame:
     """Per pair: the intervals of Dist (the mean over starts of Dist_s) and of relabeled_ratio (Dist over
     the relabeled reference, a ratio of two means over starts) from resampling whole starts.
 
@@ -88,8 +89,14 @@ def bootstrap_dist_over_starts(long: pd.DataFrame, keys=("f1", "f2"), measure: s
     })
 
 
-def bootstrap_over_seeds(summary: pd.DataFrame, group_keys, value: str = "dist_mean", n_resamples: int = 2000,
-                         confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+def dist_summary_with_intervals(long: pd.DataFrame, keys=("f1", "f2"), **bootstrap) -> pd.DataFrame:
+    """Per pair: `summarize_dist`'s numbers and `bootstrap_dist_over_starts`' intervals, the columns of
+    dist_summary; the one assembly of a Dist summary, for the workflow's table and the API's DistResult."""
+    return summarize_dist(long, keys).merge(bootstrap_dist_over_starts(long, keys, **bootstrap), on=list(keys))
+
+
+def bootstrap_over_seeds(summary: pd.DataFrame, group_keys, value: str = "dist_mean", n_resamples: int = BOOTSTRAP["n_resamples"],
+                         confidence: float = BOOTSTRAP["confidence"], seed: int = BOOTSTRAP["seed"]) -> pd.DataFrame:
     """Per group (say condition and f2 network): the mean of value over its pairs and its interval
     from resampling the pairs. Columns: the group keys, mean, ci_low, ci_high, n_pairs; a group
     of one pair has no interval (NaN).

@@ -5,19 +5,17 @@ of its architecture (about log C when f1 is certain: a scale, not evidence), and
 import pandas as pd
 from job import start
 
-from memdissect.distance_summary import summarize_dist
 from memdissect.io import read_parquet, write_csv, write_parquet
-from memdissect.statistics import bootstrap_dist_over_starts, bootstrap_over_seeds
+from memdissect.settings import StatisticsSettings
+from memdissect.statistics import bootstrap_over_seeds, dist_summary_with_intervals
 from memdissect.study import UNTRAINED
 
 log, _ = start(snakemake)
-bootstrap = {"n_resamples": snakemake.params.statistics["bootstrap_resamples"],
-             "confidence": snakemake.params.statistics["confidence"], "seed": snakemake.params.statistics["seed"]}
+bootstrap = StatisticsSettings.from_dict(snakemake.params.statistics).bootstrap()
 evaluations = read_parquet(snakemake.input.evaluations, made_by="evaluate_on_patterns")
 descriptions = pd.DataFrame(snakemake.params.pairs + snakemake.params.null)
 long = descriptions.merge(evaluations, on=["f1", "f2"])
-summary = descriptions.merge(summarize_dist(long), on=["f1", "f2"])
-summary = summary.merge(bootstrap_dist_over_starts(long, **bootstrap), on=["f1", "f2"])
+summary = descriptions.merge(dist_summary_with_intervals(long, **bootstrap), on=["f1", "f2"])
 compared = summary[summary["f2"] != UNTRAINED]
 over_seeds = bootstrap_over_seeds(compared, ["condition", "noise", "f1_name", "f2_name"], **bootstrap)
 log(f"{len(long)} rows, {len(compared)} pairs, {len(summary) - len(compared)} against an untrained network")

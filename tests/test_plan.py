@@ -1,5 +1,6 @@
 """The study plan without Snakemake: which jobs exist, what each reads and writes, by name."""
 
+import re
 from collections import Counter
 
 import pytest
@@ -266,3 +267,73 @@ def test_figure_defaults_follow_the_study_and_figure_5_needs_two_noise_levels():
     one_level["figures"]["figure5"]["conditions"] = ["random_labels", "random_labels_wd"]  # both p = 1
     assert not make_plan(one_level).has_data("figure5")
     assert "results/figures/figure5.png" not in make_plan(one_level).final_outputs()
+
+
+# ----------------------------------------------------------------------------- which rule makes a file
+
+
+def test_every_planned_output_is_made_by_the_rule_of_its_job(demo_plan):
+    for job in demo_plan.jobs():
+        for path in job.outputs.values():
+            assert plan.maker_of(path) == job.rule, path
+            assert plan.maker_of(f"/scratch/run/.snakemake/storage/fs/{path}") == job.rule  # a storage's copy
+
+
+def test_a_file_no_rule_makes_has_no_maker_and_an_imported_model_is_import_classifiers():
+    assert plan.maker_of("results/models/a-b-s1/weights.pt/extra") == plan.maker_of("notes.txt") == ""
+    config = {**demo_config(), "checkpoints": [{"name": "outside", "weights": "w.pt", "arch": "vgg11", "seed": 4,
+                                                "condition": "true_labels"}]}
+    assert plan.maker_of("results/models/true_labels-outside-s4/weights.pt", config) == "import_classifier"
+    assert plan.maker_of("results/models/true_labels-outside-s4/weights.pt") == "train_classifier"
+    assert plan.maker_of("results/models/true_labels-outside-s4/history.parquet", config) == "train_classifier"
+
+
+def test_no_script_names_the_rule_of_a_file_it_reads(repo):
+    """made_by is asked of the plan (maker_of), never written out: one source for which rule makes a file."""
+    sources = [*(repo / "workflow" / "scripts").glob("*.py"), *(repo / "src" / "memdissect").rglob("*.py")]
+    assert [path.name for path in sources if re.search(r"made_by=[\"']", path.read_text())] == []
+
+
+README_EXAMPLES = {"{model}": "true_labels-vgg11-s1", "{p}": "0.5", "{s}": "0", "{condition}": "true_labels"}
+
+
+def rules_named(text: str) -> set[str]:
+    """The rules a cell names in backticks, a range such as `figure1` … `figure5` included."""
+    named = set(re.findall(r"`([a-z_0-9]+)`", text))
+    for stem, first, last in re.findall(r"`([a-z_]+)(\d+)` … `\1(\d+)`", text):
+        named |= {f"{stem}{number}" for number in range(int(first), int(last) + 1)}
+    return named & set(plan.RULES)
+
+
+def example_paths(names: list[str]) -> list[str]:
+    """A row's files, its placeholders filled in: the first a path, the others beside it or its suffixes."""
+    first = names[0]
+    for placeholder, example in README_EXAMPLES.items():
+        first = first.replace(placeholder, example)
+    numbers = re.search(r"\{(\d+)\.\.(\d+)\}", first)
+    firsts = ([first.replace(numbers.group(0), str(n)) for n in range(int(numbers[1]), int(numbers[2]) + 1)]
+              if numbers else [first])
+    return [path for one in firsts for path in
+            [one, *(one.rsplit(".", 1)[0] + name if name.startswith(".") else f"{one.rsplit('/', 1)[0]}/{name}"
+                    for name in names[1:])]]
+
+
+def readme_outputs(repo) -> list[tuple[list[str], set[str]]]:
+    """The README's Outputs table: per row, its files (examples) and the rules it names."""
+    section = (repo / "README.md").read_text().split("\n## Outputs\n")[1].split("\n## ")[0]
+    rows = []
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            files, _, makers = line.strip("|").split(" | ")[:3]
+            rows.append((example_paths(re.findall(r"`([^`]+)`", files)), rules_named(makers)))
+    return rows
+
+
+def test_the_readme_outputs_table_names_the_rule_the_plan_says_makes_each_file(repo):
+    rows = readme_outputs(repo)
+    assert len(rows) > 15
+    for paths, rules in rows:
+        for path in paths:
+            assert (plan.maker_of(path) in rules) if rules else plan.maker_of(path) == "", (path, rules)
+    named = set().union(*(rules for _, rules in rows))
+    assert set(plan.RULES) - named == set(), "rules the README's Outputs table leaves out"

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from memdissect.architectures import VALID_ARCHITECTURES, check_normalization
 from memdissect.io import ArtifactError, DataError, load_torch
+from memdissect.plan import DIST
 from memdissect.settings import BOOTSTRAP, PatternSettings, choices, defaults
 
 EXIT_ERROR = 2
 EXIT_CHECK_FAILED = 1
-RUN_SUMMARY = Path("dist") / "dist_summary.parquet"  # under a run's results/ folder, as memdissect.plan.DIST names it
+RUN_SUMMARY = Path(DIST["summary_parquet"]).relative_to("results")  # under a run's results/ folder
 RUN_REPORT = Path("summary.md")
 TABLE_COLUMNS = ["dist_mean", "dist_variance", "dist_ci_low", "dist_ci_high", "relabeled_ratio",
                  "relabeled_ratio_ci_low", "relabeled_ratio_ci_high", "n_starts"]

@@ -9,6 +9,8 @@ script looks its files up by name (``inputs_by_role``), never by position.
 The roles X_T and X_R come from one rule, ``study.reference_conditions``.
 """
 
+import functools
+import inspect
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -410,3 +412,27 @@ OUTPUTS = {
     "study_config": lambda: {"config": STUDY_CONFIG},
 }
 RULES = tuple(OUTPUTS)  # in the order of the study: data preparation first, the report last
+WILDCARD = re.compile(r"\{(\w+)\}")
+
+
+@functools.cache
+def output_patterns(rule: str) -> list[re.Pattern]:
+    """Each output of rule as a pattern of paths: its wildcards stand for any one path component."""
+    wildcards = [name for name, parameter in inspect.signature(OUTPUTS[rule]).parameters.items()
+                 if parameter.default is inspect.Parameter.empty]
+    templates = rule_outputs(rule, **{name: f"{{{name}}}" for name in wildcards}).values()
+    escaped = (re.escape(template).replace(r"\{", "{").replace(r"\}", "}") for template in templates)
+    return [re.compile("(?:.*/)?" + WILDCARD.sub(r"[^/]+", pattern)) for pattern in escaped]
+
+
+def maker_of(path, config: dict | None = None) -> str:
+    """The rule that makes path, for every message about a file of the study; "" for a file no rule makes.
+
+    path: as the plan names it, also under another folder (a storage's local copy, an absolute working
+    directory). A classifier's weights and test outputs are import_classifier's for a model of the config's
+    `checkpoints`, train_classifier's otherwise (or without a config)."""
+    path = Path(path).as_posix()
+    makers = [rule for rule in RULES if any(pattern.fullmatch(path) for pattern in output_patterns(rule))]
+    if "import_classifier" in makers and config is not None:
+        return study.classifier_maker(config, Path(path).parent.name)
+    return makers[0] if makers else ""

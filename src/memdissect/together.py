@@ -25,7 +25,7 @@ from memdissect.crosscheck import test_outputs
 from memdissect.data import load_split
 from memdissect.io import ArtifactError, DataError, read_parquet, save_torch, write_parquet
 from memdissect.labels import check_label_table
-from memdissect.plan import classifier_log_path, classifier_resume_path, label_set_path, rule_outputs
+from memdissect.plan import classifier_log_path, classifier_resume_path, label_set_path, maker_of, rule_outputs
 from memdissect.private_folders import PrivateFolderError
 from memdissect.rendezvous import RequestError, Room, process_alive, room_folder
 from memdissect.runtime import Runtime
@@ -74,7 +74,7 @@ class SharedData:
     """The training and test splits of a room, read once and kept on the device for every model trained there."""
 
     def __init__(self, splits: dict, device: torch.device):
-        self.splits = {name: load_split(path, made_by="prepare_dataset") for name, path in splits.items()}
+        self.splits = {name: load_split(path, made_by=maker_of(path)) for name, path in splits.items()}
         self.device = device
         self.on_device = {}
 
@@ -92,8 +92,8 @@ class SharedData:
 
 
 def read_labels(job: ClassifierJob, expected_length: int) -> torch.Tensor:
-    table = read_parquet(job.labels, made_by="make_labels")
-    check_label_table(table, expected_length, job.labels, made_by="make_labels")
+    table = read_parquet(job.labels, made_by=maker_of(job.labels))
+    check_label_table(table, expected_length, job.labels, made_by=maker_of(job.labels))
     return torch.from_numpy(table["label"].to_numpy().copy())
 
 

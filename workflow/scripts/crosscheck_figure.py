@@ -4,11 +4,12 @@ from job import start
 
 from memdissect.figures import dist_bar_panels, plot_crosscheck, save_figure
 from memdissect.io import read_parquet
+from memdissect.plan import maker_of
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec
-summary = read_parquet(snakemake.input.summary, made_by="dist_tables")
-crosscheck = read_parquet(snakemake.input.crosscheck, made_by="crosscheck_table")
+summary = read_parquet(snakemake.input.summary, made_by=maker_of(snakemake.input.summary))
+crosscheck = read_parquet(snakemake.input.crosscheck, made_by=maker_of(snakemake.input.crosscheck))
 table = crosscheck.merge(summary[["f1", "f2", "dist_mean", "dist_ci_low", "dist_ci_high"]], on=["f1", "f2"])
 panels, styles = dist_bar_panels(table, spec["reference"], [[spec["true_labels"], spec["random_labels"]]])
 f2_order = [f2 for f2 in spec["compare"] if f2 in set(table["f2_network"])]

@@ -5,11 +5,11 @@ from job import inputs_by_role, start
 
 from memdissect.crosscheck import crosscheck_table
 from memdissect.io import load_torch, write_csv, write_parquet
-from memdissect.study import classifier_maker
+from memdissect.plan import maker_of
 
 log, _ = start(snakemake)
 pairs = snakemake.params.pairs
-stored = {model: load_torch(path, made_by=classifier_maker(snakemake.config, model))
+stored = {model: load_torch(path, made_by=maker_of(path, snakemake.config))
           for model, path in inputs_by_role(snakemake, "test_outputs").items()}
 outputs = {model: (item["logits"], item["features"].float()) for model, item in stored.items()}
 labels = next(iter(stored.values()))["labels"] if stored else None

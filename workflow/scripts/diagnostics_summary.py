@@ -5,9 +5,10 @@ from job import inputs_by_role, start
 
 from memdissect.diagnostics_summary import summarize_diagnostics
 from memdissect.io import read_parquet, write_csv
+from memdissect.plan import maker_of
 
 log, _ = start(snakemake)
-tables = [read_parquet(path, made_by="synthesize_patterns").assign(f1=model)
+tables = [read_parquet(path, made_by=maker_of(path)).assign(f1=model)
           for model, path in inputs_by_role(snakemake, "diagnostics").items()]
 summary = summarize_diagnostics(pd.concat(tables, ignore_index=True))
 log(summary.to_string())

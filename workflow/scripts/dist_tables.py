@@ -6,13 +6,14 @@ import pandas as pd
 from job import start
 
 from memdissect.io import read_parquet, write_csv, write_parquet
+from memdissect.plan import maker_of
 from memdissect.settings import StatisticsSettings
 from memdissect.statistics import bootstrap_over_seeds, dist_summary_with_intervals
 from memdissect.study import UNTRAINED
 
 log, _ = start(snakemake)
 bootstrap = StatisticsSettings.from_dict(snakemake.params.statistics).bootstrap()
-evaluations = read_parquet(snakemake.input.evaluations, made_by="evaluate_on_patterns")
+evaluations = read_parquet(snakemake.input.evaluations, made_by=maker_of(snakemake.input.evaluations))
 descriptions = pd.DataFrame(snakemake.params.pairs + snakemake.params.null)
 long = descriptions.merge(evaluations, on=["f1", "f2"])
 summary = descriptions.merge(dist_summary_with_intervals(long, **bootstrap), on=["f1", "f2"])

@@ -7,8 +7,8 @@ from job import inputs_by_role, start
 from memdissect.evaluation import evaluation_table, kept_for_evaluation
 from memdissect.io import write_parquet
 from memdissect.patterns import load_patterns
+from memdissect.plan import maker_of
 from memdissect.settings import ClassifierSettings
-from memdissect.study import classifier_maker
 from memdissect.train import load_classifier
 
 log, device = start(snakemake, needs_device=True)
@@ -18,11 +18,11 @@ weights = inputs_by_role(snakemake, "classifiers")
 
 def load_f2(f2):
     model, _, _ = load_classifier(weights[f2], device, expected_settings=settings[f2],
-                                  made_by=classifier_maker(snakemake.config, f2))
+                                  made_by=maker_of(weights[f2], snakemake.config))
     return model
 
 
-patterns = {f1: kept_for_evaluation(load_patterns(path, made_by="synthesize_patterns"))
+patterns = {f1: kept_for_evaluation(load_patterns(path, made_by=maker_of(path)))
             for f1, path in inputs_by_role(snakemake, "patterns").items()}
 chunk_size = snakemake.config["patterns"]["chunk_size"]  # changes how, not what: from the config, never the params
 table = evaluation_table(patterns, snakemake.params.pairs, load_f2, settings, device, chunk_size, log)

@@ -4,11 +4,12 @@ from job import inputs_by_role, start
 
 from memdissect.figures import condition_label, plot_training_curves, save_figure
 from memdissect.io import read_parquet
+from memdissect.plan import maker_of
 from memdissect.stages import detect_stages
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec
-histories = [(condition_label(condition, spec["noise"][condition]), read_parquet(path, made_by="train_classifier"))
+histories = [(condition_label(condition, spec["noise"][condition]), read_parquet(path, made_by=maker_of(path)))
              for condition, path in inputs_by_role(snakemake, "histories").items()]
 fitting_starts = [detect_stages(history, num_classes=spec["num_classes"]).fitting_start_epoch
                   for _, history in histories]

@@ -4,10 +4,11 @@ from job import start
 
 from memdissect.figures import dist_bar_panels, plot_dist_bars, save_figure
 from memdissect.io import read_parquet
+from memdissect.plan import maker_of
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec
-summary = read_parquet(snakemake.input.summary, made_by="dist_tables")
+summary = read_parquet(snakemake.input.summary, made_by=maker_of(snakemake.input.summary))
 panels, styles = dist_bar_panels(summary, spec["reference"], spec["panels"])
 fig = plot_dist_bars(panels, [f2 for f2 in spec["compare"] if f2 in set(summary["f2_network"])], styles)
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

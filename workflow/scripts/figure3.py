@@ -4,10 +4,11 @@ from job import inputs_by_role, start
 
 from memdissect.figures import class_indices, plot_patterns, readable_name, save_figure
 from memdissect.patterns import load_patterns
+from memdissect.plan import maker_of
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec
-patterns = {condition: load_patterns(path, made_by="synthesize_patterns")
+patterns = {condition: load_patterns(path, made_by=maker_of(path))
             for condition, path in inputs_by_role(snakemake, "patterns").items()}
 first = next(iter(patterns.values()))
 classes = first["classes"]

@@ -4,6 +4,7 @@ from job import inputs_by_role, start
 
 from memdissect.figures import plot_seed_curves, readable_name, save_figure
 from memdissect.io import read_parquet
+from memdissect.plan import maker_of
 from memdissect.stages import detect_stages
 
 log, _ = start(snakemake)
@@ -12,7 +13,7 @@ panels = {}
 for model, path in inputs_by_role(snakemake, "histories").items():
     member = spec["members"][model]
     panels.setdefault(member["condition"], []).append((f"seed {member['seed']}",
-                                                       read_parquet(path, made_by="train_classifier")))
+                                                       read_parquet(path, made_by=maker_of(path))))
 fitting_starts = [[detect_stages(history, num_classes=spec["num_classes"]).fitting_start_epoch
                    for _, history in histories] for histories in panels.values()]
 fig = plot_seed_curves([(f"{spec['name']}, {readable_name(condition)}", histories)

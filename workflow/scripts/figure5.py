@@ -4,10 +4,11 @@ from job import start
 
 from memdissect.figures import plot_dist_vs_noise, save_figure
 from memdissect.io import read_parquet
+from memdissect.plan import maker_of
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec
-summary = read_parquet(snakemake.input.summary, made_by="dist_tables")
+summary = read_parquet(snakemake.input.summary, made_by=maker_of(snakemake.input.summary))
 rows = summary[(summary["f1_network"] == spec["reference"]) & summary["condition"].isin(list(spec["noise"]))].copy()
 rows["noise"] = rows["condition"].map(spec["noise"])
 fig = plot_dist_vs_noise(rows)

@@ -8,12 +8,13 @@ from memdissect.data import load_split
 from memdissect.imported import import_classifier
 from memdissect.io import save_torch
 from memdissect.models import count_parameters
+from memdissect.plan import maker_of
 from memdissect.settings import ClassifierSettings
 from memdissect.train import save_classifier
 
 log, device = start(snakemake, needs_device=True)
 settings = ClassifierSettings.from_dict(snakemake.params.settings)
-test = load_split(snakemake.input.test, made_by="prepare_dataset")
+test = load_split(snakemake.input.test, made_by=maker_of(snakemake.input.test))
 model = import_classifier(snakemake.input.checkpoint, settings, snakemake.params.normalization)
 log(f"imported {snakemake.input.checkpoint} as {settings.arch} with {count_parameters(model)} parameters, "
     f"normalization {snakemake.params.normalization}")

@@ -3,10 +3,11 @@
 from job import inputs_by_role, start
 
 from memdissect.io import read_parquet, write_csv, write_parquet
+from memdissect.plan import maker_of
 from memdissect.stages import stage_table
 
 log, _ = start(snakemake)
-histories = {model: read_parquet(path, made_by="train_classifier")
+histories = {model: read_parquet(path, made_by=maker_of(path))
              for model, path in inputs_by_role(snakemake, "histories").items()}
 table = stage_table(histories, num_classes=snakemake.params.num_classes)
 log(f"{int(table['hunting'].sum())} of {len(table)} models have a hunting stage")

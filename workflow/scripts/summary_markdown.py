@@ -3,21 +3,22 @@
 from job import inputs_by_role, start
 
 from memdissect.io import atomic_path, read_parquet
+from memdissect.plan import maker_of
 from memdissect.summary import (accuracy_section, crosscheck_section, dist_section, noise_section, stage_section,
                                 summary_markdown)
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec
-histories = {(condition, spec["history_noise"][condition]): read_parquet(path, made_by="train_classifier")
+histories = {(condition, spec["history_noise"][condition]): read_parquet(path, made_by=maker_of(path))
              for condition, path in inputs_by_role(snakemake, "histories").items()}
-summary = read_parquet(snakemake.input.summary, made_by="dist_tables")
+summary = read_parquet(snakemake.input.summary, made_by=maker_of(snakemake.input.summary))
 text = summary_markdown([
     accuracy_section(spec["network"], histories),
     dist_section(summary, spec["reference"], spec["true_labels"], spec["random_labels"]),
     noise_section(summary, spec["reference"], spec["noise"]),
-    crosscheck_section(read_parquet(snakemake.input.crosscheck, made_by="crosscheck_table")),
+    crosscheck_section(read_parquet(snakemake.input.crosscheck, made_by=maker_of(snakemake.input.crosscheck))),
     # planned only where the study trains a model: a checkpoint has no history
-    stage_section(read_parquet(snakemake.input.stages, made_by="stage_table")) if "stages" in snakemake.input.keys()
+    stage_section(read_parquet(snakemake.input.stages, made_by=maker_of(snakemake.input.stages))) if "stages" in snakemake.input.keys()
     else "",
 ])
 with atomic_path(snakemake.output.summary) as tmp:

@@ -7,8 +7,8 @@ from memdissect.diagnostics import diversity_table, pattern_diagnostics
 from memdissect.gan import load_gan
 from memdissect.io import write_parquet
 from memdissect.patterns import save_patterns, synthesize_patterns
+from memdissect.plan import maker_of
 from memdissect.settings import ClassifierSettings, PatternSettings
-from memdissect.study import classifier_maker
 from memdissect.train import load_classifier
 
 log, device = start(snakemake, needs_device=True)
@@ -16,8 +16,8 @@ log, device = start(snakemake, needs_device=True)
 settings = PatternSettings.from_dict({**snakemake.params.settings, "chunk_size": snakemake.config["patterns"]["chunk_size"]})
 classifier, classifier_settings, classes = load_classifier(
     snakemake.input.classifier, device, expected_settings=ClassifierSettings.from_dict(snakemake.params.classifier),
-    made_by=classifier_maker(snakemake.config, snakemake.wildcards.model))
-generator, discriminator, _ = load_gan(snakemake.input.gan, device, made_by="train_gan")
+    made_by=maker_of(snakemake.input.classifier, snakemake.config))
+generator, discriminator, _ = load_gan(snakemake.input.gan, device, made_by=maker_of(snakemake.input.gan))
 patterns = synthesize_patterns(classifier, generator, classifier_settings.num_classes, settings, device, log=log,
                                cuda_graphs=snakemake.config["cuda_graphs"])
 patterns["classes"] = classes

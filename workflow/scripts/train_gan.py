@@ -8,12 +8,13 @@ from torchvision.utils import save_image
 from memdissect.data import load_split
 from memdissect.gan import sample_grid, save_gan, train_gan
 from memdissect.io import atomic_path, write_parquet
+from memdissect.plan import maker_of
 from memdissect.settings import GanSettings
 
 log, device = start(snakemake, needs_device=True)
 settings = GanSettings.from_dict(snakemake.params.settings)
 log(f"settings {settings}")
-train = load_split(snakemake.input.train, made_by="prepare_dataset")
+train = load_split(snakemake.input.train, made_by=maker_of(snakemake.input.train))
 resume_path = Path(snakemake.params.resume)
 generator, discriminator, losses = train_gan(settings, train["images"], device, resume_path=resume_path, log=log,
                                              resume_every_seconds=snakemake.config["resume_every_seconds"])

@@ -241,6 +241,7 @@ BAD_CONFIGS = [
 ]
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("mutate, fragments", BAD_CONFIGS)
 def test_bad_config_stops_the_dry_run_with_one_clear_message(tmp_path, mutate, fragments):
     config = demo_config()

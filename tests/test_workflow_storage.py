@@ -5,6 +5,7 @@ the user's own files are read where they lie (local); the results are in the sto
 
 import copy
 import importlib.util
+import os
 import shutil
 
 import pytest
@@ -12,10 +13,24 @@ import yaml
 
 from workflow_runs import REPO, file_digests, file_modes, snakemake, write_config, write_users_networks
 
-pytestmark = [pytest.mark.workflow,
-              pytest.mark.skipif(importlib.util.find_spec("snakemake_storage_plugin_fs") is None,
-                                 reason="needs snakemake-storage-plugin-fs (pip install -e '.[test]')"),
-              pytest.mark.skipif(shutil.which("rsync") is None, reason="Snakemake's fs storage plugin needs rsync")]
+pytestmark = pytest.mark.workflow
+
+
+def missing_for_the_storage() -> str:
+    """What this machine lacks for the fs storage plugin, or ""."""
+    if importlib.util.find_spec("snakemake_storage_plugin_fs") is None:
+        return "needs snakemake-storage-plugin-fs (pip install -e '.[test]')"
+    return "" if shutil.which("rsync") else "Snakemake's fs storage plugin needs rsync (apt-get install rsync)"
+
+
+@pytest.fixture(autouse=True)
+def storage_plugin_at_hand():
+    """Skipped where the plugin cannot run, unless MEMDISSECT_REQUIRE_STORAGE=1 (as in CI) makes that a failure."""
+    reason = missing_for_the_storage()
+    if reason and os.environ.get("MEMDISSECT_REQUIRE_STORAGE") == "1":
+        pytest.fail(f"the storage tests must run here (MEMDISSECT_REQUIRE_STORAGE=1), but {reason}")
+    if reason:
+        pytest.skip(reason)
 
 TINY = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
 

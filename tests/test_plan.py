@@ -169,22 +169,30 @@ def test_settings_that_change_how_are_in_no_job(demo_plan):
         assert "chunk_size" not in text and "'device'" not in text, job.rule
 
 
-def test_the_plan_knows_every_rule_of_the_workflow_and_no_other(repo):
-    import re
+LOOP = re.compile(r"^for (\w+) in range\((\d+), (\d+)\):\n\n?    rule:\n        name:\n            f\"(\w*)\{\1\}(\w*)\"",
+                  re.MULTILINE)
 
+
+def rules_defined_in(path) -> list[str]:
+    """The rules a workflow file defines: `rule <name>:`, and `rule:` with `name:` in a loop over a range."""
+    text = path.read_text()
+    looped = [f"{before}{number}{after}" for _, first, last, before, after in LOOP.findall(text)
+              for number in range(int(first), int(last))]
+    return re.findall(r"^rule (\w+):", text, re.MULTILINE) + looped
+
+
+def test_the_plan_knows_every_rule_of_the_workflow_and_no_other(repo):
     rule_files = [repo / "Snakefile", *sorted((repo / "workflow" / "rules").glob("*.smk"))]
-    rules = {name for path in rule_files for name in re.findall(r"^rule (\w+):", path.read_text(), re.MULTILINE)}
+    rules = {name for path in rule_files for name in rules_defined_in(path)}
     planned_elsewhere = {"all", "download_dataset", "unpack_archive"}  # the target, and what only the disk decides
     assert rules - planned_elsewhere == set(plan.RULES)
 
 
 def test_each_folder_of_results_is_made_by_the_rules_of_one_file(repo):
     """The Snakefile's includes read as the study's table of contents: one rule file per stage of results/."""
-    import re
-
     makers = {}
     for path in sorted((repo / "workflow" / "rules").glob("*.smk")):
-        for rule in re.findall(r"^rule (\w+):", path.read_text(), re.MULTILINE):
+        for rule in rules_defined_in(path):
             if rule in plan.RULES:
                 wildcards = {"model": "m", "label_set": "l", "condition": "c"}
                 parameters = plan.OUTPUTS[rule].__code__.co_varnames[:plan.OUTPUTS[rule].__code__.co_argcount]

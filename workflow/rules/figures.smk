@@ -2,93 +2,35 @@
 
 
 localrules:
-    figure1,
-    figure2,
-    figure3,
-    figure4,
-    figure5,
     dist_matrix_figure,
     crosscheck_figure,
 
 
-rule figure1:
-    input:
-        unpack(inputs_of("figure1")),
-    output:
-        pdf=outputs_of("figure1")["pdf"],
-        png=report(outputs_of("figure1")["png"], caption="../report/figure1.rst", category="Figures", labels={"figure": "1"}),
-    params:
-        **params_of("figure1", "spec"),
-    log:
-        "logs/figures/figure1.log",
-    conda:
-        ENV
-    script:
-        "../scripts/figure1.py"
+# Figures 1 to 5: one rule each, alike but for the number.
+for number in range(1, 6):
 
-
-rule figure2:
-    input:
-        unpack(inputs_of("figure2")),
-    output:
-        pdf=outputs_of("figure2")["pdf"],
-        png=report(outputs_of("figure2")["png"], caption="../report/figure2.rst", category="Figures", labels={"figure": "2"}),
-    params:
-        **params_of("figure2", "spec"),
-    log:
-        "logs/figures/figure2.log",
-    conda:
-        ENV
-    script:
-        "../scripts/figure2.py"
-
-
-rule figure3:
-    input:
-        unpack(inputs_of("figure3")),
-    output:
-        pdf=outputs_of("figure3")["pdf"],
-        png=report(outputs_of("figure3")["png"], caption="../report/figure3.rst", category="Figures", labels={"figure": "3"}),
-    params:
-        **params_of("figure3", "spec"),
-    log:
-        "logs/figures/figure3.log",
-    conda:
-        ENV
-    script:
-        "../scripts/figure3.py"
-
-
-rule figure4:
-    input:
-        unpack(inputs_of("figure4")),
-    output:
-        pdf=outputs_of("figure4")["pdf"],
-        png=report(outputs_of("figure4")["png"], caption="../report/figure4.rst", category="Figures", labels={"figure": "4"}),
-    params:
-        **params_of("figure4", "spec"),
-    log:
-        "logs/figures/figure4.log",
-    conda:
-        ENV
-    script:
-        "../scripts/figure4.py"
-
-
-rule figure5:
-    input:
-        unpack(inputs_of("figure5")),
-    output:
-        pdf=outputs_of("figure5")["pdf"],
-        png=report(outputs_of("figure5")["png"], caption="../report/figure5.rst", category="Figures", labels={"figure": "5"}),
-    params:
-        **params_of("figure5", "spec"),
-    log:
-        "logs/figures/figure5.log",
-    conda:
-        ENV
-    script:
-        "../scripts/figure5.py"
+    rule:
+        name:
+            f"figure{number}"
+        input:
+            unpack(inputs_of(f"figure{number}")),
+        output:
+            pdf=outputs_of(f"figure{number}")["pdf"],
+            png=report(
+                outputs_of(f"figure{number}")["png"],
+                caption=f"../report/figure{number}.rst",
+                category="Figures",
+                labels={"figure": str(number)},
+            ),
+        log:
+            f"logs/figures/figure{number}.log",
+        localrule: True
+        conda:
+            ENV
+        params:
+            **params_of(f"figure{number}", "spec"),
+        script:
+            f"../scripts/figure{number}.py"
 
 
 rule dist_matrix_figure:

@@ -175,10 +175,12 @@ def test_the_lookup_table_is_a_labelled_column_of_the_matrix_outside_its_cluster
     beside = figures.plot_dist_matrix(matrix_summary(), "x", lookup).axes[0]
     rows = [label.get_text() for label in alone.get_yticklabels()]
     assert rows == [label.get_text() for label in beside.get_yticklabels()]  # the same clustering
-    assert [label.get_text() for label in beside.get_xticklabels()] == [*rows, "", "k-NN lookup table"]
+    assert [label.get_text() for label in beside.get_xticklabels()] == [*rows, "k-NN lookup table"]
+    assert list(beside.get_xticks()) == [0, 1, 2, 4]  # none at the gap
     networks, with_lookup = alone.images[0].get_array().filled(np.nan), beside.images[0].get_array().filled(np.nan)
     assert with_lookup.shape == (3, 5)
     np.testing.assert_array_equal(with_lookup[:, :3], networks)
     assert np.isnan(with_lookup[:, 3]).all()  # the gap between the networks and the lookup table
     assert with_lookup[:, 4].tolist() == [{"a": 5.0, "b": 1.0, "c": 6.0}[row] for row in rows]
     assert figures.plot_dist_matrix(matrix_summary(), "x", lookup.iloc[:0]).axes[0].images[0].get_array().shape == (3, 3)
+    figures.plt.close("all")

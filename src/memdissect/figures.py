@@ -213,7 +213,8 @@ def plot_dist_matrix(summary, condition: str, lookup=None):
         if np.isfinite(value):
             axis.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
                       color="white" if value < np.nanmax(matrix) / 2 else "black")
-    axis.set_xticks(range(len(column_labels)), column_labels, rotation=45, ha="right")
+    columns = [index for index, label in enumerate(column_labels) if label]  # no tick at the gap
+    axis.set_xticks(columns, [column_labels[index] for index in columns], rotation=45, ha="right")
     axis.set_yticks(range(len(labels)), labels)
     axis.set_xlabel("f2")
     axis.set_ylabel("f1 (patterns)")

@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from memdissect.lookup_table_summary import LOOKUP, lookup_section, lookup_sentence, lookup_sentences, resemblance_sentence
+from memdissect.lookup_table_summary import (LOOKUP, lookup_section, lookup_sentence, lookup_sentences,
+                                             resemblance_sentence)
 from memdissect.study import UNTRAINED
 
 

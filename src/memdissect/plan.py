@@ -316,7 +316,8 @@ class Plan:
         and labels, in pixels or a fixed model's features (memdissect.lookup_table)."""
         spec = self.config["lookup_table"]
         conditions = {f1: self.classifier(f1).condition for f1 in self.lookup_sources}
-        label_sets = {self.classifier(f1).condition: label_set_path(self.label_set_of(f1)) for f1 in self.lookup_sources}
+        label_sets = {self.classifier(f1).condition: label_set_path(self.label_set_of(f1))
+                      for f1 in self.lookup_sources}
         features = None if spec["features"] == LOOKUP_PIXELS else spec["features"]
         inputs = {"train": DATA["train"], "labels": label_sets,
                   "patterns": {f1: pattern_paths(f1)["patterns"] for f1 in self.lookup_sources},

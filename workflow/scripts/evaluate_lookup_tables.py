@@ -29,7 +29,7 @@ label_files = inputs_by_role(snakemake, "labels")
 def build_table(condition):
     labels = read_parquet(label_files[condition], made_by="make_labels")
     check_label_table(labels, len(images), label_files[condition], made_by="make_labels")
-    return build_lookup_table(images, torch.as_tensor(labels["label"].to_numpy()), table["num_classes"], table["k"],
+    return build_lookup_table(images, torch.tensor(labels["label"].to_numpy()), table["num_classes"], table["k"],
                               table["smoothing"], feature_network, device)
 
 

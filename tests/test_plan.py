@@ -287,6 +287,7 @@ def test_a_study_of_checkpoints_alone_trains_nothing_and_plans_only_what_it_can_
     assert study.pairs == [("true_labels-mine-s1", "true_labels-theirs-s1")]
     for absent in ("figure1", "figure4", "figure5", "stage_table", "make_labels", "dist_matrix_figure"):
         assert counts[absent] == 0, absent  # no history; one noise level; no full matrix asked for
+    assert counts["evaluate_lookup_tables"] == 0 and study.lookup_sources == []  # no labels of the study's own
     assert all(counts[rule] == 1 for rule in ("figure2", "figure3", "crosscheck_figure", "summary_markdown"))
     assert config["figures"]["figure1"] == {"network": None, "conditions": []}
     assert config["figures"]["figure3"]["conditions"] == ["true_labels"] and config["dataset"]["num_classes"] == 10

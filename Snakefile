@@ -15,6 +15,7 @@ include: "workflow/rules/data.smk"  # results/data, results/labels
 include: "workflow/rules/classifiers.smk"  # results/models
 include: "workflow/rules/gan.smk"  # results/gan
 include: "workflow/rules/patterns.smk"  # results/patterns
+include: "workflow/rules/lookup.smk"  # results/lookup
 include: "workflow/rules/dist.smk"  # results/dist
 include: "workflow/rules/analyses.smk"  # results/crosscheck, results/stages
 include: "workflow/rules/figures.smk"  # results/figures

@@ -161,3 +161,27 @@ def test_saving_a_figure_logs_nothing_at_info_level(tmp_path, caplog):
     figures.save_figure(figure_1(), tmp_path / "figure.pdf", tmp_path / "figure.png")
     assert (tmp_path / "figure.pdf").stat().st_size and (tmp_path / "figure.png").stat().st_size
     assert [record.name for record in caplog.records] == []
+
+
+def matrix_summary() -> pd.DataFrame:
+    """Dist of three networks of one condition: a and c close, b far from both."""
+    dist = {("a", "b"): 3.0, ("b", "a"): 3.2, ("a", "c"): 0.5, ("c", "a"): 0.7, ("b", "c"): 2.8, ("c", "b"): 3.1}
+    return pd.DataFrame([{"f1_network": f1, "f2_network": f2, "dist_mean": value} for (f1, f2), value in dist.items()])
+
+
+def test_the_lookup_table_is_a_labelled_column_of_the_matrix_outside_its_clustering():
+    lookup = pd.DataFrame({"f1_network": ["c", "a", "b"], "dist_mean": [6.0, 5.0, 1.0]})
+    alone = figures.plot_dist_matrix(matrix_summary(), "x").axes[0]
+    beside = figures.plot_dist_matrix(matrix_summary(), "x", lookup).axes[0]
+    rows = [label.get_text() for label in alone.get_yticklabels()]
+    assert rows == [label.get_text() for label in beside.get_yticklabels()]  # the same clustering
+    assert [label.get_text() for label in beside.get_xticklabels()] == [*rows, "k-NN lookup table"]
+    assert list(beside.get_xticks()) == [0, 1, 2, 4]  # none at the gap
+    networks, with_lookup = alone.images[0].get_array().filled(np.nan), beside.images[0].get_array().filled(np.nan)
+    assert with_lookup.shape == (3, 5)
+    np.testing.assert_array_equal(with_lookup[:, :3], networks)
+    assert np.isnan(with_lookup[:, 3]).all()  # the gap between the networks and the lookup table
+    assert with_lookup[:, 4].tolist() == [{"a": 5.0, "b": 1.0, "c": 6.0}[row] for row in rows]
+    without_rows = figures.plot_dist_matrix(matrix_summary(), "x", lookup.iloc[:0]).axes[0]
+    assert without_rows.images[0].get_array().shape == (3, 3)
+    figures.plt.close("all")

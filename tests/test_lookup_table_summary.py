@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from memdissect.lookup_table_summary import LOOKUP, lookup_sentence, lookup_sentences
+from memdissect.lookup_table_summary import (LOOKUP, lookup_section, lookup_sentence, lookup_sentences,
+                                             resemblance_sentence)
 from memdissect.study import UNTRAINED
 
 
@@ -36,3 +37,26 @@ def test_a_lookup_table_among_the_networks_and_a_condition_without_one():
         "On p = 0.5 (half) there is no Dist of vgg11-s1 against a lookup table.")
     assert lookup_sentences(SUMMARY, "vgg11-s1", "true_labels", None) == lookup_sentences(
         SUMMARY, "vgg11-s1", "true_labels", "random_labels")[:1]
+
+
+TABLE = {"enabled": True, "k": 1, "smoothing": 0.01, "features": "pixels"}
+
+
+def test_the_section_sets_the_lookup_table_beside_the_networks_on_x_t_and_x_r():
+    text = lookup_section(SUMMARY, "vgg11-s1", "true_labels", "random_labels", TABLE)
+    assert text.startswith("## A lookup table as a reference, f1 = vgg11-s1\n\n")
+    assert "k = 1, votes smoothed by s = 0.01, distances in pixels" in text
+    assert "same function by construction" in text
+    assert "farther from the lookup table than from any trained network" in text  # X_T: 3 against 0.4 to 0.6
+    assert "closer to the lookup table than to any trained network" in text  # X_R: 1 against 4 to 4.5
+    # 3 / mean(0.4, 0.6) on X_T, 1 / mean(4, 4.5) on X_R
+    assert resemblance_sentence(SUMMARY, "vgg11-s1", "true_labels", "random_labels").endswith(
+        "as from another trained network): 6 on X_T, 0.235 on X_R.")
+    in_features = lookup_section(SUMMARY, "vgg11-s1", "true_labels", "random_labels",
+                                 {**TABLE, "features": "true_labels-vgg13-s1"})
+    assert "distances in the penultimate features of true_labels-vgg13-s1" in in_features
+
+
+def test_no_section_without_a_lookup_row_of_the_reference():
+    assert lookup_section(SUMMARY[SUMMARY["f2"] != LOOKUP], "vgg11-s1", "true_labels", "random_labels", TABLE) == ""
+    assert lookup_section(SUMMARY, "vgg13-s1", "true_labels", "random_labels", TABLE) == ""

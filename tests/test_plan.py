@@ -126,7 +126,50 @@ def test_evaluation_reads_every_f2_and_the_patterns_of_each_f1_by_name(demo_plan
     assert flat["classifiers:true_labels-vgg11-s2"] == "results/models/true_labels-vgg11-s2/weights.pt"
     assert plan.inputs_by_role(flat, "patterns") == job.inputs["patterns"]
     assert plan.inputs_by_role(flat, "classifiers") == job.inputs["classifiers"]
-    assert demo_plan.job("dist_tables").inputs == {"evaluations": "results/dist/evaluations.parquet"}
+    assert demo_plan.job("dist_tables").inputs == {"evaluations": "results/dist/evaluations.parquet",
+                                                   "lookup": "results/lookup/evaluations.parquet"}
+
+
+def test_every_trained_f1_meets_the_lookup_table_of_its_condition_in_one_job(demo_plan):
+    job = demo_plan.job("evaluate_lookup_tables")
+    assert demo_plan.lookup_sources == demo_plan.pattern_sources  # the demo trains every f1
+    assert job.inputs["patterns"] == {f1: f"results/patterns/{f1}.pt" for f1 in demo_plan.pattern_sources}
+    assert job.inputs["train"] == "results/data/train.pt" and "features" not in job.inputs
+    # one label set per condition of an f1: the labels its f1 trained on
+    assert job.inputs["labels"] == {"true_labels": "results/labels/noise0-seed0.parquet",
+                                    "random_labels": "results/labels/noise1-seed0.parquet",
+                                    "random_labels_wd": "results/labels/noise1-seed0.parquet",
+                                    "random_labels_aug": "results/labels/noise1-seed0.parquet",
+                                    "noise0.5": "results/labels/noise0.5-seed0.parquet"}
+    assert job.params["conditions"]["random_labels-vgg13-s1"] == "random_labels"
+    assert job.params["table"] == {"k": 1, "smoothing": 0.01, "num_classes": 10} and job.params["features"] is None
+    assert job.outputs == {"table": "results/lookup/evaluations.parquet"}
+    described = demo_plan.job("dist_tables").params["lookup"]
+    assert described[0] == {"f1": "true_labels-vgg11-s1", "f2": "knn", "condition": "true_labels", "noise": 0.0,
+                            "f1_network": "vgg11-s1", "f2_network": "knn", "f1_name": "vgg11", "f2_name": "knn"}
+    assert [row["f1"] for row in described] == demo_plan.pattern_sources
+    assert demo_plan.job("summary_markdown").params["spec"]["lookup_table"]["k"] == 1
+
+
+def test_the_lookup_table_in_a_fixed_models_features_reads_its_weights():
+    config = demo_config()
+    config["lookup_table"] = {"k": 3, "smoothing": 0.5, "features": "true_labels-vgg13-s1"}
+    job = make_plan(config).job("evaluate_lookup_tables")
+    assert job.inputs["features"] == "results/models/true_labels-vgg13-s1/weights.pt"
+    assert job.params["features"]["model"] == "true_labels-vgg13-s1"
+    assert job.params["features"]["settings"]["arch"] == "vgg13"
+    assert job.params["table"] == {"k": 3, "smoothing": 0.5, "num_classes": 10}
+
+
+def test_a_lookup_table_switched_off_plans_and_reads_nothing_of_it():
+    config = demo_config()
+    config["lookup_table"] = {"enabled": False}
+    study_plan = make_plan(config)
+    assert "evaluate_lookup_tables" not in {job.rule for job in study_plan.jobs()}
+    assert not any("results/lookup" in path for path in study_plan.final_outputs())
+    tables = study_plan.job("dist_tables")
+    assert tables.inputs == {"evaluations": "results/dist/evaluations.parquet"} and tables.params["lookup"] == []
+    assert study_plan.job("summary_markdown").params["spec"]["lookup_table"] is None
 
 
 def test_figures_read_their_files_by_condition_or_model(demo_plan):
@@ -253,6 +296,7 @@ def test_a_study_of_checkpoints_alone_trains_nothing_and_plans_only_what_it_can_
     assert study.pairs == [("true_labels-mine-s1", "true_labels-theirs-s1")]
     for absent in ("figure1", "figure4", "figure5", "stage_table", "make_labels", "dist_matrix_figure"):
         assert counts[absent] == 0, absent  # no history; one noise level; no full matrix asked for
+    assert counts["evaluate_lookup_tables"] == 0 and study.lookup_sources == []  # no labels of the study's own
     assert all(counts[rule] == 1 for rule in ("figure2", "figure3", "crosscheck_figure", "summary_markdown"))
     assert config["figures"]["figure1"] == {"network": None, "conditions": []}
     assert config["figures"]["figure3"]["conditions"] == ["true_labels"] and config["dataset"]["num_classes"] == 10

@@ -3,9 +3,10 @@ import math
 import pandas as pd
 
 from memdissect.distance import UNTRAINED_LABEL
+from memdissect.distance_summary import LOOKUP_LABEL
 from memdissect.summary import (crosscheck_section, dist_section, noise_section, relabeled_position, stage_section,
                                 summary_markdown)
-from memdissect.study import UNTRAINED
+from memdissect.study import LOOKUP, UNTRAINED
 
 
 def pair(condition, f2_network, dist, ratio, ratio_low, ratio_high, dist_low=None, dist_high=None):
@@ -18,7 +19,8 @@ def pair(condition, f2_network, dist, ratio, ratio_low, ratio_high, dist_low=Non
 
 def summary_of(*rows) -> pd.DataFrame:
     table = pd.DataFrame(rows)
-    table.loc[table["f2_network"] == UNTRAINED, "f2"] = UNTRAINED
+    for reference in (UNTRAINED, LOOKUP):
+        table.loc[table["f2_network"] == reference, "f2"] = reference
     return table
 
 
@@ -138,3 +140,18 @@ def test_growth_is_read_only_for_an_f2_measured_at_two_noise_levels():
                           pair("random_labels", "vgg13-s1", 4.0, 0.9, 0.8, 1.0))
     text = noise_section(only_one, "vgg11-s1", {"true_labels": 0.0, "random_labels": 1.0})
     assert "No f2 has Dist at two noise levels: there is no growth to read." in text and "grows with" not in text
+
+
+def test_the_lookup_table_is_a_labelled_row_of_the_dist_table_and_in_no_verdict():
+    summary = summary_of(
+        pair("true_labels", "vgg11-s2", 0.5, 0.1, 0.08, 0.12, 0.4, 0.6),
+        pair("random_labels", "vgg11-s2", 4.0, 0.95, 0.9, 1.02, 4.1, 4.5),
+        pair("true_labels", LOOKUP, 3.0, 0.6, 0.5, 0.7),
+        pair("random_labels", LOOKUP, 1.0, 0.2, 0.1, 0.3),  # below X_T: it would break the paper's ordering
+    )
+    text = dist_section(summary, "vgg11-s1", "true_labels", "random_labels")
+    assert f"| {LOOKUP_LABEL} | 3 [3, 3] | 1 [1, 1] |" in text
+    assert "Dist on X_R is above Dist on X_T for every f2, as in the paper." in text
+    assert "for 1 of 1 f2" in text and f"f2 = {LOOKUP}" not in text
+    noise = noise_section(summary, "vgg11-s1", {"true_labels": 0.0, "random_labels": 1.0})
+    assert LOOKUP not in noise and "Dist grows with the noise level for every f2" in noise

@@ -79,3 +79,40 @@ def test_a_what_setting_plans_its_rerun(tiny_run):
     config["patterns"]["iterations"] = 6
     rules = {rule for rule, _ in planned_jobs(dry_run(tiny_run, config).stdout)}
     assert "synthesize_patterns" in rules and "train_classifier" not in rules
+
+
+def test_the_lookup_table_stands_beside_the_networks_in_the_dist_tables(tiny_run):
+    """config lookup_table is on by default: each f1's patterns through the k-NN of its condition (k = 1, pixels)."""
+    import math
+
+    import pandas as pd
+
+    lookup = pd.read_parquet(tiny_run / "results/lookup/evaluations.parquet")
+    sources = ["true_labels-vgg11-s1", "random_labels-vgg11-s1", "random_labels-vgg11-s2"]  # every f1 of tiny.yaml
+    assert sorted(lookup["f1"].unique()) == sorted(sources) and (lookup["f2"] == "knn").all()
+    assert len(lookup) == len(sources) * 10 * TINY["patterns"]["starts"]
+    summary = pd.read_csv(tiny_run / "results/dist/dist_summary.csv")
+    knn = summary[summary["f2"] == "knn"].set_index("f1")
+    assert sorted(knn.index) == sorted(sources) and (knn["f2_network"] == "knn").all()
+    assert knn["dist_mean"].between(0, math.log(10 / 0.01)).all() and knn["dist_ci_low"].notna().all()
+    assert knn.loc["true_labels-vgg11-s1", "condition"] == "true_labels"
+    assert knn.loc["random_labels-vgg11-s2", "noise"] == 1.0
+    over_seeds = pd.read_csv(tiny_run / "results/dist/dist_over_seeds.csv")
+    knn_over_seeds = over_seeds[over_seeds["f2_name"] == "knn"].set_index("condition")
+    assert knn_over_seeds.loc["random_labels", "n_pairs"] == 2
+    text = (tiny_run / "results/summary.md").read_text()
+    assert "## A lookup table as a reference, f1 = vgg11-s1" in text and "k = 1, votes smoothed by s = 0.01" in text
+    assert "| k-NN lookup table of f1's labels |" in text
+    seconds = pd.read_csv(tiny_run / "results/benchmarks/evaluate_lookup_tables.tsv", sep="\t")["s"].iloc[0]
+    assert seconds < 60
+
+
+def test_a_lookup_setting_replans_the_lookup_table_and_what_reads_it_and_off_plans_none(tiny_run):
+    config = copy.deepcopy(TINY)
+    config["lookup_table"] = {"k": 2}
+    rules = {rule for rule, _ in planned_jobs(dry_run(tiny_run, config).stdout)}
+    assert {"evaluate_lookup_tables", "dist_tables", "summary_markdown", "dist_matrix_figure"} <= rules
+    assert not rules & {"evaluate_on_patterns", "synthesize_patterns", "train_classifier"}
+    config["lookup_table"] = {"enabled": False}
+    rules = {rule for rule, _ in planned_jobs(dry_run(tiny_run, config).stdout)}
+    assert "evaluate_lookup_tables" not in rules and "dist_tables" in rules  # its tables now without the kNN rows

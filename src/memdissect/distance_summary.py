@@ -7,6 +7,7 @@ Pandas only, so the jobs that read and draw these tables start without torch.
 import pandas as pd
 
 UNTRAINED_LABEL = "untrained network (≈ log C when f1 is certain)"  # how tables and figures name that f2
+LOOKUP_LABEL = "k-NN lookup table of f1's labels"  # how tables and figures name the lookup table (study.LOOKUP)
 MEASURES = ("kl", "reverse_kl", "js", "kl_relabeled")
 
 

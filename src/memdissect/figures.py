@@ -23,6 +23,7 @@ STYLE = Path(__file__).with_name("memdissect.mplstyle")
 TRUE_COLOR, RANDOM_COLOR = "#1f77b4", "#ff7f0e"
 G_LOG_SCALE_SPREAD = 20
 FITTING_START_LABEL = "fitting starts"
+LOOKUP_MATRIX_LABEL = "k-NN lookup table"  # the column of Dist(f1, its condition's lookup table)
 
 
 def use_style() -> None:
@@ -187,8 +188,10 @@ def average_linkage_order(distance: np.ndarray) -> list[int]:
     return clusters[0] if clusters else []
 
 
-def plot_dist_matrix(summary, condition: str):
-    """The N x N matrix of Dist(f1, f2) of one condition (rows f1, columns f2), ordered by clustering."""
+def plot_dist_matrix(summary, condition: str, lookup=None):
+    """The N x N matrix of Dist(f1, f2) of one condition (rows f1, columns f2), ordered by clustering; where
+    lookup rows are given (f1_network, dist_mean: Dist(f1, the condition's lookup table)), one more column
+    after a gap, labelled as the lookup table, outside the clustering."""
     use_style()
     networks = sorted(set(summary["f1_network"]) | set(summary["f2_network"]))
     matrix = (summary.pivot_table(index="f1_network", columns="f2_network", values="dist_mean")
@@ -198,14 +201,20 @@ def plot_dist_matrix(summary, condition: str):
     order = average_linkage_order(symmetric)
     matrix = matrix[np.ix_(order, order)]
     labels = [networks[i] for i in order]
+    column_labels = list(labels)
+    if lookup is not None and len(lookup):
+        against_lookup = lookup.set_index("f1_network")["dist_mean"].reindex(labels).to_numpy()  # N
+        matrix = np.column_stack([matrix, np.full(len(labels), np.nan), against_lookup])  # N x (N + 2): a gap
+        column_labels += ["", LOOKUP_MATRIX_LABEL]
     size = 1.0 + 0.55 * len(labels)
-    fig, axis = plt.subplots(figsize=(size + 1.2, size))
+    fig, axis = plt.subplots(figsize=(size + 1.2 + 0.55 * (len(column_labels) - len(labels)), size))
     image = axis.imshow(matrix, cmap="viridis")
     for (i, j), value in np.ndenumerate(matrix):
         if np.isfinite(value):
             axis.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
                       color="white" if value < np.nanmax(matrix) / 2 else "black")
-    axis.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    columns = [index for index, label in enumerate(column_labels) if label]  # no tick at the gap
+    axis.set_xticks(columns, [column_labels[index] for index in columns], rotation=45, ha="right")
     axis.set_yticks(range(len(labels)), labels)
     axis.set_xlabel("f2")
     axis.set_ylabel("f1 (patterns)")

@@ -9,11 +9,9 @@ log(C / s): how far what f1 answers on its patterns is from what its labels' loo
 
 import pandas as pd
 
-from memdissect.study import UNTRAINED
+from memdissect.distance_summary import LOOKUP_LABEL
+from memdissect.study import LOOKUP, LOOKUP_PIXELS, UNTRAINED
 from memdissect.summary import interval, ratio_interval, relabeled_position
-
-LOOKUP = "knn"  # f2 of the lookup table in the Dist tables
-LOOKUP_LABEL = "k-NN lookup table of f1's labels"
 
 
 def standing_among(value: float, networks: pd.DataFrame) -> str:
@@ -52,3 +50,49 @@ def lookup_sentences(summary: pd.DataFrame, reference: str, true_condition: str,
     """The lookup table on X_T and on X_R."""
     return [lookup_sentence(summary, reference, condition, role)
             for condition, role in ((true_condition, "X_T"), (random_condition, "X_R")) if condition]
+
+
+LOOKUP_INTRO = (
+    "The paper: given the training examples and its hyperparameters, the built k-NN model is unique, where networks "
+    "memorize in N ways. Each trained f1's patterns go through the k-NN lookup table of its condition's training "
+    "images and labels ({table}; f2 = \"{lookup}\" in the Dist tables). Two lookup tables of one condition are the "
+    "same function by construction (nothing is drawn at random, nothing is trained): Dist between them is 0, so the "
+    "table shows where f1 answers on its patterns against what its labels' lookup table answers there, beside the "
+    "trained f2.")
+
+
+def describe_table(spec: dict) -> str:
+    """The lookup table's settings in words: spec is config lookup_table."""
+    space = "pixels" if spec["features"] == LOOKUP_PIXELS else f"the penultimate features of {spec['features']}"
+    return f"k = {spec['k']}, votes smoothed by s = {spec['smoothing']:g}, distances in {space}"
+
+
+def against_the_networks(summary: pd.DataFrame, reference: str, condition: str):
+    """Dist(reference, kNN) over the mean Dist(reference, trained f2) in a condition; None without both."""
+    rows = summary[(summary["f1_network"] == reference) & (summary["condition"] == condition)]
+    lookup, networks = rows[rows["f2"] == LOOKUP], rows[~rows["f2"].isin([LOOKUP, UNTRAINED])]
+    if lookup.empty or networks.empty:
+        return None
+    return lookup["dist_mean"].iloc[0] / networks["dist_mean"].mean()
+
+
+def resemblance_sentence(summary: pd.DataFrame, reference: str, true_condition: str, random_condition: str) -> str:
+    """Whether f1 is as far from its labels' lookup table as from another trained network, on X_T beside X_R."""
+    ratios = {role: against_the_networks(summary, reference, condition)
+              for role, condition in (("X_T", true_condition), ("X_R", random_condition)) if condition}
+    measured = {role: ratio for role, ratio in ratios.items() if ratio is not None}
+    if not measured:
+        return ""
+    parts = [f"{ratio:.3g} on {role}" for role, ratio in measured.items()]
+    return ("Dist(f1, lookup table) over the mean Dist(f1, trained f2) (1: f1 is as far from its labels' lookup "
+            f"table as from another trained network): {', '.join(parts)}.")
+
+
+def lookup_section(summary: pd.DataFrame, reference: str, true_condition, random_condition, spec: dict) -> str:
+    """The lookup table beside the networks on X_T and X_R; "" where the reference has no lookup row."""
+    if summary[(summary["f1_network"] == reference) & (summary["f2"] == LOOKUP)].empty:
+        return ""
+    sentences = lookup_sentences(summary, reference, true_condition, random_condition)
+    sentences.append(resemblance_sentence(summary, reference, true_condition, random_condition))
+    intro = LOOKUP_INTRO.format(table=describe_table(spec), lookup=LOOKUP)
+    return f"## A lookup table as a reference, f1 = {reference}\n\n{intro}\n\n" + "\n\n".join(filter(None, sentences))

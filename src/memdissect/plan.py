@@ -17,7 +17,7 @@ from pathlib import Path
 
 from memdissect import architectures, resources, study, validation
 from memdissect.classes import TORCHVISION_SETS
-from memdissect.study import UNTRAINED
+from memdissect.study import LOOKUP, LOOKUP_PIXELS, UNTRAINED
 
 ROLE_SEPARATOR = ":"
 MODEL_ID = r"[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-s[0-9]+"  # a model's id: {condition}-{network}-s{seed} (study.model_id)
@@ -37,6 +37,7 @@ GAN_RESUME = "results/resume/gan.pt"
 DIST = {"long": "results/dist/dist_long.parquet", "summary": "results/dist/dist_summary.csv",
         "summary_parquet": "results/dist/dist_summary.parquet", "over_seeds": "results/dist/dist_over_seeds.csv"}
 EVALUATIONS = "results/dist/evaluations.parquet"
+LOOKUP_EVALUATIONS = "results/lookup/evaluations.parquet"
 CROSSCHECK = {"parquet": "results/crosscheck/crosscheck.parquet", "csv": "results/crosscheck/crosscheck.csv"}
 STAGES = {"parquet": "results/stages/stages.parquet", "csv": "results/stages/stages.csv"}
 DIAGNOSTICS_SUMMARY = "results/patterns/diagnostics_summary.csv"
@@ -143,6 +144,7 @@ class Plan:
         self.num_classes = config["dataset"]["num_classes"]
         self.trained = study.trained(classifiers)
         self.imported = [model for model in classifiers if model not in self.trained]
+        self.lookup_sources = self.lookup_table_sources()
 
     def job(self, rule: str, **wildcards) -> Job:
         if rule not in OUTPUTS:
@@ -171,6 +173,8 @@ class Plan:
                  "figure3": lambda: self.figure3()[0]["patterns"],
                  "figure5": lambda: len(set(self.noise_of(self.with_pairs(*figure5["conditions"])).values())) > 1,
                  "crosscheck_figure": lambda: self.with_pairs(*filter(None, self.references.values()))}
+        if rule == "evaluate_lookup_tables":
+            return bool(self.lookup_sources)
         return bool(shown[rule]()) if rule in shown else True
 
     def with_pairs(self, *conditions) -> list[str]:
@@ -183,6 +187,13 @@ class Plan:
         if model not in self.classifiers:
             raise ValueError(f"{model!r} is not a model of this study")
         return self.classifiers[model]
+
+    def lookup_table_sources(self) -> list[str]:
+        """The f1 whose patterns go through the lookup table of their condition: every f1 the study trains (an
+        imported one's labels are not the study's), none where lookup_table is off."""
+        if not self.config["lookup_table"]["enabled"]:
+            return []
+        return [f1 for f1 in self.pattern_sources if f1 in self.trained]
 
     def label_set_of(self, model: str) -> str:
         classifier = self.classifier(model)
@@ -285,17 +296,43 @@ class Plan:
         return inputs, params
 
     def describe_pair(self, f1: str, f2: str) -> dict:
-        first, second = self.classifiers[f1], self.classifiers.get(f2)  # no second for the null baseline
+        first, second = self.classifiers[f1], self.classifiers.get(f2)  # no second for the null baseline or lookup
+        reference = f2 if f2 == LOOKUP else f"{f2} {first.arch}"  # one lookup table per condition, of no architecture
         return {"f1": f1, "f2": f2, "condition": first.condition, "noise": first.noise,
                 "f1_network": first.network, "f2_network": second.network if second else f2,
-                "f1_name": first.name, "f2_name": second.name if second else f"{f2} {first.arch}"}
+                "f1_name": first.name, "f2_name": second.name if second else reference}
 
     def dist_tables(self):
-        inputs = {"evaluations": EVALUATIONS}
+        """The Dist tables of the networks' evaluations, and of the lookup tables' where the study has them."""
+        inputs = {"evaluations": EVALUATIONS, **({"lookup": LOOKUP_EVALUATIONS} if self.lookup_sources else {})}
         params = {"pairs": [self.describe_pair(f1, f2) for f1, f2 in self.pairs],
                   "null": [self.describe_pair(f1, UNTRAINED) for f1 in self.pattern_sources],
+                  "lookup": [self.describe_pair(f1, LOOKUP) for f1 in self.lookup_sources],
                   "statistics": self.config["statistics"]}
         return inputs, params
+
+    # ------------------------------------------------------------------------- the lookup table
+
+    def evaluate_lookup_tables(self):
+        """One job for the study: each trained f1's patterns through the k-NN of its condition's training images
+        and labels, in pixels or a fixed model's features (memdissect.lookup_table)."""
+        spec = self.config["lookup_table"]
+        conditions = {f1: self.classifier(f1).condition for f1 in self.lookup_sources}
+        label_sets = {self.classifier(f1).condition: label_set_path(self.label_set_of(f1))
+                      for f1 in self.lookup_sources}
+        features = None if spec["features"] == LOOKUP_PIXELS else spec["features"]
+        inputs = {"train": DATA["train"], "labels": label_sets,
+                  "patterns": {f1: pattern_paths(f1)["patterns"] for f1 in self.lookup_sources},
+                  **({"features": classifier_paths(features)["weights"]} if features else {})}
+        params = {"conditions": conditions,
+                  "table": {"k": spec["k"], "smoothing": spec["smoothing"], "num_classes": self.num_classes},
+                  "features": {"model": features, "settings": self.classifier(features).settings} if features else None}
+        return inputs, params
+
+    def lookup_minutes(self, attempt: int) -> int:
+        """The lookup job: each trained f1's C x S patterns against the training images, counted as evaluations."""
+        rows = len(self.lookup_sources) * self.num_classes * self.config["patterns"]["starts"]
+        return resources.evaluation_minutes(rows, attempt)
 
     # ------------------------------------------------------------------------- analyses beyond the paper
 
@@ -381,7 +418,8 @@ class Plan:
                   **({"stages": STAGES["parquet"]} if self.has_data("stage_table") else {})}
         network = figure1_params["spec"]
         spec = {"network": network["network"], "num_classes": self.num_classes, "history_noise": network["noise"],
-                **self.figure5_spec(), **self.references}
+                **self.figure5_spec(), **self.references,
+                "lookup_table": self.config["lookup_table"] if self.lookup_sources else None}
         return inputs, {"spec": spec}
 
     def study_config(self):
@@ -401,6 +439,7 @@ OUTPUTS = {
     "train_gan": lambda: GAN,
     "synthesize_patterns": pattern_paths,
     "evaluate_on_patterns": lambda: {"table": EVALUATIONS},
+    "evaluate_lookup_tables": lambda: {"table": LOOKUP_EVALUATIONS},
     "dist_tables": lambda: DIST,
     "crosscheck_table": lambda: CROSSCHECK,
     "stage_table": lambda: STAGES,

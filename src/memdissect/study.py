@@ -133,6 +133,8 @@ def conditions_in_use(classifiers: dict) -> list[str]:
 
 
 UNTRAINED = "untrained"  # f2 of the null baseline: a freshly initialized network of f1's architecture
+LOOKUP = "knn"  # f2 of the lookup table: the k-NN of f1's training images and labels (memdissect.lookup_table)
+LOOKUP_PIXELS = "pixels"  # lookup_table.features: distances between the images themselves
 
 
 def dissection_pairs(config: dict, classifiers: dict) -> list[tuple[str, str]]:

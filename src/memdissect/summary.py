@@ -8,12 +8,13 @@ import math
 
 import pandas as pd
 
-from memdissect.distance_summary import UNTRAINED_LABEL
-from memdissect.study import UNTRAINED
+from memdissect.distance_summary import LOOKUP_LABEL, UNTRAINED_LABEL
+from memdissect.study import LOOKUP, UNTRAINED
 
 PAPER_TRAIN_ACCURACY = 1.0
 PAPER_TEST_ACCURACY = {0.0: "83.73%", 1.0: "about 10%"}  # VGG11 on X_T and X_R, CIFAR-10
 MEMORIZED = 0.99  # train accuracy at which the labels count as fitted
+REFERENCE_LABELS = {UNTRAINED: UNTRAINED_LABEL, LOOKUP: LOOKUP_LABEL}  # the f2 that are no trained network
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -56,8 +57,8 @@ def first_epoch_at(history: pd.DataFrame, threshold: float) -> str:
 
 
 def f2_label(f2_network: str) -> str:
-    """The f2 as the summary shows it: the untrained network by what it is."""
-    return UNTRAINED_LABEL if f2_network == UNTRAINED else f2_network
+    """The f2 as the summary shows it: the untrained network and the lookup table by what they are."""
+    return REFERENCE_LABELS.get(f2_network, f2_network)
 
 
 def interval(row, value: str = "dist_mean", prefix: str = "dist") -> str:
@@ -128,7 +129,7 @@ def beside_the_paper(on_both: list, true_condition: str, random_condition: str) 
     rows, compared = [], []
     for f2, by_condition in on_both:
         learned, memorized = by_condition.loc[true_condition], by_condition.loc[random_condition]
-        if f2 != UNTRAINED:
+        if f2 not in REFERENCE_LABELS:
             compared.append((f2, learned, memorized))
         rows.append({"f2": f2_label(f2),
                      "Dist on X_T [95% CI]": interval(learned),
@@ -150,7 +151,7 @@ def per_condition(pairs: pd.DataFrame, true_condition, random_condition) -> str:
     rows = [{"condition": row["condition"], "f2": f2_label(row["f2_network"]), "Dist [95% CI]": interval(row),
              "relabeled": row["relabeled_mean"], "Dist / relabeled [95% CI]": ratio_interval(row)}
             for _, row in pairs.iterrows()]
-    trained_pairs = pairs[pairs["f2_network"] != UNTRAINED]
+    trained_pairs = pairs[~pairs["f2_network"].isin(list(REFERENCE_LABELS))]
     positions = [position_sentence(condition, [(row["f2_network"], row) for _, row in group.iterrows()])
                  for condition, group in trained_pairs.groupby("condition", sort=False)]
     missing = (f"X_T ({true_condition or 'no condition of noise 0'}) and X_R "
@@ -183,7 +184,7 @@ def noise_section(summary: pd.DataFrame, reference: str, noise_of: dict) -> str:
     """Dist and Dist / relabeled against the noise level per f2, and whether they grow as the paper reports;
     "" where the reference's pairs span fewer than two noise levels."""
     rows = summary[(summary["f1_network"] == reference) & summary["condition"].isin(list(noise_of))
-                   & (summary["f2"] != UNTRAINED)].copy()
+                   & ~summary["f2"].isin(list(REFERENCE_LABELS))].copy()
     rows["p"] = rows["condition"].map(noise_of)
     if rows["p"].nunique() < 2:
         return ""

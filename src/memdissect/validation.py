@@ -240,6 +240,7 @@ def check_study(config: dict, owned_folders, workdir=".", shared_files=True, in_
         check_names(["dissection", "all_pairs"], dissection["all_pairs"], conditions, "a condition of this study")
     check_pairs(config, classifiers)
     check_reference_conditions(config, conditions)
+    check_lookup_table(config["lookup_table"], classifiers, split_sizes(config["dataset"], workdir)["train"])
     check_figures(config["figures"], conditions, networks, classifiers, config["dataset"]["num_classes"], classes)
     return classifiers
 
@@ -365,6 +366,19 @@ def check_reference_conditions(config: dict, conditions) -> None:
         named = config["dissection"].get(role)
         if named is not None:
             check_name(["dissection", role], named, conditions, "a condition of this study")
+
+
+def check_lookup_table(lookup: dict, classifiers: dict, train_size: int) -> None:
+    """A lookup table the study can build: k neighbours among the training images, and a feature space that
+    is pixels or a model of the study (memdissect.lookup_table)."""
+    if not lookup["enabled"]:
+        return
+    if lookup["k"] > train_size:
+        raise ConfigError(f"lookup_table.k: {lookup['k']} is more than the {train_size} training images; valid: an "
+                          f"integer from 1 to {train_size}")
+    if lookup["features"] != study.LOOKUP_PIXELS:
+        check_name(["lookup_table", "features"], lookup["features"], [study.LOOKUP_PIXELS, *classifiers],
+                   "pixels or a model id of this study")
 
 
 def check_name(path, value, valid, what: str) -> None:

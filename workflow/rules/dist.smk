@@ -44,7 +44,7 @@ rule dist_tables:
             labels={"table": "Dist over seeds"},
         ),
     params:
-        **params_of("dist_tables", "pairs", "null", "statistics"),
+        **params_of("dist_tables", "pairs", "null", "lookup", "statistics"),
     log:
         "logs/dist_tables.log",
     conda:

@@ -1,14 +1,16 @@
-"""The full pairwise Dist matrix of one condition, models ordered by a clustering."""
+"""The full pairwise Dist matrix of one condition, models ordered by a clustering, and Dist of each f1 against the
+condition's lookup table in a column of its own where the study has one."""
 
 from job import start
 
 from memdissect.figures import plot_dist_matrix, save_figure
 from memdissect.io import read_parquet
 from memdissect.plan import maker_of
-from memdissect.study import UNTRAINED
+from memdissect.study import LOOKUP, UNTRAINED
 
 log, _ = start(snakemake)
 summary = read_parquet(snakemake.input.summary, made_by=maker_of(snakemake.input.summary))
 condition = snakemake.wildcards.condition
-fig = plot_dist_matrix(summary[(summary["condition"] == condition) & (summary["f2"] != UNTRAINED)], condition)
+rows = summary[summary["condition"] == condition]
+fig = plot_dist_matrix(rows[~rows["f2"].isin([UNTRAINED, LOOKUP])], condition, rows[rows["f2"] == LOOKUP])
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

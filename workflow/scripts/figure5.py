@@ -1,15 +1,18 @@
-"""Figure 5: Dist(reference, f2) against the noise level."""
+"""Figure 5: Dist(reference, f2) against the noise level, for the networks (the lookup table stands in the Dist
+tables and the matrices)."""
 
 from job import start
 
 from memdissect.figures import plot_dist_vs_noise, save_figure
 from memdissect.io import read_parquet
 from memdissect.plan import maker_of
+from memdissect.study import LOOKUP
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec
 summary = read_parquet(snakemake.input.summary, made_by=maker_of(snakemake.input.summary))
-rows = summary[(summary["f1_network"] == spec["reference"]) & summary["condition"].isin(list(spec["noise"]))].copy()
+rows = summary[(summary["f1_network"] == spec["reference"]) & summary["condition"].isin(list(spec["noise"]))
+               & (summary["f2"] != LOOKUP)].copy()
 rows["noise"] = rows["condition"].map(spec["noise"])
 fig = plot_dist_vs_noise(rows)
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

@@ -3,6 +3,7 @@
 from job import inputs_by_role, start
 
 from memdissect.io import atomic_path, read_parquet
+from memdissect.lookup_table_summary import lookup_section
 from memdissect.plan import maker_of
 from memdissect.summary import (accuracy_section, crosscheck_section, dist_section, noise_section, stage_section,
                                 summary_markdown)
@@ -16,6 +17,8 @@ text = summary_markdown([
     accuracy_section(spec["network"], histories),
     dist_section(summary, spec["reference"], spec["true_labels"], spec["random_labels"]),
     noise_section(summary, spec["reference"], spec["noise"]),
+    lookup_section(summary, spec["reference"], spec["true_labels"], spec["random_labels"], spec["lookup_table"])
+    if spec["lookup_table"] else "",
     crosscheck_section(read_parquet(snakemake.input.crosscheck, made_by=maker_of(snakemake.input.crosscheck))),
     # planned only where the study trains a model: a checkpoint has no history
     stage_section(read_parquet(snakemake.input.stages, made_by=maker_of(snakemake.input.stages))) if "stages" in snakemake.input.keys()

@@ -15,7 +15,9 @@ import importlib.util
 import sys
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).parent
+import memdissect
+
+PACKAGE_DIR = Path(memdissect.__file__).parent  # the package's root, wherever in it this module lies
 BUILT_IN_SOURCES = {"vgg11": "models/vgg.py", "vgg13": "models/vgg.py", "resnet32": "models/resnet.py"}
 TORCHVISION_PREFIX = "torchvision:"
 EXTERNAL_SOURCE = PACKAGE_DIR / "models" / "external.py"

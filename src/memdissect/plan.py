@@ -21,7 +21,7 @@ from memdissect.study import LOOKUP, LOOKUP_PIXELS, UNTRAINED
 
 ROLE_SEPARATOR = ":"
 MODEL_ID = r"[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-s[0-9]+"  # a model's id: {condition}-{network}-s{seed} (study.model_id)
-PACKAGE_DIR = Path(__file__).parent
+PACKAGE_DIR = architectures.PACKAGE_DIR
 # Roles of files no rule makes, read where they lie, never from a storage (snakemake's `local`): the code a
 # model depends on (for reruns) and the user's checkpoints, which the local rule import_classifier reads.
 READ_IN_PLACE = ("architecture", "checkpoint")

@@ -373,7 +373,7 @@ def check_lookup_table(lookup: dict, classifiers: dict, train_size: int) -> None
     is pixels or a model of the study (memdissect.lookup_table)."""
     if not lookup["enabled"]:
         return
-    if lookup["k"] > train_size:
+    if 0 < train_size < lookup["k"]:  # no image counted yet (an empty or unpacked-later folder): the data's checks say so
         raise ConfigError(f"lookup_table.k: {lookup['k']} is more than the {train_size} training images; valid: an "
                           f"integer from 1 to {train_size}")
     if lookup["features"] != study.LOOKUP_PIXELS:

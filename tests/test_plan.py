@@ -185,7 +185,7 @@ def test_each_folder_of_results_is_made_by_the_rules_of_one_file(repo):
     for path in sorted((repo / "workflow" / "rules").glob("*.smk")):
         for rule in re.findall(r"^rule (\w+):", path.read_text(), re.MULTILINE):
             if rule in plan.RULES:
-                wildcards = {"model": "m", "label_set": "l", "condition": "c"}
+                wildcards = {"model": "m", "label_set": "l", "condition": "c", "noise": "0.5", "name": "n"}
                 parameters = plan.OUTPUTS[rule].__code__.co_varnames[:plan.OUTPUTS[rule].__code__.co_argcount]
                 outputs = plan.rule_outputs(rule, **{name: wildcards[name] for name in parameters if name in wildcards})
                 for output in outputs.values():

@@ -101,8 +101,10 @@ def path_section(overall: pd.DataFrame, fit_epochs: pd.DataFrame, true_condition
         return ""
     shown = overall.assign(interval=[interval_text(row) for _, row in overall.iterrows()])
     table = shown.pivot_table(index=["name", "condition", "n_pairs"], columns=["measure", "split"], values="interval",
-                              aggfunc="first")
-    table.columns = [f"{measure} on the {SPLIT_LABELS[split]}" for measure, split in table.columns]
+                              aggfunc="first", sort=False)
+    columns = [(measure, split) for measure in PATH_MEASURES for split in SPLIT_LABELS if (measure, split) in table]
+    table = table[columns]
+    table.columns = [f"{measure} on the {SPLIT_LABELS[split]}" for measure, split in columns]
     sentences = "\n\n".join(path_sentence(overall, name, true_condition, random_condition)
                             for name in dict.fromkeys(overall["name"]))
     return ("## Paths in function space\n\nThe paper (Figure 4): on X_T the seeds follow similar paths, on X_R "

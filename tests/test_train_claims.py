@@ -123,3 +123,16 @@ def test_a_resume_state_of_other_probes_is_refused(data, tmp_path):
                          probe_indices=probes_of(data, size=10))
     with pytest.raises(ArtifactError, match="other probe images"):
         train(data, data["noisy"], resume_path=resume, probe_indices=probes_of(data, size=12))
+
+
+def test_a_resume_state_made_without_probes_is_not_used_by_a_run_that_records_them(data, tmp_path):
+    resume = tmp_path / "resume.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train_classifier(SETTINGS, data["train"]["images"], data["noisy"], data["test"]["images"],
+                         data["test"]["labels"], torch.device("cpu"), resume_path=resume, log=stop_after_epoch(2))
+    messages = []
+    _, history, path = train_classifier(SETTINGS, data["train"]["images"], data["noisy"], data["test"]["images"],
+                                        data["test"]["labels"], torch.device("cpu"), resume_path=resume,
+                                        log=messages.append, probe_indices=probes_of(data))
+    assert messages[0] == f"ignoring {resume}: it holds no probes; training from the start"
+    assert path["epochs"].tolist() == [1, 2, 3] and len(history) == 3

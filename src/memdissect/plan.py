@@ -394,7 +394,8 @@ class Plan:
 
     def path_figure(self, name):
         if name not in self.path_names():
-            raise ValueError(f"{name!r} is no model group with two seeds or more; valid: {', '.join(self.path_names())}")
+            raise ValueError(f"{name!r} is no model group with two seeds or more; valid: "
+                             f"{', '.join(self.path_names())}")
         conditions = [condition for condition, group_name in self.path_groups() if group_name == name]
         inputs = {"by_epoch": PATH_TABLES["by_epoch"], "fit_epochs": PATH_TABLES["fit_epochs"]}
         return inputs, {"spec": {"name": name, "noise": self.noise_of(conditions)}}

@@ -225,7 +225,8 @@ def job_of(request: dict) -> ClassifierJob:
     return ClassifierJob(**{key: request[key] for key in ClassifierJob.__dataclass_fields__})
 
 
-def planned_job(model: str, settings: dict, label_set: str, working_dir: Path, probes: dict | None = None) -> ClassifierJob:
+def planned_job(model: str, settings: dict, label_set: str, working_dir: Path,
+                probes: dict | None = None) -> ClassifierJob:
     """The train_classifier job of `model` with its files where the plan puts them in this working directory,
     resolved as train_classifier.py resolves them; with probes, its probe path file too."""
     def where(path: str) -> str:

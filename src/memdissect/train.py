@@ -77,7 +77,8 @@ def zero_totals(device, groups: bool = False) -> dict:
     """Sums over an epoch's steps, kept on the device so that no step waits for them, and updated in place,
     so that a step captured in a CUDA graph adds to the same tensors every epoch; with `groups`, also the
     clean and relabeled samples' (memdissect.learning_order)."""
-    return {**(zero_group_totals(device) if groups else {}), "loss": torch.zeros((), device=device), "correct": torch.zeros((), device=device, dtype=torch.long),
+    return {**(zero_group_totals(device) if groups else {}),
+            "loss": torch.zeros((), device=device), "correct": torch.zeros((), device=device, dtype=torch.long),
             "grad": torch.zeros((), device=device), "steps": torch.zeros((), device=device, dtype=torch.long),
             "first_nonfinite_step": torch.full((), -1, device=device, dtype=torch.long)}
 
@@ -301,9 +302,10 @@ class ClassifierRun:
     on the device, and where the labels have relabeled samples their true labels and relabeled mask ("groups",
     `training_data`): the history then has the columns of learning_order.GROUP_COLUMNS. With `probe_indices`
     (function_paths.probe_indices of the two splits) it records its predictions on those images after each
-    epoch (`probes`, a part of the resume state). With a `stream` (CUDA), all of the run's work goes to it, so that the GPU can run several
-    runs' steps at once. What its network draws comes from its own random state, put in place around each of its
-    steps and evaluations: alone, beside other runs, resumed or replayed as a graph, it draws the same numbers.
+    epoch (`probes`, a part of the resume state). With a `stream` (CUDA), all of the run's work goes to it, so
+    that the GPU can run several runs' steps at once. What its network draws comes from its own random state,
+    put in place around each of its steps and evaluations: alone, beside other runs, resumed or replayed as a
+    graph, it draws the same numbers.
     """
 
     def __init__(self, settings: ClassifierSettings, data: dict, runtime: Runtime, resume_path=None, log=print,

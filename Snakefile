@@ -18,6 +18,7 @@ include: "workflow/rules/patterns.smk"  # results/patterns
 include: "workflow/rules/lookup.smk"  # results/lookup
 include: "workflow/rules/dist.smk"  # results/dist
 include: "workflow/rules/analyses.smk"  # results/crosscheck, results/stages
+include: "workflow/rules/claims.smk"  # results/learning_order, results/paths
 include: "workflow/rules/figures.smk"  # results/figures
 include: "workflow/rules/report.smk"  # results/summary.md, results/study_config.yaml
 

@@ -1,7 +1,7 @@
 """The cost of recording train accuracy and G per group (clean, relabeled) in the training step.
 
-The plain step (memdissect.train.TrainingStep, grad_mode "step") against the same step that also adds
-memdissect.learning_order's per-group totals where it calls train.add_step: the groups' labels and masks
+The plain step (memdissect.train.TrainingStep, grad_mode "step") against the same step given the label set's
+groups, which adds memdissect.learning_order's per-group totals in train.add_step: the groups' labels and masks
 gathered at the batch's indices, the per-sample |x.grad| sums, one stacked count and one G product. The
 variants alternate step by step in one process, on the same random images and a label set with half its
 labels random; the ratio is the median over rounds of each round's step time with groups over the plain
@@ -11,7 +11,6 @@ tensors, many times over (`extra per step`), and set against the plain step's me
     python benchmarks/group_totals_overhead.py [--quick] [--width 0.125 0.25] [--precision auto fp32]
 """
 
-import contextlib
 import itertools
 import statistics
 
@@ -19,43 +18,23 @@ import torch
 from common import (alternate, emit, machine, make_parser, paired_ratio, plus_minus, print_table, random_images,
                     rate_summary, timed)
 
-from memdissect import train
 from memdissect.device import resolve_device, resolve_precision
 from memdissect.learning_order import add_group_step, sample_grad_magnitudes, zero_group_totals
 from memdissect.runtime import Runtime
 from memdissect.settings import ClassifierSettings
-from memdissect.train import TrainingStep, add_step, start_training, training_images_on
+from memdissect.train import TrainingStep, start_training, training_images_on
 
 TARGET_COST = 0.03
 NOISE = 0.5
 
 
-@contextlib.contextmanager
-def add_step_replaced(add):
-    """train.add_step replaced by `add` for the step being run: where the integration adds the groups."""
-    train.add_step = add
-    try:
-        yield
-    finally:
-        train.add_step = add_step
-
-
 class GroupedStep(TrainingStep):
-    """The training step that also adds the per-group totals of its batch."""
+    """The workflow's training step given the label set's groups, as train.ClassifierRun builds it where the
+    labels have relabeled samples; true_labels and relabeled kept for `extra_alone`."""
 
     def __init__(self, *args, true_labels, relabeled):
-        super().__init__(*args)
-        self.totals.update(zero_group_totals(self.images.device))
+        super().__init__(*args, groups=(true_labels, relabeled))
         self.true_labels, self.relabeled = true_labels, relabeled
-
-    def __call__(self, index, flips=None, offsets=None, capturing=False):
-        def add_with_groups(totals, loss, logits, labels, input_grad):
-            add_step(totals, loss, logits, labels, input_grad)
-            sample_grad = None if input_grad is None else sample_grad_magnitudes(input_grad)
-            add_group_step(totals, logits, labels, self.true_labels[index], self.relabeled[index], sample_grad)
-
-        with add_step_replaced(add_with_groups):
-            super().__call__(index, flips, offsets, capturing)
 
 
 def one_step_of(step, batches):

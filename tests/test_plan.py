@@ -237,7 +237,7 @@ def test_each_folder_of_results_is_made_by_the_rules_of_one_file(repo):
     for path in sorted((repo / "workflow" / "rules").glob("*.smk")):
         for rule in rules_defined_in(path):
             if rule in plan.RULES:
-                wildcards = {"model": "m", "label_set": "l", "condition": "c"}
+                wildcards = {"model": "m", "label_set": "l", "condition": "c", "noise": "0.5", "name": "n"}
                 parameters = plan.OUTPUTS[rule].__code__.co_varnames[:plan.OUTPUTS[rule].__code__.co_argcount]
                 outputs = plan.rule_outputs(rule, **{name: wildcards[name] for name in parameters if name in wildcards})
                 for output in outputs.values():
@@ -377,6 +377,7 @@ def readme_outputs(repo) -> list[tuple[list[str], set[str]]]:
     for line in section.splitlines():
         if line.startswith("| `"):
             files, _, makers = line.strip("|").split(" | ")[:3]
+            files = re.sub(r"\(`[^)]*\)", "", files)  # a setting the files depend on, in parentheses
             rows.append((example_paths(re.findall(r"`([^`]+)`", files)), rules_named(makers)))
     return rows
 

@@ -107,6 +107,10 @@ class ResumableRun:
         self.settings, self.parts, self.resume_path, self.resume_format = settings, parts, resume_path, resume_format
         self.every_seconds, self.last_saved = every_seconds, time.monotonic()
         state = load_resume_state(resume_path, resume_format, settings, log)
+        if state is not None and not set(parts) <= set(state):  # made before a part was asked for (the probes)
+            log(f"ignoring {resume_path}: it holds no {', '.join(sorted(set(parts) - set(state)))}; training from "
+                "the start")
+            state = None
         self.history = [] if state is None else state["history"]
         if state is not None:
             restore_parts(parts, state)

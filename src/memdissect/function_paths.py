@@ -151,3 +151,11 @@ def pairwise_path_table(files: dict) -> pd.DataFrame:
                 blocks.append(pd.DataFrame({"run_a": run_a, "run_b": run_b, "split": split, "epoch": epochs,
                                             **{name: values.numpy() for name, values in measures.items()}}))
     return pd.concat(blocks, ignore_index=True)
+
+
+def group_pair_table(groups: dict, keys=("condition", "name")) -> pd.DataFrame:
+    """pairwise_path_table of each model group (groups: the group's key values, a tuple in the order of keys,
+    to its runs' path files), with the keys as columns first."""
+    blocks = [pairwise_path_table(files).assign(**dict(zip(keys, group))) for group, files in groups.items()]
+    table = pd.concat(blocks, ignore_index=True)
+    return table[[*keys, *(column for column in table.columns if column not in keys)]]

@@ -15,7 +15,7 @@ import pandas as pd
 
 from memdissect.learning_order_summary import first_epoch_reaching
 from memdissect.statistics import bootstrap_groups
-from memdissect.summary import MEMORIZED
+from memdissect.summary import MEMORIZED, markdown_table
 
 PATH_MEASURES = ("disagreement", "sym_kl")
 MEASURE_LABELS = {"disagreement": "disagreement (share of probes)", "sym_kl": "symmetric KL [nats]"}
@@ -92,3 +92,26 @@ def path_sentence(overall: pd.DataFrame, name: str, true_condition: str, random_
     if not parts:
         return f"{name}: no pair of seeds on both X_T and X_R, so there are no paths to compare."
     return f"{name}, averaged over the epochs: " + "; ".join(parts) + "."
+
+
+def path_section(overall: pd.DataFrame, fit_epochs: pd.DataFrame, true_condition, random_condition) -> str:
+    """summary.md's section: the seeds' divergence along the run per model group, the spread of their fit
+    epochs, and one sentence per model name on X_T against X_R; "" without rows."""
+    if overall.empty:
+        return ""
+    shown = overall.assign(interval=[interval_text(row) for _, row in overall.iterrows()])
+    table = shown.pivot_table(index=["name", "condition", "n_pairs"], columns=["measure", "split"], values="interval",
+                              aggfunc="first", sort=False)
+    columns = [(measure, split) for measure in PATH_MEASURES for split in SPLIT_LABELS if (measure, split) in table]
+    table = table[columns]
+    table.columns = [f"{measure} on the {SPLIT_LABELS[split]}" for measure, split in columns]
+    sentences = "\n\n".join(path_sentence(overall, name, true_condition, random_condition)
+                            for name in dict.fromkeys(overall["name"]))
+    return ("## Paths in function space\n\nThe paper (Figure 4): on X_T the seeds follow similar paths, on X_R "
+            "different ones. Each run's predictions on a fixed probe set of training and test images, epoch by "
+            "epoch; between every two seeds of a model group, the share of probes they disagree on and the "
+            "symmetric KL [nats], averaged over the epochs, mean over seed pairs [bootstrap interval over pairs; "
+            "the pairs share seeds, so it reads as their spread, not as a test].\n\n"
+            + markdown_table(table.reset_index()) + "\n\nThe first epoch at which each run reaches "
+            f"{100 * MEMORIZED:g}% train accuracy, over the seeds of each group:\n\n"
+            + markdown_table(fit_epochs) + f"\n\n{sentences}")

@@ -16,7 +16,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from memdissect.summary import MEMORIZED
+from memdissect.summary import MEMORIZED, markdown_table
 
 GROUPS = {"clean": "clean_train_acc", "relabeled": "relabeled_train_acc"}  # group: its accuracy column
 THRESHOLDS = (0.5, MEMORIZED)
@@ -161,3 +161,16 @@ def learning_order_sentence(noise: float, rows: pd.DataFrame, thresholds=THRESHO
 def learning_order_sentences(table: pd.DataFrame, thresholds=THRESHOLDS) -> list[str]:
     """One sentence per noise level of the table, in increasing order of p."""
     return [learning_order_sentence(noise, rows, thresholds) for noise, rows in table.groupby("noise", sort=True)]
+
+
+def learning_order_section(table: pd.DataFrame, thresholds=THRESHOLDS) -> str:
+    """summary.md's section: the table and one sentence per noise level; "" without rows."""
+    if table.empty:
+        return ""
+    shown = table.astype(object).where(table.notna(), "")
+    sentences = "\n\n".join(learning_order_sentences(table, thresholds))
+    return ("## Learn, then memorize\n\nThe paper, after Arpit et al. (2017): a network fits the samples whose labels "
+            "follow from the images first and memorizes the relabeled ones later. Per model trained on corrupted "
+            "labels: the first epoch at which each group's train accuracy (on its assigned label) reaches each "
+            "threshold, each group's mean G and the epoch of its largest G, and the peak share of relabeled samples "
+            "predicted as their true class.\n\n" + markdown_table(shown) + f"\n\n{sentences}")

@@ -44,6 +44,13 @@ DIAGNOSTICS_SUMMARY = "results/patterns/diagnostics_summary.csv"
 SUMMARY = "results/summary.md"
 STUDY_CONFIG = "results/study_config.yaml"
 GAN_SOURCE = "models/dcgan.py"
+# The paper's other claims: learn then memorize (results/learning_order), paths in function space (results/paths)
+LEARNING_ORDER = {"parquet": "results/learning_order/learning_order.parquet",
+                  "csv": "results/learning_order/learning_order.csv"}
+PATH_TABLES = {"by_epoch": "results/paths/path_divergence_by_epoch.parquet",
+               "by_epoch_csv": "results/paths/path_divergence_by_epoch.csv",
+               "overall": "results/paths/path_divergence.parquet", "overall_csv": "results/paths/path_divergence.csv",
+               "fit_epochs": "results/paths/fit_epochs.parquet", "fit_epochs_csv": "results/paths/fit_epochs.csv"}
 
 
 def label_set_path(label_set: str) -> str:
@@ -67,8 +74,14 @@ def pattern_paths(model: str) -> dict:
     return {"patterns": f"results/patterns/{model}.pt", "diagnostics": f"results/patterns/diagnostics/{model}.parquet"}
 
 
-def figure_paths(name: str) -> dict:
-    return {"pdf": f"results/figures/{name}.pdf", "png": f"results/figures/{name}.png"}
+def figure_paths(name: str, folder: str = "results/figures") -> dict:
+    return {"pdf": f"{folder}/{name}.pdf", "png": f"{folder}/{name}.png"}
+
+
+def probe_path_file(model: str) -> str:
+    """A run's predictions on the probe set per epoch (function_paths.PATH_FILE), made by its training job, so
+    beside its weights: each folder of results/ is made by the rules of one file."""
+    return f"results/models/{model}/probe_path.pt"
 
 
 # ----------------------------------------------------------------------------- named inputs
@@ -150,7 +163,14 @@ class Plan:
         if rule not in OUTPUTS:
             raise ValueError(f"{rule!r} is not a rule of the plan; valid: {', '.join(OUTPUTS)}")
         inputs, params = getattr(self, rule)(**wildcards)
-        return Job(rule, wildcards, inputs, params, rule_outputs(rule, **wildcards))
+        return Job(rule, wildcards, inputs, params, self.outputs(rule, **wildcards))
+
+    def outputs(self, rule: str, **wildcards) -> dict:
+        """rule_outputs, and a training job's probe path file where the config records probes."""
+        outputs = rule_outputs(rule, **wildcards)
+        if rule == "train_classifier" and self.probes() is not None:
+            outputs = {**outputs, **OPTIONAL_OUTPUTS[rule](**wildcards)}
+        return outputs
 
     def jobs(self) -> list[Job]:
         """Every job of the study, data preparation first, the report last; a figure or table only where the
@@ -159,7 +179,9 @@ class Plan:
                      "train_classifier": [{"model": model} for model in self.trained],
                      "import_classifier": [{"model": model} for model in self.imported],
                      "synthesize_patterns": [{"model": model} for model in self.pattern_sources],
-                     "dist_matrix_figure": [{"condition": c} for c in self.matrix_conditions()]}
+                     "dist_matrix_figure": [{"condition": c} for c in self.matrix_conditions()],
+                     "learning_order_figure": [{"noise": noise} for noise in self.learning_order_levels()],
+                     "path_figure": [{"name": name} for name in self.path_names()]}
         return [self.job(rule, **each) for rule in RULES if self.has_data(rule)
                 for each in wildcards.get(rule, [{}])]
 
@@ -172,7 +194,8 @@ class Plan:
                  "figure2": lambda: self.with_pairs(*figure2["conditions"], *figure2["ablations"]),
                  "figure3": lambda: self.figure3()[0]["patterns"],
                  "figure5": lambda: len(set(self.noise_of(self.with_pairs(*figure5["conditions"])).values())) > 1,
-                 "crosscheck_figure": lambda: self.with_pairs(*filter(None, self.references.values()))}
+                 "crosscheck_figure": lambda: self.with_pairs(*filter(None, self.references.values())),
+                 "learning_order_table": self.learning_order_models, "path_tables": self.path_groups}
         if rule == "evaluate_lookup_tables":
             return bool(self.lookup_sources)
         return bool(shown[rule]()) if rule in shown else True
@@ -264,7 +287,8 @@ class Plan:
         classifier = self.classifier(model)
         inputs = {"train": DATA["train"], "test": DATA["test"], "labels": label_set_path(self.label_set_of(model)),
                   "architecture": architectures.source_files(classifier.arch)}
-        return inputs, {"settings": classifier.settings, "resume": classifier_resume_path(model)}
+        return inputs, {"settings": classifier.settings, "resume": classifier_resume_path(model),
+                        "probes": self.probes()}
 
     def import_classifier(self, model):
         """A classifier trained elsewhere: its weights file is an input only, never an output."""
@@ -349,6 +373,72 @@ class Plan:
         inputs = {"diagnostics": {model: pattern_paths(model)["diagnostics"] for model in self.pattern_sources}}
         return inputs, {}
 
+    # ------------------------------------------------------------------------- the paper's other claims
+
+    def learning_order_models(self) -> dict:
+        """Trained models whose label set has corrupted samples (p > 0), with their noise level; none where the
+        config turns learning_order off."""
+        if not self.config["learning_order"]["enabled"]:
+            return {}
+        return {model: self.classifiers[model].noise for model in self.trained if self.classifiers[model].noise > 0}
+
+    def learning_order_levels(self) -> list[str]:
+        """The noise levels of learning_order_models, as file names write them (study.format_noise)."""
+        return sorted(set(map(study.format_noise, self.learning_order_models().values())), key=float)
+
+    def learning_order_table(self):
+        models = self.learning_order_models()
+        inputs = {"histories": {model: classifier_paths(model)["history"] for model in models}}
+        return inputs, {"noise": models, "thresholds": self.config["learning_order"]["thresholds"]}
+
+    def learning_order_figure(self, noise):
+        if noise not in self.learning_order_levels():
+            raise ValueError(f"{noise!r} is no noise level of learn-then-memorize; valid: "
+                             f"{', '.join(self.learning_order_levels())}")
+        members = {model: {"condition": self.classifiers[model].condition, "name": self.classifiers[model].name,
+                           "seed": self.classifiers[model].seed}
+                   for model, p in self.learning_order_models().items() if study.format_noise(p) == noise}
+        inputs = {"histories": {model: classifier_paths(model)["history"] for model in members}}
+        return inputs, {"spec": {"noise": float(noise), "members": members}}
+
+    def probes(self) -> dict | None:
+        """The probe set every training job records its predictions on ({size, seed}), or None where the config
+        turns function_paths off."""
+        spec = self.config["function_paths"]
+        return {"size": spec["probe_size"], "seed": spec["probe_seed"]} if spec["enabled"] else None
+
+    def path_groups(self) -> dict:
+        """(condition, name) to its trained models, for the model groups with two seeds or more; none without
+        probes."""
+        if self.probes() is None:
+            return {}
+        groups = {}
+        for model in self.trained:
+            classifier = self.classifiers[model]
+            groups.setdefault((classifier.condition, classifier.name), []).append(model)
+        return {group: models for group, models in groups.items() if len(models) > 1}
+
+    def path_names(self) -> list[str]:
+        return list(dict.fromkeys(name for _, name in self.path_groups()))
+
+    def path_tables(self):
+        groups = self.path_groups()
+        models = [model for members in groups.values() for model in members]
+        inputs = {"probes": {model: probe_path_file(model) for model in models},
+                  "histories": {model: classifier_paths(model)["history"] for model in models}}
+        params = {"groups": [{"condition": condition, "name": name, "models": members}
+                             for (condition, name), members in groups.items()],
+                  "statistics": self.config["statistics"]}
+        return inputs, params
+
+    def path_figure(self, name):
+        if name not in self.path_names():
+            raise ValueError(f"{name!r} is no model group with two seeds or more; valid: "
+                             f"{', '.join(self.path_names())}")
+        conditions = [condition for condition, group_name in self.path_groups() if group_name == name]
+        inputs = {"by_epoch": PATH_TABLES["by_epoch"], "fit_epochs": PATH_TABLES["fit_epochs"]}
+        return inputs, {"spec": {"name": name, "noise": self.noise_of(conditions)}}
+
     # ------------------------------------------------------------------------- figures
 
     def figure1_models(self) -> dict:
@@ -415,11 +505,15 @@ class Plan:
     def summary_markdown(self):
         histories, figure1_params = self.figure1()
         inputs = {**histories, "summary": DIST["summary_parquet"], "crosscheck": CROSSCHECK["parquet"],
-                  **({"stages": STAGES["parquet"]} if self.has_data("stage_table") else {})}
+                  **({"stages": STAGES["parquet"]} if self.has_data("stage_table") else {}),
+                  **({"learning_order": LEARNING_ORDER["parquet"]} if self.has_data("learning_order_table") else {}),
+                  **({"paths": PATH_TABLES["overall"], "fit_epochs": PATH_TABLES["fit_epochs"]}
+                     if self.has_data("path_tables") else {})}
         network = figure1_params["spec"]
         spec = {"network": network["network"], "num_classes": self.num_classes, "history_noise": network["noise"],
                 **self.figure5_spec(), **self.references,
-                "lookup_table": self.config["lookup_table"] if self.lookup_sources else None}
+                "lookup_table": self.config["lookup_table"] if self.lookup_sources else None,
+                "learning_order_thresholds": self.config["learning_order"]["thresholds"]}
         return inputs, {"spec": spec}
 
     def study_config(self):
@@ -447,9 +541,14 @@ OUTPUTS = {
     **{f"figure{number}": lambda number=number: figure_paths(f"figure{number}") for number in range(1, 6)},
     "dist_matrix_figure": lambda condition: figure_paths(f"dist_matrix_{condition}"),
     "crosscheck_figure": lambda: figure_paths("crosscheck"),
+    "learning_order_table": lambda: LEARNING_ORDER,
+    "learning_order_figure": lambda noise: figure_paths(f"learning_order_p{noise}", "results/learning_order"),
+    "path_tables": lambda: PATH_TABLES,
+    "path_figure": lambda name: figure_paths(f"paths_{name}", "results/paths"),
     "summary_markdown": lambda: {"summary": SUMMARY},
     "study_config": lambda: {"config": STUDY_CONFIG},
 }
+OPTIONAL_OUTPUTS = {"train_classifier": lambda model: {"probes": probe_path_file(model)}}  # where the config asks
 RULES = tuple(OUTPUTS)  # in the order of the study: data preparation first, the report last
 WILDCARD = re.compile(r"\{(\w+)\}")
 
@@ -459,7 +558,9 @@ def output_patterns(rule: str) -> list[re.Pattern]:
     """Each output of rule as a pattern of paths: its wildcards stand for any one path component."""
     wildcards = [name for name, parameter in inspect.signature(OUTPUTS[rule]).parameters.items()
                  if parameter.default is inspect.Parameter.empty]
-    templates = rule_outputs(rule, **{name: f"{{{name}}}" for name in wildcards}).values()
+    patterns = {name: f"{{{name}}}" for name in wildcards}
+    optional = OPTIONAL_OUTPUTS[rule](**patterns) if rule in OPTIONAL_OUTPUTS else {}
+    templates = [*rule_outputs(rule, **patterns).values(), *optional.values()]
     escaped = (re.escape(template).replace(r"\{", "{").replace(r"\}", "}") for template in templates)
     return [re.compile("(?:.*/)?" + WILDCARD.sub(r"[^/]+", pattern)) for pattern in escaped]
 

@@ -23,14 +23,17 @@ import torch
 from memdissect.batches import NonFiniteLossError
 from memdissect.crosscheck import test_outputs
 from memdissect.data import load_split
+from memdissect.function_paths import probe_indices, save_probe_path
 from memdissect.io import ArtifactError, DataError, read_parquet, save_torch, write_parquet
 from memdissect.labels import check_label_table
-from memdissect.plan import classifier_log_path, classifier_resume_path, label_set_path, maker_of, rule_outputs
+from memdissect.plan import (classifier_log_path, classifier_resume_path, label_set_path, maker_of, probe_path_file,
+                             rule_outputs)
 from memdissect.private_folders import PrivateFolderError
 from memdissect.rendezvous import RequestError, Room, process_alive, room_folder
 from memdissect.runtime import Runtime
 from memdissect.settings import ClassifierSettings, SettingsError
-from memdissect.train import ClassifierRun, save_classifier, train_round, train_to_end, training_images_on
+from memdissect.train import (ClassifierRun, save_classifier, train_round, train_to_end, training_images_on,
+                             with_groups)
 
 POLL_SECONDS = 0.5
 
@@ -46,9 +49,10 @@ class ClassifierJob:
     model: str
     settings: dict
     labels: str  # the label file it trains on
-    outputs: dict  # weights, history, test_outputs
+    outputs: dict  # weights, history, test_outputs (and probes, with `probes`)
     resume: str  # the per-epoch resume state
     log: str  # the job's log file
+    probes: dict | None = None  # the probe set's {size, seed} (function_paths.probe_indices), or None
 
 
 @dataclass(frozen=True)
@@ -85,25 +89,36 @@ class SharedData:
             self.on_device[key] = training_images_on(self.splits[split]["images"], runtime)
         return self.on_device[key]
 
-    def for_run(self, labels: torch.Tensor, runtime: Runtime) -> dict:
+    def for_run(self, labels: torch.Tensor, runtime: Runtime, true_labels: torch.Tensor | None = None) -> dict:
+        """The run's data (train.ClassifierRun), with the groups of its labels where some are relabeled."""
         test = self.splits["test"]
-        return {"train": (self.images("train", runtime.channels_last), labels.to(self.device)),
+        data = {"train": (self.images("train", runtime.channels_last), labels.to(self.device)),
                 "test": (self.images("test", False), test["labels"].to(self.device))}
+        return with_groups(data, true_labels)
 
 
-def read_labels(job: ClassifierJob, expected_length: int) -> torch.Tensor:
+def read_labels(job: ClassifierJob, expected_length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The label set's assigned and true labels."""
     table = read_parquet(job.labels, made_by=maker_of(job.labels))
     check_label_table(table, expected_length, job.labels, made_by=maker_of(job.labels))
-    return torch.from_numpy(table["label"].to_numpy().copy())
+    return tuple(torch.from_numpy(table[column].to_numpy().copy()) for column in ("label", "true_label"))
+
+
+def job_probe_indices(job: ClassifierJob, data: SharedData) -> dict | None:
+    """The probe set of the study (the same for every model), or None where the job records no probes."""
+    if job.probes is None:
+        return None
+    sizes = {split: len(data.splits[split]["images"]) for split in ("train", "test")}
+    return probe_indices(sizes, job.probes["size"], job.probes["seed"])
 
 
 def start_run(job: ClassifierJob, data: SharedData, device: torch.device, options: Options, log,
               stream=None) -> ClassifierRun:
     settings = ClassifierSettings.from_dict(job.settings)
     runtime = Runtime.for_device(device, settings.precision, options.cuda_graphs)
-    labels = read_labels(job, len(data.splits["train"]["images"]))
-    return ClassifierRun(settings, data.for_run(labels, runtime), runtime, Path(job.resume), log, stream,
-                         options.resume_every_seconds)
+    labels, true_labels = read_labels(job, len(data.splits["train"]["images"]))
+    return ClassifierRun(settings, data.for_run(labels, runtime, true_labels), runtime, Path(job.resume), log,
+                         stream, options.resume_every_seconds, job_probe_indices(job, data))
 
 
 def write_outputs(job: ClassifierJob, run: ClassifierRun, data: SharedData) -> None:
@@ -112,6 +127,8 @@ def write_outputs(job: ClassifierJob, run: ClassifierRun, data: SharedData) -> N
         save_classifier(run.model, run.settings, data.splits["train"]["classes"], job.outputs["weights"])
         write_parquet(run.history(), job.outputs["history"])
         save_torch(test_outputs(run.model, data.splits["test"], data.device), job.outputs["test_outputs"])
+        if job.probes is not None:
+            save_probe_path(run.probe_path_file(), job.outputs["probes"])
     Path(job.resume).unlink(missing_ok=True)
 
 
@@ -209,15 +226,19 @@ def job_of(request: dict) -> ClassifierJob:
     return ClassifierJob(**{key: request[key] for key in ClassifierJob.__dataclass_fields__})
 
 
-def planned_job(model: str, settings: dict, label_set: str, working_dir: Path) -> ClassifierJob:
+def planned_job(model: str, settings: dict, label_set: str, working_dir: Path,
+                probes: dict | None = None) -> ClassifierJob:
     """The train_classifier job of `model` with its files where the plan puts them in this working directory,
-    resolved as train_classifier.py resolves them."""
+    resolved as train_classifier.py resolves them; with probes, its probe path file too."""
     def where(path: str) -> str:
         return str((working_dir / path).resolve())
 
     outputs = {name: where(path) for name, path in rule_outputs("train_classifier", model=model).items()}
+    if probes is not None:
+        outputs["probes"] = where(probe_path_file(model))
     return ClassifierJob(model=model, settings=settings, labels=where(label_set_path(label_set)), outputs=outputs,
-                         resume=where(classifier_resume_path(model)), log=where(classifier_log_path(model)))
+                         resume=where(classifier_resume_path(model)), log=where(classifier_log_path(model)),
+                         probes=probes)
 
 
 def planned_here(request: dict) -> None:
@@ -227,7 +248,7 @@ def planned_here(request: dict) -> None:
     try:
         job = job_of(request)
         ClassifierSettings.from_dict(job.settings)
-        planned = planned_job(job.model, job.settings, Path(job.labels).stem, working_dir)
+        planned = planned_job(job.model, job.settings, Path(job.labels).stem, working_dir, job.probes)
     except (KeyError, TypeError, AttributeError, SettingsError) as error:
         raise RequestError(f"it is no training job's request ({type(error).__name__}: {error})") from None
     misplaced = [name for name in ("labels", "outputs", "resume", "log")

@@ -19,6 +19,9 @@ import torch.nn.functional as F
 
 from memdissect.batches import EVAL_BATCH_SIZE, NonFiniteLossError, as_model_input, batch_bounds
 from memdissect.checkpoints import ArtifactFormat, ResumableRun, cpu_state_dict, diverged_in, load_checkpoint, save_checkpoint
+from memdissect.function_paths import ProbePath
+from memdissect.learning_order import (GROUP_COLUMNS, add_group_step, group_epoch_metrics, relabeled_mask,
+                                       sample_grad_magnitudes, zero_group_totals)
 from memdissect.models import build_model
 from memdissect.optim import SGD
 from memdissect.runtime import CUDA_GRAPHS, RandomState, ReplayedStep, Runtime
@@ -30,6 +33,7 @@ CROP_PADDING = 4
 UNTRAINED_SEED_OFFSET = 1_000_000
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "grad_magnitude", "lr",
                    "seconds", "images_per_second", "grad_mode", "device", "precision", "cuda_graph", "cuda_graph_note"]
+# A history's columns where the run's label set has relabeled samples: HISTORY_COLUMNS + learning_order.GROUP_COLUMNS
 
 
 # ----------------------------------------------------------------------- batched augmentation
@@ -69,10 +73,12 @@ def batch_input(images, index, flips, offsets, settings: ClassifierSettings, run
     return x
 
 
-def zero_totals(device) -> dict:
+def zero_totals(device, groups: bool = False) -> dict:
     """Sums over an epoch's steps, kept on the device so that no step waits for them, and updated in place,
-    so that a step captured in a CUDA graph adds to the same tensors every epoch."""
-    return {"loss": torch.zeros((), device=device), "correct": torch.zeros((), device=device, dtype=torch.long),
+    so that a step captured in a CUDA graph adds to the same tensors every epoch; with `groups`, also the
+    clean and relabeled samples' (memdissect.learning_order)."""
+    return {**(zero_group_totals(device) if groups else {}),
+            "loss": torch.zeros((), device=device), "correct": torch.zeros((), device=device, dtype=torch.long),
             "grad": torch.zeros((), device=device), "steps": torch.zeros((), device=device, dtype=torch.long),
             "first_nonfinite_step": torch.full((), -1, device=device, dtype=torch.long)}
 
@@ -83,8 +89,12 @@ def reset_totals(totals: dict) -> None:
 
 
 @torch.no_grad()
-def add_step(totals: dict, loss, logits, labels, input_grad) -> None:
-    """One step's loss, correct predictions and (input_grad not None) G into the totals."""
+def add_step(totals: dict, loss, logits, labels, input_grad, groups=None) -> None:
+    """One step's loss, correct predictions and (input_grad not None) G into the totals; with groups (the batch's
+    true labels and relabeled mask), the per-group sums too."""
+    if groups is not None:
+        add_group_step(totals, logits, labels, *groups,
+                       None if input_grad is None else sample_grad_magnitudes(input_grad))
     batch = len(labels)
     totals["loss"] += loss.detach() * batch
     totals["correct"] += (logits.argmax(1) == labels).sum()
@@ -101,8 +111,9 @@ def epoch_metrics(totals: dict, n: int, settings: ClassifierSettings) -> dict:
         raise NonFiniteLossError(f"the loss became NaN or infinite at step {totals['first_nonfinite_step'].item()} "
                                  f"(batch size {settings.batch_size}, lr {settings.lr})")
     grad_magnitude = totals["grad"].item() / n if settings.grad_mode == "step" else math.nan
+    groups = group_epoch_metrics(totals, settings.grad_mode == "step") if "group_counts" in totals else {}
     return {"train_loss": totals["loss"].item() / n, "train_acc": totals["correct"].item() / n,
-            "grad_magnitude": grad_magnitude}
+            "grad_magnitude": grad_magnitude, **groups}
 
 
 class TrainingStep:
@@ -112,13 +123,15 @@ class TrainingStep:
     G is the mean over examples of sum_j |dL_i/dx_j|, read from this step's own backward pass: the input
     gradient of the summed per-example loss (the batch mean times the batch size). With BatchNorm in training
     mode it includes the small coupling through batch statistics; grad_mode "exact" measures it without, in
-    a separate pass.
+    a separate pass. With `groups` (the training set's true labels and relabeled mask, on the device), it adds
+    up accuracy and G of the clean and the relabeled samples apart (memdissect.learning_order).
     """
 
-    def __init__(self, model, optimizer, images, labels, settings: ClassifierSettings, runtime: Runtime):
+    def __init__(self, model, optimizer, images, labels, settings: ClassifierSettings, runtime: Runtime,
+                 groups: tuple | None = None):
         self.model, self.optimizer, self.images, self.labels = model, optimizer, images, labels
-        self.settings, self.runtime = settings, runtime
-        self.totals = zero_totals(images.device)
+        self.settings, self.runtime, self.groups = settings, runtime, groups
+        self.totals = zero_totals(images.device, groups is not None)
 
     def __call__(self, index, flips=None, offsets=None, capturing: bool = False) -> None:
         record_grad = self.settings.grad_mode == "step"
@@ -130,7 +143,8 @@ class TrainingStep:
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
-        add_step(self.totals, loss, logits, y, x.grad if record_grad else None)
+        groups = None if self.groups is None else tuple(values[index] for values in self.groups)
+        add_step(self.totals, loss, logits, y, x.grad if record_grad else None, groups)
 
 
 class GraphedStep:
@@ -285,13 +299,17 @@ class ClassifierRun:
     """One classifier in training: its model, optimizer, data order, step and resume state, one epoch at a time.
 
     `data` holds the training images and this run's labels ("train") and the test images and labels ("test"),
-    on the device. With a `stream` (CUDA), all of the run's work goes to it, so that the GPU can run several
-    runs' steps at once. What its network draws comes from its own random state, put in place around each of its
-    steps and evaluations: alone, beside other runs, resumed or replayed as a graph, it draws the same numbers.
+    on the device, and where the labels have relabeled samples their true labels and relabeled mask ("groups",
+    `training_data`): the history then has the columns of learning_order.GROUP_COLUMNS. With `probe_indices`
+    (function_paths.probe_indices of the two splits) it records its predictions on those images after each
+    epoch (`probes`, a part of the resume state). With a `stream` (CUDA), all of the run's work goes to it, so
+    that the GPU can run several runs' steps at once. What its network draws comes from its own random state,
+    put in place around each of its steps and evaluations: alone, beside other runs, resumed or replayed as a
+    graph, it draws the same numbers.
     """
 
     def __init__(self, settings: ClassifierSettings, data: dict, runtime: Runtime, resume_path=None, log=print,
-                 stream=None, resume_every_seconds: float = 0.0):
+                 stream=None, resume_every_seconds: float = 0.0, probe_indices: dict | None = None):
         self.settings, self.data, self.runtime, self.log, self.stream = settings, data, runtime, log, stream
         if stream is not None:
             stream.wait_stream(torch.cuda.current_stream(runtime.device))  # the data it reads were copied there
@@ -300,8 +318,12 @@ class ClassifierRun:
             self.random = RandomState(runtime.device)  # after the seed and the build: what the network draws
             parts = {"model": self.model, "optimizer": self.optimizer, "generator": self.generator,
                      "random": self.random}
+            self.probes = None
+            if probe_indices is not None:
+                self.probes = ProbePath({split: data[split][0] for split in probe_indices}, probe_indices, runtime)
+                parts["probes"] = self.probes
             self.lifecycle = ResumableRun(settings, parts, resume_path, CLASSIFIER_RESUME, log, resume_every_seconds)
-            step = TrainingStep(self.model, self.optimizer, *data["train"], settings, runtime)
+            step = TrainingStep(self.model, self.optimizer, *data["train"], settings, runtime, data.get("groups"))
             self.step = GraphedStep(step, self.random, log) if runtime.cuda_graphs else step
         self.batches, self.started, self.error = [], None, None
 
@@ -340,6 +362,8 @@ class ClassifierRun:
             except NonFiniteLossError as error:
                 self.error = diverged_in(epoch, error)
                 return
+            if self.probes is not None:  # after the epoch's timing: `seconds` stays the training's and the test's
+                self.probes.record(self.model)
         self.lifecycle.record(row)
 
     def epoch_row(self, epoch: int) -> dict:
@@ -364,7 +388,11 @@ class ClassifierRun:
         return self.step.status() if isinstance(self.step, GraphedStep) else self.runtime.status_without_graphs()
 
     def history(self) -> pd.DataFrame:
-        return history_frame(self.lifecycle.history)
+        return history_frame(self.lifecycle.history, groups="groups" in self.data)
+
+    def probe_path_file(self) -> dict | None:
+        """The content of the run's probe path file (function_paths.PATH_FILE), or None without probes."""
+        return None if self.probes is None else self.probes.as_file()
 
 
 def train_round(runs: list[ClassifierRun]) -> None:
@@ -380,20 +408,40 @@ def train_round(runs: list[ClassifierRun]) -> None:
         run.end_epoch()
 
 
-def training_data(train_images, train_labels, test_images, test_labels, runtime: Runtime) -> dict:
-    """The splits on the device, the training images in the runtime's memory format."""
-    return {"train": (training_images_on(train_images, runtime), train_labels.to(runtime.device)),
+def training_data(train_images, train_labels, test_images, test_labels, runtime: Runtime, true_labels=None) -> dict:
+    """The splits on the device, the training images in the runtime's memory format; with true_labels (the
+    training set's) where some labels differ from them, "groups": the true labels and the relabeled mask."""
+    data = {"train": (training_images_on(train_images, runtime), train_labels.to(runtime.device)),
             "test": (test_images.to(runtime.device), test_labels.to(runtime.device))}
+    return with_groups(data, true_labels)
+
+
+def with_groups(data: dict, true_labels=None) -> dict:
+    """data with "groups", the true labels and the relabeled mask on the labels' device, where true_labels is
+    given and some training labels differ from it: then the history has learning_order.GROUP_COLUMNS."""
+    labels = data["train"][1]
+    if true_labels is not None:
+        true_labels = true_labels.to(labels.device)
+        relabeled = relabeled_mask(labels, true_labels)
+        if relabeled.any():
+            data["groups"] = (true_labels, relabeled)
+    return data
 
 
 def train_classifier(settings: ClassifierSettings, train_images, train_labels, test_images, test_labels,
-                     device, resume_path=None, log=print, cuda_graphs: bool = True, resume_every_seconds: float = 0.0):
+                     device, resume_path=None, log=print, cuda_graphs: bool = True, resume_every_seconds: float = 0.0,
+                     true_labels=None, probe_indices: dict | None = None):
     """Train one classifier; returns (model, history). With resume_path, resume from and save to it (after
-    every epoch, or after the first epoch `resume_every_seconds` after the last save: ResumableRun)."""
+    every epoch, or after the first epoch `resume_every_seconds` after the last save: ResumableRun). With
+    true_labels, the history has the groups' columns (ClassifierRun); with probe_indices, returns (model,
+    history, probe path file)."""
     runtime = Runtime.for_device(device, settings.precision, cuda_graphs)
-    data = training_data(train_images, train_labels, test_images, test_labels, runtime)
-    run = ClassifierRun(settings, data, runtime, resume_path, log, resume_every_seconds=resume_every_seconds)
+    data = training_data(train_images, train_labels, test_images, test_labels, runtime, true_labels)
+    run = ClassifierRun(settings, data, runtime, resume_path, log, resume_every_seconds=resume_every_seconds,
+                        probe_indices=probe_indices)
     train_to_end(run)
+    if probe_indices is not None:
+        return run.model, run.history(), run.probe_path_file()
     return run.model, run.history()
 
 
@@ -405,8 +453,8 @@ def train_to_end(run: ClassifierRun) -> None:
         raise run.error
 
 
-def history_frame(history: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(history, columns=HISTORY_COLUMNS)
+def history_frame(history: list[dict], groups: bool = False) -> pd.DataFrame:
+    return pd.DataFrame(history, columns=HISTORY_COLUMNS + (GROUP_COLUMNS if groups else []))
 
 
 # ----------------------------------------------------------------------- the trained classifier

@@ -13,7 +13,7 @@ rule train_classifier:
     output:
         **outputs_of("train_classifier", model="{model}"),
     params:
-        **params_of("train_classifier", "settings", "resume"),
+        **params_of("train_classifier", "settings", "resume", "probes"),
     wildcard_constraints:
         model=plan.id_pattern(PLAN.trained),
     resources:

@@ -58,7 +58,7 @@ def params_of(rule, *names):
 
 def outputs_of(rule, **wildcards):
     """The output paths the plan gives the rule, with wildcards such as ``model="{model}"``."""
-    return plan.rule_outputs(rule, **wildcards)
+    return PLAN.outputs(rule, **wildcards)
 
 
 def gpu_job(cpus, mem_mb, minutes):

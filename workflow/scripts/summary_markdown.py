@@ -2,7 +2,9 @@
 
 from job import inputs_by_role, start
 
+from memdissect.function_paths_summary import path_section
 from memdissect.io import atomic_path, read_parquet
+from memdissect.learning_order_summary import learning_order_section
 from memdissect.lookup_table_summary import lookup_section
 from memdissect.plan import maker_of
 from memdissect.summary import (accuracy_section, crosscheck_section, dist_section, noise_section, stage_section,
@@ -23,6 +25,12 @@ text = summary_markdown([
     # planned only where the study trains a model: a checkpoint has no history
     stage_section(read_parquet(snakemake.input.stages, made_by=maker_of(snakemake.input.stages))) if "stages" in snakemake.input.keys()
     else "",
+    # planned only where the study has them: models on corrupted labels, model groups with two seeds or more
+    learning_order_section(read_parquet(snakemake.input.learning_order, made_by=maker_of(snakemake.input.learning_order)),
+                           spec["learning_order_thresholds"]) if "learning_order" in snakemake.input.keys() else "",
+    path_section(read_parquet(snakemake.input.paths, made_by=maker_of(snakemake.input.paths)),
+                 read_parquet(snakemake.input.fit_epochs, made_by=maker_of(snakemake.input.fit_epochs)), spec["true_labels"],
+                 spec["random_labels"]) if "paths" in snakemake.input.keys() else "",
 ])
 with atomic_path(snakemake.output.summary) as tmp:
     tmp.write_text(text)

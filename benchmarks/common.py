@@ -19,7 +19,7 @@ if str(REPO / "src") not in sys.path:
 
 import torch  # noqa: E402
 
-from memdissect.device import DEVICE_CHOICES, cpu_has_fast_bf16  # noqa: E402
+from memdissect.training.device import DEVICE_CHOICES, cpu_has_fast_bf16  # noqa: E402
 
 BATCH_SIZE = 128
 
@@ -207,7 +207,7 @@ def cpu_count() -> int:
 
 
 class TrainerRun:
-    """The workflow's trainer: a ClassifierRun built as memdissect.train.train_classifier builds it.
+    """The workflow's trainer: a ClassifierRun built as memdissect.training.train.train_classifier builds it.
 
     Each call trains one epoch over `images` (its steps and the read of its totals); `round()` runs
     one epoch as the workflow does (train_round: the steps, the metrics, the test evaluation on
@@ -221,8 +221,8 @@ class TrainerRun:
                  channels_last: bool | None = None, cuda_graphs: bool = True, test=None, resume_path=None):
         from dataclasses import replace
 
-        from memdissect.runtime import Runtime
-        from memdissect.train import ClassifierRun, training_data
+        from memdissect.training.runtime import Runtime
+        from memdissect.training.train import ClassifierRun, training_data
 
         self.settings = replace(settings, precision=precision)
         self.runtime = Runtime.for_device(device, precision, cuda_graphs)
@@ -238,7 +238,7 @@ class TrainerRun:
 
     def __call__(self, limit: int | None = None) -> dict:
         """One training epoch over the images, or over the first `limit` of them (a warm-up)."""
-        from memdissect.train import epoch_metrics
+        from memdissect.training.train import epoch_metrics
 
         run, whole = self.run, self.run.data
         if limit is not None:
@@ -254,7 +254,7 @@ class TrainerRun:
 
     def round(self) -> dict:
         """One epoch as the workflow trains it (train_round); returns its history row."""
-        from memdissect.train import train_round
+        from memdissect.training.train import train_round
 
         if self.run.done:
             raise RuntimeError(f"the run has trained its {self.settings.epochs} epochs")
@@ -265,8 +265,8 @@ class TrainerRun:
 
     def write_resume_state(self) -> None:
         """What a round writes after its epoch: the run's resume state (ResumableRun.record, without a new row)."""
-        from memdissect.checkpoints import part_states, save_resume_state
-        from memdissect.train import CLASSIFIER_RESUME
+        from memdissect.training.checkpoints import part_states, save_resume_state
+        from memdissect.training.train import CLASSIFIER_RESUME
 
         lifecycle = self.run.lifecycle
         save_resume_state(lifecycle.resume_path, CLASSIFIER_RESUME, self.settings,
@@ -282,7 +282,7 @@ class TrainerRun:
 def step_kind(run, messages: list[str]) -> str:
     """"cuda graph" where the ClassifierRun's step replays a captured graph; else "eager", with the reason the
     run's log gives where a capture failed."""
-    from memdissect.train import GraphedStep
+    from memdissect.training.train import GraphedStep
 
     if isinstance(run.step, GraphedStep) and run.step.graph is not None:
         return "cuda graph"

@@ -2,8 +2,8 @@
 
 step_profile: wall time against GPU-busy time per training step (torch.profiler). Where the GPU
 is busy for a fraction of the step, the host's kernel launches bound the epoch, which is what
-the workflow's graphed step (memdissect.train.GraphedStep) and its models trained together
-(memdissect.together) remove; gpu_suite measures those through the workflow's own trainer.
+the workflow's graphed step (memdissect.training.train.GraphedStep) and its models trained together
+(memdissect.training.sharing.together) remove; gpu_suite measures those through the workflow's own trainer.
 """
 
 import torch

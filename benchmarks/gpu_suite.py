@@ -2,14 +2,14 @@
 
 Measures, on CIFAR-10 (50,000 training images) at batch 128, with the workflow's own code: bf16
 autocast and channels_last on CUDA, each training step replayed as one CUDA graph after 3 eager
-steps (memdissect.train.ClassifierRun and train_round, as train_classifier runs them):
+steps (memdissect.training.train.ClassifierRun and train_round, as train_classifier runs them):
   - the training epoch of VGG11, VGG13 and ResNet32; each one's test evaluation, resume state and
     whole round (train_round: steps, metrics, evaluation, history row, resume state); VGG11 with
     the eager step (for the ratio) and with augmentation;
   - the cost of the first replay's self-check (once per run) against a replay and an eager step
     (on a CPU with the replays emulated, each an eager step);
   - K VGG11 models trained together in one process, each a ClassifierRun on its own CUDA stream,
-    all advanced by train_round, as memdissect.together trains the jobs that meet on a GPU
+    all advanced by train_round, as memdissect.training.sharing.together trains the jobs that meet on a GPU
     (K = 1, 2, 4, and 8 time allowing), against one model alone with the eager step; VGG13 and
     ResNet32 at the best K, time allowing;
   - the pattern search of the paper config (10 classes x 100 starts x 1000 iterations, full-width
@@ -49,15 +49,15 @@ import yaml
 from common import (REPO, RESUME_EVERY_SECONDS, TrainerRun, emit, free_memory, machine, make_parser, matmul_peak,
                     print_table, random_images, step_kind, synchronize, timed, write_json)
 from gpu_bounds import step_profile
-from memdissect.data import load_image_folder_split
-from memdissect.device import resolve_device, resolve_precision
-from memdissect.gan import build_gan, build_gan_optimizers, train_gan_epoch
-from memdissect.patterns import logits_on_patterns, synthesize_patterns
-from memdissect import runtime
-from memdissect.runtime import Runtime
-from memdissect.settings import ClassifierSettings, GanSettings, PatternSettings
-from memdissect.study import dissection_pairs, expand_classifiers, pattern_sources, trained
-from memdissect.train import ClassifierRun, build_classifier, evaluate, train_round, training_data
+from memdissect.data.tensors import load_image_folder_split
+from memdissect.dissection.patterns import logits_on_patterns, synthesize_patterns
+from memdissect.study.design import dissection_pairs, expand_classifiers, pattern_sources, trained
+from memdissect.study.settings import ClassifierSettings, GanSettings, PatternSettings
+from memdissect.training import runtime
+from memdissect.training.device import resolve_device, resolve_precision
+from memdissect.training.gan import build_gan, build_gan_optimizers, train_gan_epoch
+from memdissect.training.runtime import Runtime
+from memdissect.training.train import ClassifierRun, build_classifier, evaluate, train_round, training_data
 from reference import ReferenceRun
 
 ARCHS = ("vgg11", "vgg13", "resnet32")
@@ -149,7 +149,7 @@ def classifier_epoch(arch: str, data: dict, args, device, precision: str, cuda_g
 
 
 def models_together(arch: str, k: int, data: dict, args, device, precision: str, cuda_graphs: bool = True) -> dict:
-    """Rounds of k models of `arch` in one process, as memdissect.together's leader trains the jobs that meet on
+    """Rounds of k models of `arch` in one process, as memdissect.training.sharing.together's leader trains the jobs that meet on
     a GPU: each a ClassifierRun with its own resume state and (on CUDA) its own stream, all reading one copy of
     the splits on the device, advanced by train_round (their steps interleaved, then each one's metrics, test
     evaluation and, at the workflow's default interval, resume state). Seconds per round: the median of
@@ -336,7 +336,7 @@ def reference_epoch_seconds(data: dict, args, device) -> dict:
 def job_start_seconds(device) -> float:
     """A fresh process importing torch and the package's GPU-job modules and touching the device: the start-up
     every GPU job pays (Snakemake's own start of the job not included)."""
-    code = ("import torch, memdissect.together, memdissect.patterns, memdissect.evaluation; "
+    code = ("import torch, memdissect.training.sharing.together, memdissect.dissection.patterns, memdissect.dissection.evaluation; "
             f"torch.zeros(1, device='{device.type}').sum().item()")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
     started = time.perf_counter()

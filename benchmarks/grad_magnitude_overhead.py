@@ -9,9 +9,9 @@ separate gradient pass over the training set (input_gradient_magnitude, grad_mod
 
 from common import (TrainerRun, add_trainer_options, alternate, emit, machine, make_parser, paired_ratio,
                     plus_minus, print_table, random_images, rate_summary)
-from memdissect.device import resolve_device, resolve_precision
-from memdissect.settings import ClassifierSettings
-from memdissect.train import input_gradient_magnitude
+from memdissect.study.settings import ClassifierSettings
+from memdissect.training.device import resolve_device, resolve_precision
+from memdissect.training.train import input_gradient_magnitude
 
 TARGET_COST = 0.03
 

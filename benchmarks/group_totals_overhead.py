@@ -1,7 +1,7 @@
 """The cost of recording train accuracy and G per group (clean, relabeled) in the training step.
 
-The plain step (memdissect.train.TrainingStep, grad_mode "step") against the same step given the label set's
-groups, which adds memdissect.learning_order's per-group totals in train.add_step: the groups' labels and masks
+The plain step (memdissect.training.train.TrainingStep, grad_mode "step") against the same step given the label set's
+groups, which adds memdissect.analyses.learning_order's per-group totals in train.add_step: the groups' labels and masks
 gathered at the batch's indices, the per-sample |x.grad| sums, one stacked count and one G product. The
 variants alternate step by step in one process, on the same random images and a label set with half its
 labels random; the ratio is the median over rounds of each round's step time with groups over the plain
@@ -18,11 +18,11 @@ import torch
 from common import (alternate, emit, machine, make_parser, paired_ratio, plus_minus, print_table, random_images,
                     rate_summary, timed)
 
-from memdissect.device import resolve_device, resolve_precision
-from memdissect.learning_order import add_group_step, sample_grad_magnitudes, zero_group_totals
-from memdissect.runtime import Runtime
-from memdissect.settings import ClassifierSettings
-from memdissect.train import TrainingStep, start_training, training_images_on
+from memdissect.analyses.learning_order import add_group_step, sample_grad_magnitudes, zero_group_totals
+from memdissect.study.settings import ClassifierSettings
+from memdissect.training.device import resolve_device, resolve_precision
+from memdissect.training.runtime import Runtime
+from memdissect.training.train import TrainingStep, start_training, training_images_on
 
 TARGET_COST = 0.03
 NOISE = 0.5

@@ -15,7 +15,7 @@
 #      and X_R (100 epochs, SGD lr 0.01, momentum 0.9, batch 128, weight decay 1e-4 on X_T only),
 #      the DCGAN (30 epochs), 100 starts x 1000 iterations of pattern search per class of f1 =
 #      vgg11-s1, Dist, Figures 1 to 3 (4 and 5 come with them). The four classifiers train in one
-#      process (memdissect.together), each step a CUDA graph: about 0.8 s per epoch for all four
+#      process (memdissect.training.sharing.together), each step a CUDA graph: about 0.8 s per epoch for all four
 #      (four jobs sharing an H100 measured 0.82 s), 100 epochs with the test set each: ~2 min; the
 #      DCGAN beside them (2.8 s an epoch alone): ~1.5 min; two pattern jobs ~0.5 min  ~4 min
 #   5. the records gathered into --out, eight files: run.log (all of the above and a digest of the

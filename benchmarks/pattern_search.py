@@ -1,6 +1,6 @@
 """Pattern search: all classes x starts as one batch (synthesize_patterns) against one start at a time.
 
-Both run the same gradient ascent (memdissect.patterns.ascend) through a randomly initialized
+Both run the same gradient ascent (memdissect.dissection.patterns.ascend) through a randomly initialized
 DCGAN generator and VGG11, so no trained files are needed: the batched search as the workflow
 runs it (on CUDA its step captured as a CUDA graph), the per-start loop as a plain loop would,
 calling ascend eagerly on batches of one. With --loop-rows below classes x starts, the loop
@@ -15,12 +15,12 @@ from dataclasses import replace
 import torch
 
 from common import emit, machine, make_parser, print_table, timed
-from memdissect.device import resolve_device
-from memdissect.gan import build_gan
-from memdissect.patterns import ascend, initial_latents, synthesize_patterns
-from memdissect.runtime import Runtime
-from memdissect.settings import ClassifierSettings, GanSettings, PatternSettings
-from memdissect.train import build_classifier
+from memdissect.dissection.patterns import ascend, initial_latents, synthesize_patterns
+from memdissect.study.settings import ClassifierSettings, GanSettings, PatternSettings
+from memdissect.training.device import resolve_device
+from memdissect.training.gan import build_gan
+from memdissect.training.runtime import Runtime
+from memdissect.training.train import build_classifier
 
 TARGET_RATIO = 30.0
 TOLERANCE = 1e-3  # relative, on z* and on the final objective

@@ -16,12 +16,12 @@ import time
 import torch
 from common import emit, machine, make_parser, print_table
 
-from memdissect.device import resolve_device
-from memdissect.function_paths import PATH_FILE, ProbePath, probe_indices
-from memdissect.runtime import Runtime
-from memdissect.settings import ClassifierSettings
-from memdissect.synthetic import make_synthetic_dataset
-from memdissect.train import ClassifierRun, train_round, training_data
+from memdissect.analyses.function_paths import PATH_FILE, ProbePath, probe_indices
+from memdissect.data.synthetic import make_synthetic_dataset
+from memdissect.study.settings import ClassifierSettings
+from memdissect.training.device import resolve_device
+from memdissect.training.runtime import Runtime
+from memdissect.training.train import ClassifierRun, train_round, training_data
 
 
 def file_bytes(epochs: int, sizes: dict, num_classes: int) -> int:

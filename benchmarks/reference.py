@@ -16,8 +16,8 @@ from torchvision import transforms
 
 from common import BATCH_SIZE, cpu_count
 from memdissect.models.normalize import CIFAR10_MEAN, CIFAR10_STD
-from memdissect.settings import ClassifierSettings
-from memdissect.train import build_classifier
+from memdissect.study.settings import ClassifierSettings
+from memdissect.training.train import build_classifier
 
 
 class CifarStyleDataset(torch.utils.data.Dataset):

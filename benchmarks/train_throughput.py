@@ -15,9 +15,9 @@ import torch
 from common import (BATCH_SIZE, TrainerRun, add_trainer_options, alternate, emit, machine, make_parser,
                     matmul_run, paired_ratio, plus_minus, print_table, random_images, rate_summary,
                     training_flops_per_image)
-from memdissect.device import cpu_has_fast_bf16, resolve_device
-from memdissect.settings import ClassifierSettings
-from memdissect.train import build_classifier
+from memdissect.study.settings import ClassifierSettings
+from memdissect.training.device import cpu_has_fast_bf16, resolve_device
+from memdissect.training.train import build_classifier
 from reference import ReferenceRun
 
 PRECISIONS = ("fp32", "bf16")

@@ -7,7 +7,7 @@ import yaml
 
 from snakemake.utils import validate
 
-from memdissect import validation
+from memdissect.study import validation
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"

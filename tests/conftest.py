@@ -6,6 +6,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "tests"))  # the tests' helper modules, from every folder of tests
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
@@ -65,7 +66,7 @@ def node_temp(monkeypatch, tmp_path_factory):
 def emulated_graphs(monkeypatch):
     """The process's CUDA graphs emulated for one test (runtime.CudaGraphs.emulate: each replay an eager step), so
     that the graph path runs on a CPU; put back as they were after it."""
-    from memdissect import runtime
+    from memdissect.training import runtime
 
     graphs = runtime.CUDA_GRAPHS
     for name in ("capture", "emulated", "off_because"):
@@ -90,3 +91,11 @@ def graphs_a_step_off(emulated_graphs, monkeypatch):
     """Emulated graphs whose first replay the self-check must catch."""
     monkeypatch.setattr(emulated_graphs, "capture", lambda step, stream, random_state: StepOffGraph(step))
     return emulated_graphs
+
+
+
+def pytest_itemcollected(item):
+    """Every test in tests/workflow/ runs Snakemake: marked workflow, so that `python -m pytest -m "not workflow"`
+    is the fast lane."""
+    if REPO / "tests" / "workflow" in Path(str(item.path)).resolve().parents:
+        item.add_marker(pytest.mark.workflow)

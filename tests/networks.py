@@ -1,5 +1,5 @@
 """Small networks the tests build through build_model's `<module>:<function>` route ("networks:<function>"), in the
-test process and in the job processes that tests/test_together.py starts."""
+test process and in the job processes that tests/unit/training/sharing/test_together.py starts."""
 
 from torch import nn
 

@@ -48,7 +48,7 @@ def place_of_room(node_temp: Path, data: list, monkeypatch) -> Path:
     temporary folder (asking makes the folders above it), as another user can work it out from public facts."""
     import tempfile
 
-    from memdissect.rendezvous import room_folder
+    from memdissect.training.sharing.rendezvous import room_folder
 
     with tempfile.TemporaryDirectory() as throwaway:
         monkeypatch.setattr(tempfile, "tempdir", throwaway)

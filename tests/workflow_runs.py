@@ -152,7 +152,7 @@ def write_cifar10_folder(root: Path, train_per_class: int, test_per_class: int, 
     files' md5 when it loads them, which these cannot pass: see cifar10_checksums_skipped."""
     import numpy as np
 
-    from memdissect.classes import CIFAR10_CLASSES
+    from memdissect.data.catalogue import CIFAR10_CLASSES
 
     folder = root / "cifar-10-batches-py"
     folder.mkdir(parents=True)
@@ -172,10 +172,10 @@ def write_cifar10_folder(root: Path, train_per_class: int, test_per_class: int, 
 
 def write_cifar100_folder(root: Path, train_per_class: int, test_per_class: int, seed=0) -> Path:
     """A tiny root/cifar-100-python (train, test, meta) in torchvision's pickle format, with the
-    100 fine labels of memdissect.classes; md5 as for write_cifar10_folder."""
+    100 fine labels of memdissect.data.catalogue; md5 as for write_cifar10_folder."""
     import numpy as np
 
-    from memdissect.classes import CIFAR100_CLASSES
+    from memdissect.data.catalogue import CIFAR100_CLASSES
 
     folder = root / "cifar-100-python"
     folder.mkdir(parents=True)

@@ -13,14 +13,15 @@ __version__ = "0.1.0"
 API = ("DistResult", "Patterns", "describe", "dist", "dist_from_logits", "load_classifier", "load_generator",
        "load_images", "load_patterns", "null_baseline", "save_patterns", "synthesize", "train_classifier",
        "train_generator", "untrained_twin")
+INSPECT = ("describe",)  # those of memdissect.inspect
 __all__ = list(API)
 
 
 def __getattr__(name: str):
     if name in API:
-        from memdissect import api
+        from memdissect import api, inspect
 
-        return getattr(api, name)
+        return getattr(inspect if name in INSPECT else api, name)
     raise AttributeError(f"module 'memdissect' has no attribute {name!r}")
 
 

@@ -12,10 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-from memdissect.architectures import VALID_ARCHITECTURES, check_normalization
 from memdissect.io import ArtifactError, DataError, load_torch
-from memdissect.plan import DIST
-from memdissect.settings import BOOTSTRAP, PatternSettings, choices, defaults
+from memdissect.study.architectures import VALID_ARCHITECTURES, check_normalization
+from memdissect.study.plan import DIST
+from memdissect.study.settings import BOOTSTRAP, PatternSettings, choices, defaults
 
 EXIT_ERROR = 2
 EXIT_CHECK_FAILED = 1
@@ -33,7 +33,7 @@ class CliError(ValueError):
 
 
 def resolve_device(requested: str):
-    from memdissect.device import resolve_device as resolve
+    from memdissect.training.device import resolve_device as resolve
 
     return resolve(requested)
 
@@ -41,16 +41,17 @@ def resolve_device(requested: str):
 def load_network(path, arch, args, device):
     """(classifier, its settings or None, its class names or None) from a memdissect checkpoint, or from a plain
     state_dict when arch is given (--width, --num-classes, --mean, --std describe it)."""
-    from memdissect import api, train
+    from memdissect import api, inspect
+    from memdissect.training import train
 
     if arch is not None:
         check_normalization(arch, args.mean, args.std, ("--mean", "--std"))
         model = api.load_classifier(path, arch, num_classes=args.num_classes, width=args.width, mean=args.mean,
                                     std=args.std, device=device)
         return model, None, None
-    kind = api.artifact_kind(load_torch(path))
+    kind = inspect.artifact_kind(load_torch(path))
     if kind != train.CLASSIFIER_CHECKPOINT.tag:
-        raise CliError(f"{path} is {api.KINDS[kind]}, not a memdissect classifier checkpoint; for a plain "
+        raise CliError(f"{path} is {inspect.KINDS[kind]}, not a memdissect classifier checkpoint; for a plain "
                        "state_dict give its architecture (--f1-arch/--f2-arch, or --arch)")
     return train.load_classifier(path, device)
 
@@ -158,7 +159,7 @@ def command_dist(args) -> None:
 def command_patterns(args) -> None:
     """Synthesize F1's patterns and save them as a pattern file."""
     from memdissect import api
-    from memdissect.diagnostics import pattern_hits
+    from memdissect.dissection.diagnostics import pattern_hits
 
     check_plain_options(args, args.arch)
     device = resolve_device(args.device)
@@ -171,9 +172,9 @@ def command_patterns(args) -> None:
 
 
 def command_describe(args) -> None:
-    from memdissect import api
+    from memdissect import inspect
 
-    print(api.describe(args.path))
+    print(inspect.describe(args.path))
 
 
 def run_results_folder(path: Path) -> Path:
@@ -227,7 +228,7 @@ def dropout_cnn(num_classes: int = 10):
 def doctor_device(requested: str):
     import torch
 
-    from memdissect.device import DeviceError
+    from memdissect.training.device import DeviceError
 
     if requested == "cpu" or (requested == "auto" and not torch.cuda.is_available()):
         return torch.device("cpu")
@@ -240,10 +241,10 @@ def doctor_run(arch: str, device, images: int | None = None, batch_size: int | N
                seed: int = 1, cuda_graphs: bool = True, stream=None):
     """A one-epoch ClassifierRun on synthetic images, as a training job builds it (precision auto): by default 8
     steps of 64 on CUDA (3 warm-up steps, the capture and its check, 4 replays), 4 of 32 on a CPU."""
-    from memdissect.runtime import Runtime
-    from memdissect.settings import ClassifierSettings
-    from memdissect.synthetic import make_synthetic_dataset
-    from memdissect.train import ClassifierRun, training_data
+    from memdissect.data.synthetic import make_synthetic_dataset
+    from memdissect.study.settings import ClassifierSettings
+    from memdissect.training.runtime import Runtime
+    from memdissect.training.train import ClassifierRun, training_data
 
     images = images or (512 if device.type == "cuda" else 128)
     batch_size = batch_size or images // (8 if device.type == "cuda" else 4)
@@ -256,10 +257,10 @@ def doctor_run(arch: str, device, images: int | None = None, batch_size: int | N
 
 
 def trained_weights(runs) -> list[tuple[list, list]]:
-    """Each run's weights before and after training (the runs side by side, as memdissect.together trains them)."""
+    """Each run's weights before and after training (the runs side by side, as memdissect.training.sharing.together trains them)."""
     import torch
 
-    from memdissect.train import train_round
+    from memdissect.training.train import train_round
 
     def weights(run):
         if run.runtime.device.type == "cuda":
@@ -276,7 +277,7 @@ def trained_weights(runs) -> list[tuple[list, list]]:
 
 def run_tolerance(run) -> float:
     """How far two runs of the same settings may end apart: not at all on a CPU; on CUDA, as a graph's self-check."""
-    from memdissect.runtime import SELF_CHECK_TOLERANCE
+    from memdissect.training.runtime import SELF_CHECK_TOLERANCE
 
     return SELF_CHECK_TOLERANCE[run.runtime.precision] if run.runtime.device.type == "cuda" else 0.0
 
@@ -292,7 +293,7 @@ def versions_row(device) -> tuple[str, str, str]:
 def device_row(device) -> tuple[str, str, str]:
     import torch
 
-    from memdissect.device import gpu_allocated_by_scheduler
+    from memdissect.training.device import gpu_allocated_by_scheduler
 
     if device.type == "cuda":
         properties = torch.cuda.get_device_properties(device)
@@ -309,14 +310,14 @@ def device_row(device) -> tuple[str, str, str]:
 
 
 def precision_row(device) -> tuple[str, str, str]:
-    from memdissect.device import auto_precision
+    from memdissect.training.device import auto_precision
 
     precision, why = auto_precision(device)
     return "precision: auto", OK, f"{precision}: {why}"
 
 
 def tf32_row(device) -> tuple[str, str, str]:
-    from memdissect.runtime import compute_on, cuda_fp32_settings, fp32_math
+    from memdissect.training.runtime import compute_on, cuda_fp32_settings, fp32_math
 
     if device.type != "cuda":
         return "TF32", NOT_HERE, f"CUDA only (fp32 computes as {fp32_math(device)} here)"
@@ -329,7 +330,7 @@ def tf32_row(device) -> tuple[str, str, str]:
 def graph_row(device) -> tuple[str, str, str]:
     """A small VGG11 whose steps replay as a CUDA graph (its first replay checked against the eager step), and its
     weights after an epoch against those of the same run eager."""
-    from memdissect.runtime import replay_deviation
+    from memdissect.training.runtime import replay_deviation
 
     if device.type != "cuda":
         return "CUDA graphs", NOT_HERE, "CUDA only"
@@ -347,7 +348,7 @@ def side_by_side_row(device) -> tuple[str, str, str]:
     each alone. The VGG11 starts second: its seed must not reseed what the first draws."""
     import torch
 
-    from memdissect.runtime import replay_deviation
+    from memdissect.training.runtime import replay_deviation
 
     members = [(DROPOUT_CNN, 1.0, 1), ("vgg11", 0.25, 2)]
     def stream():
@@ -371,8 +372,8 @@ def slurm_row(device) -> tuple[str, str, str]:
 
 def private_folders_row(device) -> tuple[str, str, str]:
     """The folders where this user's jobs on the node claim GPU slots and meet to train together
-    (memdissect.private_folders); one another user could reach is refused, and the jobs then go on without it."""
-    from memdissect.private_folders import PURPOSES, PrivateFolderError, private_folder
+    (memdissect.training.sharing.private_folders); one another user could reach is refused, and the jobs then go on without it."""
+    from memdissect.training.sharing.private_folders import PURPOSES, PrivateFolderError, private_folder
 
     check = "GPU slots and rooms"
     try:
@@ -577,7 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def is_users_error(error: Exception) -> bool:
     """Whether an error says what is wrong with a file or value (one line for the user), not a bug."""
-    from memdissect.device import DeviceError  # imports torch, which a command raising it has imported anyway
+    from memdissect.training.device import DeviceError  # imports torch, which a command raising it has imported anyway
 
     return isinstance(error, (ArtifactError, DataError, CliError, DeviceError, ValueError, OSError,
                               FloatingPointError))

@@ -13,7 +13,7 @@ if SOURCE_DIR.is_dir():  # the package runs from the checkout, installed or not,
     os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [str(SOURCE_DIR), os.environ.get("PYTHONPATH")])))
 
 try:
-    from memdissect import plan, study, validation  # noqa: E402  (torch-free)
+    from memdissect.study import design, plan, validation  # noqa: E402  (torch-free)
 except ModuleNotFoundError as error:  # a module whose Snakefile is remote (github(...)) has no src/ on this machine
     if error.name != "memdissect":
         raise
@@ -35,7 +35,7 @@ try:
 except validation.ConfigError as error:
     raise WorkflowError(f"config error: {error}") from None
 
-# The study plan (memdissect.plan): every job's inputs, params and outputs, by name.
+# The study plan (memdissect.study.plan): every job's inputs, params and outputs, by name.
 PLAN = plan.Plan(config, CLASSIFIERS, validation.split_sizes(config["dataset"]))
 
 
@@ -52,7 +52,7 @@ def read_in_place(inputs):
 def params_of(rule, *names):
     """The job's params by name, canonical (mapping keys sorted), so that the order of keys in a
     config file never reruns a job."""
-    return {name: lambda wildcards, name=name: study.canonical(PLAN.job(rule, **wildcards).params[name])
+    return {name: lambda wildcards, name=name: design.canonical(PLAN.job(rule, **wildcards).params[name])
             for name in names}
 
 

@@ -1,10 +1,10 @@
-"""Dist on the patterns beside the cross-checks on test images, X_T against X_R (study.reference_conditions)."""
+"""Dist on the patterns beside the cross-checks on test images, X_T against X_R (design.reference_conditions)."""
 
 from job import start
 
-from memdissect.figures import dist_bar_panels, plot_crosscheck, save_figure
 from memdissect.io import read_parquet
-from memdissect.plan import maker_of
+from memdissect.report.figures import dist_bar_panels, plot_crosscheck, save_figure
+from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec

@@ -3,9 +3,9 @@
 import pandas as pd
 from job import inputs_by_role, start
 
-from memdissect.crosscheck import crosscheck_table
+from memdissect.analyses.crosscheck import crosscheck_table
 from memdissect.io import load_torch, write_csv, write_parquet
-from memdissect.plan import maker_of
+from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 pairs = snakemake.params.pairs

@@ -3,9 +3,9 @@
 import pandas as pd
 from job import inputs_by_role, start
 
-from memdissect.diagnostics_summary import summarize_diagnostics
+from memdissect.dissection.diagnostics_table import summarize_diagnostics
 from memdissect.io import read_parquet, write_csv
-from memdissect.plan import maker_of
+from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 tables = [read_parquet(path, made_by=maker_of(path)).assign(f1=model)

@@ -3,10 +3,10 @@ condition's lookup table in a column of its own where the study has one."""
 
 from job import start
 
-from memdissect.figures import plot_dist_matrix, save_figure
 from memdissect.io import read_parquet
-from memdissect.plan import maker_of
-from memdissect.study import LOOKUP, UNTRAINED
+from memdissect.report.figures import plot_dist_matrix, save_figure
+from memdissect.study.design import LOOKUP, UNTRAINED
+from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 summary = read_parquet(snakemake.input.summary, made_by=maker_of(snakemake.input.summary))

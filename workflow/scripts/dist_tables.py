@@ -6,11 +6,11 @@ table of its condition where the study has one (f2 "knn"), and intervals over se
 import pandas as pd
 from job import start
 
+from memdissect.dissection.statistics import bootstrap_over_seeds, dist_summary_with_intervals
 from memdissect.io import read_parquet, write_csv, write_parquet
-from memdissect.plan import maker_of
-from memdissect.settings import StatisticsSettings
-from memdissect.statistics import bootstrap_over_seeds, dist_summary_with_intervals
-from memdissect.study import LOOKUP, UNTRAINED
+from memdissect.study.design import LOOKUP, UNTRAINED
+from memdissect.study.plan import maker_of
+from memdissect.study.settings import StatisticsSettings
 
 log, _ = start(snakemake)
 bootstrap = StatisticsSettings.from_dict(snakemake.params.statistics).bootstrap()

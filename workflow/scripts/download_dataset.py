@@ -2,7 +2,7 @@
 
 from job import start
 
-from memdissect.data import download_torchvision_set, root_of
+from memdissect.data.tensors import download_torchvision_set, root_of
 
 log, _ = start(snakemake)
 kind = snakemake.params.kind

@@ -5,15 +5,15 @@ long shape of the networks' evaluations, with f2 = "knn"."""
 import torch
 from job import inputs_by_role, start
 
-from memdissect.data import load_split
-from memdissect.evaluation import kept_for_evaluation
+from memdissect.analyses.lookup_table import build_lookup_table, lookup_table_evaluations
+from memdissect.data.labels import check_label_table
+from memdissect.data.tensors import load_split
+from memdissect.dissection.evaluation import kept_for_evaluation
+from memdissect.dissection.patterns import load_patterns
 from memdissect.io import read_parquet, write_parquet
-from memdissect.labels import check_label_table
-from memdissect.lookup_table import build_lookup_table, lookup_table_evaluations
-from memdissect.patterns import load_patterns
-from memdissect.plan import maker_of
-from memdissect.settings import ClassifierSettings
-from memdissect.train import load_classifier
+from memdissect.study.plan import maker_of
+from memdissect.study.settings import ClassifierSettings
+from memdissect.training.train import load_classifier
 
 log, device = start(snakemake, needs_device=True)
 images = load_split(snakemake.input.train, made_by=maker_of(snakemake.input.train))["images"]  # N x 3 x 32 x 32, uint8

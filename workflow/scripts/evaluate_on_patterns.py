@@ -4,12 +4,12 @@ untrained network of its architecture, width and classes: KL, reverse KL, JS and
 
 from job import inputs_by_role, start
 
-from memdissect.evaluation import evaluation_table, kept_for_evaluation
+from memdissect.dissection.evaluation import evaluation_table, kept_for_evaluation
+from memdissect.dissection.patterns import load_patterns
 from memdissect.io import write_parquet
-from memdissect.patterns import load_patterns
-from memdissect.plan import maker_of
-from memdissect.settings import ClassifierSettings
-from memdissect.train import load_classifier
+from memdissect.study.plan import maker_of
+from memdissect.study.settings import ClassifierSettings
+from memdissect.training.train import load_classifier
 
 log, device = start(snakemake, needs_device=True)
 settings = {model: ClassifierSettings.from_dict(values) for model, values in snakemake.params.classifiers.items()}

@@ -2,9 +2,9 @@
 
 from job import start
 
-from memdissect.figures import dist_bar_panels, plot_dist_bars, save_figure
 from memdissect.io import read_parquet
-from memdissect.plan import maker_of
+from memdissect.report.figures import dist_bar_panels, plot_dist_bars, save_figure
+from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec

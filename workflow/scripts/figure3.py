@@ -2,9 +2,9 @@
 
 from job import inputs_by_role, start
 
-from memdissect.figures import class_indices, plot_patterns, readable_name, save_figure
-from memdissect.patterns import load_patterns
-from memdissect.plan import maker_of
+from memdissect.dissection.patterns import load_patterns
+from memdissect.report.figures import class_indices, plot_patterns, readable_name, save_figure
+from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec

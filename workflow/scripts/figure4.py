@@ -2,10 +2,10 @@
 
 from job import inputs_by_role, start
 
-from memdissect.figures import plot_seed_curves, readable_name, save_figure
+from memdissect.analyses.stages import detect_stages
 from memdissect.io import read_parquet
-from memdissect.plan import maker_of
-from memdissect.stages import detect_stages
+from memdissect.report.figures import plot_seed_curves, readable_name, save_figure
+from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec

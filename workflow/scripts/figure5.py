@@ -3,10 +3,10 @@ tables and the matrices)."""
 
 from job import start
 
-from memdissect.figures import plot_dist_vs_noise, save_figure
 from memdissect.io import read_parquet
-from memdissect.plan import maker_of
-from memdissect.study import LOOKUP
+from memdissect.report.figures import plot_dist_vs_noise, save_figure
+from memdissect.study.design import LOOKUP
+from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec

@@ -10,7 +10,7 @@ def start(snakemake, needs_device=False):
     # GPUs numbered as nvidia-smi numbers them, not fastest first; CUDA reads this once, when it starts
     os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
     open(snakemake.log[0], "w").close()
-    logging.basicConfig(  # appending, so that lines another process adds (memdissect.together) are kept
+    logging.basicConfig(  # appending, so that lines another process adds (memdissect.training.sharing.together) are kept
         filename=snakemake.log[0], filemode="a", level=logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s", force=True,
     )
@@ -31,7 +31,7 @@ def start(snakemake, needs_device=False):
 
         torch.set_num_threads(max(1, snakemake.threads))
     if needs_device:
-        from memdissect.device import gpu_allocated_by_scheduler, resolve_device
+        from memdissect.training.device import gpu_allocated_by_scheduler, resolve_device
 
         allocated = gpu_allocated_by_scheduler(snakemake.resources.get("gpu", 0))
         jobs_per_gpu = snakemake.config.get("sharing", {}).get("models", 1)
@@ -44,6 +44,6 @@ def start(snakemake, needs_device=False):
 
 def inputs_by_role(snakemake, role: str) -> dict:
     """The job's files of one role by name (a model id, condition or f1), as the plan named them."""
-    from memdissect.plan import inputs_by_role as by_role
+    from memdissect.study.plan import inputs_by_role as by_role
 
     return by_role({name: snakemake.input[name] for name in snakemake.input.keys()}, role)

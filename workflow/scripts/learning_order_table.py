@@ -4,10 +4,10 @@ class."""
 
 from job import inputs_by_role, start
 
+from memdissect.analyses.learning_order import GROUP_COLUMNS
+from memdissect.analyses.learning_order_summary import learning_order_table
 from memdissect.io import read_parquet, write_csv, write_parquet
-from memdissect.learning_order import GROUP_COLUMNS
-from memdissect.learning_order_summary import learning_order_table
-from memdissect.plan import maker_of
+from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 histories = {}

@@ -2,9 +2,9 @@
 
 from job import start
 
+from memdissect.data.labels import corrupt_labels
 from memdissect.io import read_parquet, write_parquet
-from memdissect.labels import corrupt_labels
-from memdissect.plan import maker_of
+from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 spec = snakemake.params.label_set

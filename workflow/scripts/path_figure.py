@@ -3,10 +3,10 @@ training and the test probe, one line per condition with its interval over seed 
 
 from job import start
 
-from memdissect.claims_figures import plot_function_paths
-from memdissect.figures import condition_label, save_figure
 from memdissect.io import read_parquet
-from memdissect.plan import maker_of
+from memdissect.report.claims_figures import plot_function_paths
+from memdissect.report.figures import condition_label, save_figure
+from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec

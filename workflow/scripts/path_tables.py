@@ -4,10 +4,10 @@ epoch at which its runs fit their labels."""
 
 from job import inputs_by_role, start
 
-from memdissect.function_paths import group_pair_table, load_probe_path
-from memdissect.function_paths_summary import fit_epoch_table, path_divergence_by_epoch, path_divergence_overall
+from memdissect.analyses.function_paths import group_pair_table, load_probe_path
+from memdissect.analyses.function_paths_summary import fit_epoch_table, path_divergence_by_epoch, path_divergence_overall
 from memdissect.io import read_parquet, write_csv, write_parquet
-from memdissect.plan import maker_of
+from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 statistics = snakemake.params.statistics

@@ -4,7 +4,7 @@ from job import start
 
 import pandas as pd
 
-from memdissect.data import prepare_dataset, root_of, save_split
+from memdissect.data.tensors import prepare_dataset, root_of, save_split
 from memdissect.io import write_parquet
 
 log, _ = start(snakemake)

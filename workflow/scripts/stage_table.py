@@ -2,9 +2,9 @@
 
 from job import inputs_by_role, start
 
+from memdissect.analyses.stages import stage_table
 from memdissect.io import read_parquet, write_csv, write_parquet
-from memdissect.plan import maker_of
-from memdissect.stages import stage_table
+from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 histories = {model: read_parquet(path, made_by=maker_of(path))

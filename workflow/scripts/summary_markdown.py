@@ -2,12 +2,12 @@
 
 from job import inputs_by_role, start
 
-from memdissect.function_paths_summary import path_section
+from memdissect.analyses.function_paths_summary import path_section
+from memdissect.analyses.learning_order_summary import learning_order_section
+from memdissect.analyses.lookup_table_summary import lookup_section
 from memdissect.io import atomic_path, read_parquet
-from memdissect.learning_order_summary import learning_order_section
-from memdissect.lookup_table_summary import lookup_section
-from memdissect.plan import maker_of
-from memdissect.summary import (accuracy_section, crosscheck_section, dist_section, noise_section, stage_section,
+from memdissect.study.plan import maker_of
+from memdissect.report.summary import (accuracy_section, crosscheck_section, dist_section, noise_section, stage_section,
                                 summary_markdown)
 
 log, _ = start(snakemake)

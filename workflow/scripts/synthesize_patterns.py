@@ -3,13 +3,13 @@ their diagnostics."""
 
 from job import start
 
-from memdissect.diagnostics import diversity_table, pattern_diagnostics
-from memdissect.gan import load_gan
+from memdissect.dissection.diagnostics import diversity_table, pattern_diagnostics
+from memdissect.dissection.patterns import save_patterns, synthesize_patterns
 from memdissect.io import write_parquet
-from memdissect.patterns import save_patterns, synthesize_patterns
-from memdissect.plan import maker_of
-from memdissect.settings import ClassifierSettings, PatternSettings
-from memdissect.train import load_classifier
+from memdissect.study.plan import maker_of
+from memdissect.study.settings import ClassifierSettings, PatternSettings
+from memdissect.training.gan import load_gan
+from memdissect.training.train import load_classifier
 
 log, device = start(snakemake, needs_device=True)
 # chunk_size changes how, not what: it comes from the config, never from the params

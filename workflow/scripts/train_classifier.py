@@ -1,12 +1,12 @@
 """Train one classifier: the final checkpoint, the per-epoch history and its outputs on the test set. On a
-GPU, in one process with the other training jobs that run there at the same time (memdissect.together)."""
+GPU, in one process with the other training jobs that run there at the same time (memdissect.training.sharing.together)."""
 
 from pathlib import Path
 
 from job import start
 
-from memdissect.settings import ClassifierSettings
-from memdissect.together import ClassifierJob, Options, Sharing, train_job
+from memdissect.study.settings import ClassifierSettings
+from memdissect.training.sharing.together import ClassifierJob, Options, Sharing, train_job
 
 log, device = start(snakemake, needs_device=True)
 log(f"settings {ClassifierSettings.from_dict(snakemake.params.settings)}")

@@ -5,11 +5,11 @@ from pathlib import Path
 from job import start
 from torchvision.utils import save_image
 
-from memdissect.data import load_split
-from memdissect.gan import sample_grid, save_gan, train_gan
+from memdissect.data.tensors import load_split
 from memdissect.io import atomic_path, write_parquet
-from memdissect.plan import maker_of
-from memdissect.settings import GanSettings
+from memdissect.study.plan import maker_of
+from memdissect.study.settings import GanSettings
+from memdissect.training.gan import sample_grid, save_gan, train_gan
 
 log, device = start(snakemake, needs_device=True)
 settings = GanSettings.from_dict(snakemake.params.settings)

@@ -1,4 +1,5 @@
-"""Classifier and GAN architectures, and the one place that builds them by name."""
+"""Classifier and GAN architectures, and the one place that builds them by name; classifiers trained elsewhere
+(imported) read into them."""
 
 from torch import nn
 

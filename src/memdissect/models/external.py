@@ -18,8 +18,8 @@ import importlib
 import torch
 from torch import nn
 
-from memdissect.architectures import TORCHVISION_PREFIX, ArchitectureError, importable_from, is_torchvision
 from memdissect.models.normalize import CIFAR10_MEAN, CIFAR10_STD
+from memdissect.study.architectures import TORCHVISION_PREFIX, ArchitectureError, importable_from, is_torchvision
 
 PROBE_SIZE = 32
 

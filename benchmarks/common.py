@@ -32,7 +32,9 @@ def schema_default(key: str):
     return schema["properties"][key]["default"]
 
 
-RESUME_EVERY_SECONDS = schema_default("resume_every_seconds")  # a resume state at most this often, as in the workflow
+RESUME_EVERY_SECONDS = schema_default(
+    "resume_every_seconds"
+)  # a resume state at most this often, as in the workflow
 
 
 # ----------------------------------------------------------------------- arguments and output
@@ -40,8 +42,11 @@ RESUME_EVERY_SECONDS = schema_default("resume_every_seconds")  # a resume state 
 
 def make_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--quick", action="store_true",
-                        help="a short run on tiny sizes (a few minutes at most on a 2-core CPU)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a short run on tiny sizes (a few minutes at most on a 2-core CPU)",
+    )
     parser.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     parser.add_argument("--out", help="also write the JSON result to this file")
     return parser
@@ -69,7 +74,9 @@ def write_json(result: dict, out=None) -> None:
 def print_table(rows: list[dict], columns: list[str], title: str = "") -> None:
     """A plain text table of the given columns; floats printed with 4 significant digits."""
     cells = [[format_cell(row.get(column, "")) for column in columns] for row in rows]
-    widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)]
+    widths = [
+        max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)
+    ]
     if title:
         print(f"\n{title}")
     print("  ".join(column.ljust(width) for column, width in zip(columns, widths)))
@@ -88,8 +95,12 @@ def format_cell(value) -> str:
 def machine(device: torch.device) -> dict:
     """What the figures were measured on."""
     info = {
-        "cpu": cpu_model(), "cpu_threads": torch.get_num_threads(), "cpu_fast_bf16": cpu_has_fast_bf16(),
-        "torch": torch.__version__, "python": platform.python_version(), "device": device.type,
+        "cpu": cpu_model(),
+        "cpu_threads": torch.get_num_threads(),
+        "cpu_fast_bf16": cpu_has_fast_bf16(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "device": device.type,
     }
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
@@ -123,7 +134,9 @@ def timed(run, device: torch.device) -> float:
     return time.perf_counter() - started
 
 
-def alternate(variants: dict, trials: dict, device: torch.device, warmup: int = 1, cold=(), log=print) -> dict:
+def alternate(
+    variants: dict, trials: dict, device: torch.device, warmup: int = 1, cold=(), log=print
+) -> dict:
     """Seconds per trial of each variant, run in turn (A B C A B C ...) after warm-up rounds.
 
     `trials` gives each variant's number of timed trials; a variant with fewer sits out the
@@ -146,13 +159,21 @@ def alternate(variants: dict, trials: dict, device: torch.device, warmup: int = 
 def rate_summary(seconds: list[float], items: int) -> dict:
     """Items per second over trials: median, mean and standard deviation."""
     rates = [items / s for s in seconds]
-    return {"median": statistics.median(rates), "mean": statistics.fmean(rates),
-            "std": statistics.stdev(rates) if len(rates) > 1 else 0.0, "trials": len(rates)}
+    return {
+        "median": statistics.median(rates),
+        "mean": statistics.fmean(rates),
+        "std": statistics.stdev(rates) if len(rates) > 1 else 0.0,
+        "trials": len(rates),
+    }
 
 
-def paired_ratio(seconds: list[float], items: int, baseline_seconds: list[float], baseline_items: int) -> float:
+def paired_ratio(
+    seconds: list[float], items: int, baseline_seconds: list[float], baseline_items: int
+) -> float:
     """Rate over baseline rate, the median over rounds of each round's pair, so drift between rounds cancels."""
-    return statistics.median((items / s) / (baseline_items / b) for s, b in zip(seconds, baseline_seconds))
+    return statistics.median(
+        (items / s) / (baseline_items / b) for s, b in zip(seconds, baseline_seconds)
+    )
 
 
 def plus_minus(summary: dict) -> str:
@@ -170,6 +191,7 @@ def matmul_run(size: int, dtype: torch.dtype, device: torch.device, repeats: int
     def run():
         for _ in range(repeats):
             a @ b
+
     return run, 2 * size**3 * repeats
 
 
@@ -180,7 +202,9 @@ def matmul_peak(device: torch.device, dtype: torch.dtype, size: int, repeats: in
     return flops / min(timed(run, device) for _ in range(repeats))
 
 
-def training_flops_per_image(model, images: torch.Tensor, labels: torch.Tensor, input_grad: bool) -> float:
+def training_flops_per_image(
+    model, images: torch.Tensor, labels: torch.Tensor, input_grad: bool
+) -> float:
     """Matrix-multiply FLOPs (convolutions, linear layers) of one training step, forward and backward, per image."""
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -192,7 +216,9 @@ def training_flops_per_image(model, images: torch.Tensor, labels: torch.Tensor, 
     return counter.get_total_flops() / len(images)
 
 
-def random_images(n: int, num_classes: int = 10, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def random_images(
+    n: int, num_classes: int = 10, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Random uint8 images (N x 3 x 32 x 32) and labels: the speed of training does not depend on content."""
     generator = torch.Generator().manual_seed(seed)
     images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=generator)
@@ -217,8 +243,18 @@ class TrainerRun:
     Off CUDA the step is eager either way, as in the workflow.
     """
 
-    def __init__(self, settings, images: torch.Tensor, labels: torch.Tensor, device: torch.device, precision: str,
-                 channels_last: bool | None = None, cuda_graphs: bool = True, test=None, resume_path=None):
+    def __init__(
+        self,
+        settings,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        device: torch.device,
+        precision: str,
+        channels_last: bool | None = None,
+        cuda_graphs: bool = True,
+        test=None,
+        resume_path=None,
+    ):
         from dataclasses import replace
 
         from memdissect.training.runtime import Runtime
@@ -231,8 +267,14 @@ class TrainerRun:
         test_images, test_labels = test if test is not None else (images[:0], labels[:0])
         data = training_data(images, labels, test_images, test_labels, self.runtime)
         self.messages: list[str] = []  # the run's log
-        self.run = ClassifierRun(self.settings, data, self.runtime, resume_path, log=self.messages.append,
-                                 resume_every_seconds=RESUME_EVERY_SECONDS)
+        self.run = ClassifierRun(
+            self.settings,
+            data,
+            self.runtime,
+            resume_path,
+            log=self.messages.append,
+            resume_every_seconds=RESUME_EVERY_SECONDS,
+        )
         self.model, self.optimizer = self.run.model, self.run.optimizer
         self.images, self.labels = data["train"]
 
@@ -269,8 +311,12 @@ class TrainerRun:
         from memdissect.training.train import CLASSIFIER_RESUME
 
         lifecycle = self.run.lifecycle
-        save_resume_state(lifecycle.resume_path, CLASSIFIER_RESUME, self.settings,
-                          {**part_states(lifecycle.parts), "history": lifecycle.history})
+        save_resume_state(
+            lifecycle.resume_path,
+            CLASSIFIER_RESUME,
+            self.settings,
+            {**part_states(lifecycle.parts), "history": lifecycle.history},
+        )
 
     @property
     def step_kind(self) -> str:
@@ -280,7 +326,7 @@ class TrainerRun:
 
 
 def step_kind(run, messages: list[str]) -> str:
-    """"cuda graph" where the ClassifierRun's step replays a captured graph; else "eager", with the reason the
+    """ "cuda graph" where the ClassifierRun's step replays a captured graph; else "eager", with the reason the
     run's log gives where a capture failed."""
     from memdissect.training.train import GraphedStep
 

@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
-
 from common import REPO, emit, make_parser, print_table
 
 TARGET_SECONDS = 300
@@ -39,7 +38,9 @@ def reduced_demo_config(checkout: Path) -> dict:
     config["models"] = [dict(group, seeds=group["seeds"][:2])]
     name, in_use = group.get("name", group["arch"]), set(group["conditions"])
     kept = {f"{name}-s{seed}" for seed in group["seeds"][:2]}
-    config["dissection"]["compare"] = [network for network in config["dissection"]["compare"] if network in kept]
+    config["dissection"]["compare"] = [
+        network for network in config["dissection"]["compare"] if network in kept
+    ]
     for figure in config.get("figures", {}).values():
         for key in ("conditions", "ablations"):
             if key in figure:
@@ -49,11 +50,27 @@ def reduced_demo_config(checkout: Path) -> dict:
 
 def snakemake(checkout: Path, workdir: Path, *arguments) -> tuple[float, str]:
     """Run the checkout's demo profile in workdir; returns (seconds, output). Fails loudly on a failed run."""
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(checkout / "Snakefile"), "--directory",
-               str(workdir), "--profile", str(checkout / "profiles" / "demo"), *arguments]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(checkout / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--profile",
+        str(checkout / "profiles" / "demo"),
+        *arguments,
+    ]
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=checkout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            timeout=3600)
+    result = subprocess.run(
+        command,
+        cwd=checkout,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=3600,
+    )
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed after {seconds:.0f}s:\n{result.stdout[-4000:]}")
@@ -63,8 +80,11 @@ def snakemake(checkout: Path, workdir: Path, *arguments) -> tuple[float, str]:
 def planned_jobs(dry_run_output: str) -> dict[str, int]:
     """The dry run's job-stats table as {rule: count}."""
     table = dry_run_output.split("Job stats:")[-1]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)
-            if m.group(1) != "total"}
+    return {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)
+        if m.group(1) != "total"
+    }
 
 
 def rule_seconds(workdir: Path) -> dict[str, float]:
@@ -74,7 +94,9 @@ def rule_seconds(workdir: Path) -> dict[str, float]:
     folder = workdir / "results" / "benchmarks"
     totals: dict[str, float] = {}
     for path in sorted(folder.glob("**/*.tsv")):
-        rule = path.relative_to(folder).parts[0].removesuffix(".tsv")  # <rule>.tsv or <rule>/<job>.tsv
+        rule = (
+            path.relative_to(folder).parts[0].removesuffix(".tsv")
+        )  # <rule>.tsv or <rule>/<job>.tsv
         totals[rule] = totals.get(rule, 0.0) + float(pd.read_csv(path, sep="\t")["s"].sum())
     return totals
 
@@ -93,8 +115,12 @@ def time_demo(checkout: Path, quick: bool, keep: bool) -> dict:
             arguments = ["--configfile", str(config_path)]  # overrides the profile's configfile
             jobs = planned_jobs(snakemake(checkout, workdir, "--dry-run", *arguments)[1])
         seconds, _ = snakemake(checkout, workdir, *arguments)
-        return {"jobs": jobs, "dry_run_seconds": dry_seconds, "wall_seconds": seconds,
-                "rule_seconds": rule_seconds(workdir)}
+        return {
+            "jobs": jobs,
+            "dry_run_seconds": dry_seconds,
+            "wall_seconds": seconds,
+            "rule_seconds": rule_seconds(workdir),
+        }
     finally:
         if keep:
             print(f"kept {workdir}")
@@ -103,8 +129,9 @@ def time_demo(checkout: Path, quick: bool, keep: bool) -> dict:
 
 
 def git(*arguments) -> str:
-    return subprocess.run(["git", "-C", str(REPO), *arguments], check=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(REPO), *arguments], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 @contextmanager
@@ -124,28 +151,47 @@ def report(figures: dict, against: dict | None, revision: str, quick: bool) -> N
     """Jobs and seconds per rule (of both runs, with --against), then the wall times."""
     rules = list(dict.fromkeys([*figures["jobs"], *(against["jobs"] if against else [])]))
     columns = ["rule", "jobs", "seconds (benchmark files)"]
-    rows = [{"rule": rule, "jobs": figures["jobs"].get(rule, ""),
-             "seconds (benchmark files)": figures["rule_seconds"].get(rule, "")} for rule in rules]
+    rows = [
+        {
+            "rule": rule,
+            "jobs": figures["jobs"].get(rule, ""),
+            "seconds (benchmark files)": figures["rule_seconds"].get(rule, ""),
+        }
+        for rule in rules
+    ]
     if against:
         columns += [f"jobs ({revision})", f"seconds ({revision})"]
         for row in rows:
             row[f"jobs ({revision})"] = against["jobs"].get(row["rule"], "")
             row[f"seconds ({revision})"] = against["rule_seconds"].get(row["rule"], "")
-    print_table(rows, columns, title=f"{'reduced ' if quick else ''}demo DAG, {sum(figures['jobs'].values())} jobs"
-                                     + (f" ({sum(against['jobs'].values())} at {revision})" if against else ""))
-    print(f"dry run {figures['dry_run_seconds']:.1f}s; end to end {figures['wall_seconds']:.1f}s "
-          f"(target for the full demo: <= {TARGET_SECONDS}s)")
+    print_table(
+        rows,
+        columns,
+        title=f"{'reduced ' if quick else ''}demo DAG, {sum(figures['jobs'].values())} jobs"
+        + (f" ({sum(against['jobs'].values())} at {revision})" if against else ""),
+    )
+    print(
+        f"dry run {figures['dry_run_seconds']:.1f}s; end to end {figures['wall_seconds']:.1f}s "
+        f"(target for the full demo: <= {TARGET_SECONDS}s)"
+    )
     if against:
-        print(f"{revision}: dry run {against['dry_run_seconds']:.1f}s; end to end {against['wall_seconds']:.1f}s; "
-              f"this checkout / {revision}: {figures['wall_seconds'] / against['wall_seconds']:.2f} "
-              f"(target <= {TARGET_RATIO:g})")
+        print(
+            f"{revision}: dry run {against['dry_run_seconds']:.1f}s; end to end {against['wall_seconds']:.1f}s; "
+            f"this checkout / {revision}: {figures['wall_seconds'] / against['wall_seconds']:.2f} "
+            f"(target <= {TARGET_RATIO:g})"
+        )
 
 
 def main():
     parser = make_parser(__doc__.splitlines()[0])
-    parser.add_argument("--keep", action="store_true", help="keep the temporary work folders and say where they are")
-    parser.add_argument("--against", metavar="REV",
-                        help="also run the demo of this git revision of the checkout (a worktree, removed afterwards)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary work folders and say where they are"
+    )
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="also run the demo of this git revision of the checkout (a worktree, removed afterwards)",
+    )
     args = parser.parse_args()
     figures = time_demo(REPO, args.quick, args.keep)
     against = None
@@ -154,16 +200,30 @@ def main():
         with worktree(commit) as checkout:
             against = time_demo(checkout, args.quick, args.keep)
     report(figures, against, args.against, args.quick)
-    result = {"benchmark": "demo_wall_time", "quick": args.quick,
-              "config": "reduced demo" if args.quick else "demo", "jobs": sum(figures["jobs"].values()),
-              "dry_run_seconds": figures["dry_run_seconds"], "wall_seconds": figures["wall_seconds"],
-              "rule_seconds": figures["rule_seconds"]}
-    targets = {} if args.quick else {f"wall_seconds<={TARGET_SECONDS}": figures["wall_seconds"] <= TARGET_SECONDS}
+    result = {
+        "benchmark": "demo_wall_time",
+        "quick": args.quick,
+        "config": "reduced demo" if args.quick else "demo",
+        "jobs": sum(figures["jobs"].values()),
+        "dry_run_seconds": figures["dry_run_seconds"],
+        "wall_seconds": figures["wall_seconds"],
+        "rule_seconds": figures["rule_seconds"],
+    }
+    targets = (
+        {}
+        if args.quick
+        else {f"wall_seconds<={TARGET_SECONDS}": figures["wall_seconds"] <= TARGET_SECONDS}
+    )
     if against:
         ratio = figures["wall_seconds"] / against["wall_seconds"]
-        result["against"] = {"revision": args.against, "commit": commit, "jobs": sum(against["jobs"].values()),
-                             "dry_run_seconds": against["dry_run_seconds"], "wall_seconds": against["wall_seconds"],
-                             "rule_seconds": against["rule_seconds"]}
+        result["against"] = {
+            "revision": args.against,
+            "commit": commit,
+            "jobs": sum(against["jobs"].values()),
+            "dry_run_seconds": against["dry_run_seconds"],
+            "wall_seconds": against["wall_seconds"],
+            "rule_seconds": against["rule_seconds"],
+        }
         result["ratio"] = ratio
         targets[f"ratio<={TARGET_RATIO:g}"] = ratio <= TARGET_RATIO
     if targets:

@@ -7,7 +7,6 @@ the workflow's graphed step (memdissect.training.train.GraphedStep) and its mode
 """
 
 import torch
-
 from common import TrainerRun, timed
 
 PROFILED_STEPS = 20
@@ -22,6 +21,12 @@ def step_profile(run: TrainerRun, steps: int = PROFILED_STEPS) -> dict:
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as profiler:
         wall = timed(lambda: run(limit=images), run.images.device)
     busy_us = sum(event.self_device_time_total for event in profiler.key_averages())
-    kernels = sum(1 for event in profiler.events() if event.device_type == torch.autograd.DeviceType.CUDA)
-    return {"wall_ms_per_step": 1e3 * wall / steps, "gpu_busy_ms_per_step": busy_us / 1e3 / steps,
-            "kernels_per_step": kernels / steps, "step": run.step_kind}
+    kernels = sum(
+        1 for event in profiler.events() if event.device_type == torch.autograd.DeviceType.CUDA
+    )
+    return {
+        "wall_ms_per_step": 1e3 * wall / steps,
+        "gpu_busy_ms_per_step": busy_us / 1e3 / steps,
+        "kernels_per_step": kernels / steps,
+        "step": run.step_kind,
+    }

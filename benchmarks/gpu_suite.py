@@ -45,10 +45,25 @@ from pathlib import Path
 
 import torch
 import yaml
-
-from common import (REPO, RESUME_EVERY_SECONDS, TrainerRun, emit, free_memory, machine, make_parser, matmul_peak,
-                    print_table, random_images, step_kind, synchronize, timed, write_json)
+from common import (
+    REPO,
+    RESUME_EVERY_SECONDS,
+    TrainerRun,
+    emit,
+    free_memory,
+    machine,
+    make_parser,
+    matmul_peak,
+    print_table,
+    random_images,
+    step_kind,
+    synchronize,
+    timed,
+    write_json,
+)
 from gpu_bounds import step_profile
+from reference import ReferenceRun
+
 from memdissect.data.tensors import load_image_folder_split
 from memdissect.dissection.patterns import logits_on_patterns, synthesize_patterns
 from memdissect.study.design import dissection_pairs, expand_classifiers, pattern_sources, trained
@@ -57,13 +72,23 @@ from memdissect.training import runtime
 from memdissect.training.device import resolve_device, resolve_precision
 from memdissect.training.gan import build_gan, build_gan_optimizers, train_gan_epoch
 from memdissect.training.runtime import Runtime
-from memdissect.training.train import ClassifierRun, build_classifier, evaluate, train_round, training_data
-from reference import ReferenceRun
+from memdissect.training.train import (
+    ClassifierRun,
+    build_classifier,
+    evaluate,
+    train_round,
+    training_data,
+)
 
 ARCHS = ("vgg11", "vgg13", "resnet32")
 CIFAR10_TRAIN_SIZE = 50_000
-TARGETS = {"gpu_minutes": 20.0, "vgg11_epoch_seconds": 0.5, "together_models": 4, "together_vs_eager_alone": 5.0,
-           "pattern_search_bf16_seconds": 2.0}
+TARGETS = {
+    "gpu_minutes": 20.0,
+    "vgg11_epoch_seconds": 0.5,
+    "together_models": 4,
+    "together_vs_eager_alone": 5.0,
+    "pattern_search_bf16_seconds": 2.0,
+}
 OPTIONAL_RESERVE = 90  # seconds of --budget an optional measurement needs left to start
 
 
@@ -92,17 +117,26 @@ def load_data(args) -> tuple[dict, str]:
             extract_cifar10(tarball, Path(folder), per_class=args.per_class)
             splits = {split: load_image_folder_split(folder, split) for split in ("train", "test")}
         return splits, f"CIFAR-10 from {tarball}"
-    print(f"NOTE: {tarball} is missing; timing random images of CIFAR-10's shape instead "
-          f"(copy the tarball there for real data; the timings do not depend on the pixels)")
+    print(
+        f"NOTE: {tarball} is missing; timing random images of CIFAR-10's shape instead "
+        f"(copy the tarball there for real data; the timings do not depend on the pixels)"
+    )
     train_size = 10 * args.per_class if args.per_class else CIFAR10_TRAIN_SIZE
     train, test = random_images(train_size, seed=0), random_images(train_size // 5, seed=1)
-    return {"train": {"images": train[0], "labels": train[1]},
-            "test": {"images": test[0], "labels": test[1]}}, "random images (no tarball)"
+    return {
+        "train": {"images": train[0], "labels": train[1]},
+        "test": {"images": test[0], "labels": test[1]},
+    }, "random images (no tarball)"
 
 
 def splits_of(data: dict) -> tuple:
     """(train images, train labels, test images, test labels), as training_data takes them."""
-    return data["train"]["images"], data["train"]["labels"], data["test"]["images"], data["test"]["labels"]
+    return (
+        data["train"]["images"],
+        data["train"]["labels"],
+        data["test"]["images"],
+        data["test"]["labels"],
+    )
 
 
 # ----------------------------------------------------------------------- one model in the workflow's trainer
@@ -119,20 +153,38 @@ def epoch_seconds(run, epochs: int, device) -> float:
     return statistics.median(timed(run, device) for _ in range(epochs))
 
 
-def classifier_epoch(arch: str, data: dict, args, device, precision: str, cuda_graphs: bool = True,
-                     whole: bool = True, **settings) -> dict:
+def classifier_epoch(
+    arch: str,
+    data: dict,
+    args,
+    device,
+    precision: str,
+    cuda_graphs: bool = True,
+    whole: bool = True,
+    **settings,
+) -> dict:
     """One model in the workflow's trainer: its training epoch (the median of args.epochs, after a warm-up of
     warm_up_count images); with `whole`, also its test evaluation, its resume state and one whole round."""
     _, _, test_images, test_labels = splits_of(data)
     with tempfile.TemporaryDirectory() as folder:
-        run = TrainerRun(ClassifierSettings(arch=arch, width=args.width, **settings), data["train"]["images"],
-                         data["train"]["labels"], device, precision, cuda_graphs=cuda_graphs,
-                         test=(test_images, test_labels), resume_path=Path(folder) / "resume.pt")
+        run = TrainerRun(
+            ClassifierSettings(arch=arch, width=args.width, **settings),
+            data["train"]["images"],
+            data["train"]["labels"],
+            device,
+            precision,
+            cuda_graphs=cuda_graphs,
+            test=(test_images, test_labels),
+            resume_path=Path(folder) / "resume.pt",
+        )
         started = time.perf_counter()
         run(limit=warm_up_count(len(run.images)))
         synchronize(device)
-        figures = {"warm_up": time.perf_counter() - started, "epoch": epoch_seconds(run, args.epochs, device),
-                   "step": run.step_kind}
+        figures = {
+            "warm_up": time.perf_counter() - started,
+            "epoch": epoch_seconds(run, args.epochs, device),
+            "step": run.step_kind,
+        }
         if whole:
             test = run.run.data["test"]
             evaluate(run.model, *test, run.runtime)  # warm-up: the evaluation batch's kernels
@@ -140,7 +192,7 @@ def classifier_epoch(arch: str, data: dict, args, device, precision: str, cuda_g
             figures["resume_state"] = timed(run.write_resume_state, device)
             figures["round"] = timed(run.round, device)
             del test
-        del run
+        run = None  # its memory freed below; the lambdas above have run
     free_memory(device)
     return figures
 
@@ -148,7 +200,9 @@ def classifier_epoch(arch: str, data: dict, args, device, precision: str, cuda_g
 # ----------------------------------------------------------------------- models trained together
 
 
-def models_together(arch: str, k: int, data: dict, args, device, precision: str, cuda_graphs: bool = True) -> dict:
+def models_together(
+    arch: str, k: int, data: dict, args, device, precision: str, cuda_graphs: bool = True
+) -> dict:
     """Rounds of k models of `arch` in one process, as memdissect.training.sharing.together's leader trains the jobs that meet on
     a GPU: each a ClassifierRun with its own resume state and (on CUDA) its own stream, all reading one copy of
     the splits on the device, advanced by train_round (their steps interleaved, then each one's metrics, test
@@ -158,30 +212,47 @@ def models_together(arch: str, k: int, data: dict, args, device, precision: str,
     shared = training_data(*splits_of(data), runtime)
     messages: list[str] = []
     with tempfile.TemporaryDirectory() as folder:
-        runs = [ClassifierRun(ClassifierSettings(arch=arch, width=args.width, seed=seed, precision=precision),
-                              shared, runtime, Path(folder) / f"model-{seed}.pt", log=messages.append,
-                              stream=torch.cuda.Stream(device) if device.type == "cuda" else None,
-                              resume_every_seconds=RESUME_EVERY_SECONDS)
-                for seed in range(1, k + 1)]
+        runs = [
+            ClassifierRun(
+                ClassifierSettings(arch=arch, width=args.width, seed=seed, precision=precision),
+                shared,
+                runtime,
+                Path(folder) / f"model-{seed}.pt",
+                log=messages.append,
+                stream=torch.cuda.Stream(device) if device.type == "cuda" else None,
+                resume_every_seconds=RESUME_EVERY_SECONDS,
+            )
+            for seed in range(1, k + 1)
+        ]
         warm_up = timed(lambda: train_round(runs), device)
         seconds = [timed(lambda: train_round(runs), device) for _ in range(args.rounds)]
-        failed = [f"{type(run.error).__name__}: {run.error}" for run in runs if run.error is not None]
+        failed = [
+            f"{type(run.error).__name__}: {run.error}" for run in runs if run.error is not None
+        ]
         steps = sorted({step_kind(run, messages) for run in runs})
-        del runs, shared
+        runs = shared = None  # their memory freed below; the lambdas above have run
     free_memory(device)
     if failed:  # a run that stopped would leave the later rounds with fewer models
         raise RuntimeError(f"{len(failed)} of {k} runs failed; the first: {failed[0]}")
     round_ = statistics.median(seconds)
     n = len(data["train"]["images"])
-    return {"models": k, "round": round_, "per_model_epoch": round_ / k, "images_per_s": k * n / round_,
-            "warm_up": warm_up, "step": steps}
+    return {
+        "models": k,
+        "round": round_,
+        "per_model_epoch": round_ / k,
+        "images_per_s": k * n / round_,
+        "warm_up": warm_up,
+        "step": steps,
+    }
 
 
 def measured(entry) -> bool:
     return isinstance(entry, dict) and "round" in entry
 
 
-def try_together(arch: str, k: int, data: dict, args, device, precision: str, cuda_graphs: bool = True) -> dict:
+def try_together(
+    arch: str, k: int, data: dict, args, device, precision: str, cuda_graphs: bool = True
+) -> dict:
     """models_together, or its error: one pack's failure must not cost the rest of the suite."""
     try:
         return models_together(arch, k, data, args, device, precision, cuda_graphs)
@@ -195,10 +266,18 @@ def together_ratios(together: dict) -> dict:
     alone with the eager step; the best K (most images/s)."""
     packs = {k: entry for k, entry in together["vgg11"].items() if measured(entry)}
     alone, eager = packs.get(1), together.get("vgg11_eager_alone")
-    ratios = {"vs_graphed_alone": {k: entry["images_per_s"] / alone["images_per_s"] for k, entry in packs.items()}
-              if alone else {},
-              "vs_eager_alone": {k: entry["images_per_s"] / eager["images_per_s"] for k, entry in packs.items()}
-              if measured(eager) else {}}
+    ratios = {
+        "vs_graphed_alone": {
+            k: entry["images_per_s"] / alone["images_per_s"] for k, entry in packs.items()
+        }
+        if alone
+        else {},
+        "vs_eager_alone": {
+            k: entry["images_per_s"] / eager["images_per_s"] for k, entry in packs.items()
+        }
+        if measured(eager)
+        else {},
+    }
     ratios["best_models"] = max(packs, key=lambda k: packs[k]["images_per_s"]) if packs else 1
     return ratios
 
@@ -241,9 +320,13 @@ def self_check_cost(data: dict, args, device, precision: str, steps: int = 10) -
     the replays are emulated: each an eager step). A replay and an eager step: the fastest of five."""
     batch_size = min(128, len(data["train"]["images"]) // steps)
     with graph_path_on(device):
-        run = TrainerRun(ClassifierSettings(arch="vgg11", width=args.width, batch_size=batch_size),
-                         data["train"]["images"][:batch_size * steps], data["train"]["labels"][:batch_size * steps],
-                         device, precision)
+        run = TrainerRun(
+            ClassifierSettings(arch="vgg11", width=args.width, batch_size=batch_size),
+            data["train"]["images"][: batch_size * steps],
+            data["train"]["labels"][: batch_size * steps],
+            device,
+            precision,
+        )
         replayed, seconds = run.run.step.replayed, {}
         check = replayed.checked_replay
         replayed.checked_replay = lambda: seconds.setdefault("check", timed(check, device))
@@ -254,10 +337,14 @@ def self_check_cost(data: dict, args, device, precision: str, steps: int = 10) -
         status = run.run.graph_status()
         del run
     free_memory(device)
-    return {**{f"{name}_seconds": value for name, value in seconds.items()}, "batch_size": batch_size,
-            "graph": status.graph,
-            "note": status.note, "extra_in_eager_steps": (seconds["check"] - seconds["replay"]) / seconds["eager_step"],
-            "emulated": device.type != "cuda"}
+    return {
+        **{f"{name}_seconds": value for name, value in seconds.items()},
+        "batch_size": batch_size,
+        "graph": status.graph,
+        "note": status.note,
+        "extra_in_eager_steps": (seconds["check"] - seconds["replay"]) / seconds["eager_step"],
+        "emulated": device.type != "cuda",
+    }
 
 
 # ----------------------------------------------------------------------- the other stages
@@ -273,11 +360,25 @@ def gan_epoch(data: dict, args, device, precision: str) -> float:
     images = data["train"]["images"].to(device)
     if runtime.channels_last:
         images = images.contiguous(memory_format=torch.channels_last)
-    train_gan_epoch(generator, discriminator, optimizers, images[:warm_up_count(len(images))], settings, rng,
-                    runtime)  # warm-up
-    seconds = epoch_seconds(lambda: train_gan_epoch(generator, discriminator, optimizers, images, settings, rng,
-                                                    runtime), args.epochs, device)
-    del generator, discriminator, optimizers, images
+    train_gan_epoch(
+        generator,
+        discriminator,
+        optimizers,
+        images[: warm_up_count(len(images))],
+        settings,
+        rng,
+        runtime,
+    )  # warm-up
+    seconds = epoch_seconds(
+        lambda: train_gan_epoch(
+            generator, discriminator, optimizers, images, settings, rng, runtime
+        ),
+        args.epochs,
+        device,
+    )
+    generator = discriminator = optimizers = images = (
+        None  # memory freed below; the lambdas above have run
+    )
     free_memory(device)
     return seconds
 
@@ -290,12 +391,21 @@ def pattern_search(arch: str, settings: PatternSettings, args, device) -> dict:
 
     def quiet(*_):
         pass
-    synthesize_patterns(classifier, generator, args.classes, replace(settings, iterations=2), device, log=quiet)
+
+    synthesize_patterns(
+        classifier, generator, args.classes, replace(settings, iterations=2), device, log=quiet
+    )
     patterns = {}
-    seconds = timed(lambda: patterns.update(synthesize_patterns(classifier, generator, args.classes, settings, device,
-                                                                log=quiet)), device)
-    evaluation = timed(lambda: logits_on_patterns(classifier, patterns["x"], device, settings.chunk_size), device)
-    del generator, classifier, patterns
+    seconds = timed(
+        lambda: patterns.update(
+            synthesize_patterns(classifier, generator, args.classes, settings, device, log=quiet)
+        ),
+        device,
+    )
+    evaluation = timed(
+        lambda: logits_on_patterns(classifier, patterns["x"], device, settings.chunk_size), device
+    )
+    generator = classifier = patterns = None  # memory freed below; the lambdas above have run
     free_memory(device)
     return {"seconds": seconds, "evaluate_seconds": evaluation, "precision": settings.precision}
 
@@ -304,24 +414,39 @@ def pattern_searches(config: dict, settings: PatternSettings, args, device) -> d
     """The config's search with VGG11 as f1, in the config's precision and in bf16; the config's other f1
     architectures at a tenth of the iterations, scaled."""
     classifiers = expand_classifiers(config)
-    source_archs = {classifiers[source].arch for source in pattern_sources(dissection_pairs(config, classifiers))}
+    source_archs = {
+        classifiers[source].arch
+        for source in pattern_sources(dissection_pairs(config, classifiers))
+    }
     searches = {"vgg11": pattern_search("vgg11", settings, args, device)}
     if settings.precision != "bf16":
-        searches["vgg11, bf16"] = pattern_search("vgg11", replace(settings, precision="bf16"), args, device)
+        searches["vgg11, bf16"] = pattern_search(
+            "vgg11", replace(settings, precision="bf16"), args, device
+        )
     short = replace(settings, iterations=max(1, settings.iterations // 10))
     for arch in sorted(source_archs - {"vgg11"}):
         timing = pattern_search(arch, short, args, device)
-        searches[arch] = {**timing, "seconds": timing["seconds"] * settings.iterations / short.iterations}
+        searches[arch] = {
+            **timing,
+            "seconds": timing["seconds"] * settings.iterations / short.iterations,
+        }
     return searches
 
 
 def reference_epoch_seconds(data: dict, args, device) -> dict:
     """The reference loop's VGG11 epoch; in-process loading if the host's worker processes fail (a small /dev/shm)."""
+
     def warm_run(workers):
-        run = ReferenceRun(ClassifierSettings(arch="vgg11", width=args.width), data["train"]["images"],
-                           data["train"]["labels"], device, workers)
+        run = ReferenceRun(
+            ClassifierSettings(arch="vgg11", width=args.width),
+            data["train"]["images"],
+            data["train"]["labels"],
+            device,
+            workers,
+        )
         run()  # warm-up epoch: starts the workers (they persist, which favours the reference)
         return run
+
     try:
         run = warm_run(None)
     except RuntimeError as error:
@@ -336,9 +461,16 @@ def reference_epoch_seconds(data: dict, args, device) -> dict:
 def job_start_seconds(device) -> float:
     """A fresh process importing torch and the package's GPU-job modules and touching the device: the start-up
     every GPU job pays (Snakemake's own start of the job not included)."""
-    code = ("import torch, memdissect.training.sharing.together, memdissect.dissection.patterns, memdissect.dissection.evaluation; "
-            f"torch.zeros(1, device='{device.type}').sum().item()")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
+    code = (
+        "import torch, memdissect.training.sharing.together, memdissect.dissection.patterns, memdissect.dissection.evaluation; "
+        f"torch.zeros(1, device='{device.type}').sum().item()"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])
+        ),
+    }
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
     return time.perf_counter() - started
@@ -379,45 +511,76 @@ def project(config: dict, figures: dict, k: int, train_size: int) -> dict:
         training += classifier.settings.get("epochs", 100) * per_epoch
         training += figures["classifiers"][classifier.arch]["evaluate"]
     gan = config.get("gan", {}).get("epochs", 30) * figures["dcgan_epoch"] * scale
-    patterns = sum(figures["pattern_search"][classifiers[source].arch]["seconds"] for source in sources)
-    evaluations = (len(pairs) + len(sources)) * figures["pattern_search"]["vgg11"]["evaluate_seconds"]
+    patterns = sum(
+        figures["pattern_search"][classifiers[source].arch]["seconds"] for source in sources
+    )
+    evaluations = (len(pairs) + len(sources)) * figures["pattern_search"]["vgg11"][
+        "evaluate_seconds"
+    ]
     jobs = math.ceil(len(models) / k) + 1 + len(sources) + 1
     start_ups = jobs * figures["job_start"]
     total = training + gan + patterns + evaluations + start_ups
-    return {"models_together": k, "classifiers": len(models), "pattern_sources": len(sources),
-            "pairs": len(pairs), "job_starts": jobs,
-            "round_seconds": {arch: {"seconds": seconds, "source": source}
-                              for arch, (seconds, source) in rounds.items()},
-            "training_minutes": training / 60, "gan_minutes": gan / 60, "patterns_minutes": patterns / 60,
-            "evaluations_minutes": evaluations / 60, "job_start_minutes": start_ups / 60,
-            "gpu_minutes": total / 60}
+    return {
+        "models_together": k,
+        "classifiers": len(models),
+        "pattern_sources": len(sources),
+        "pairs": len(pairs),
+        "job_starts": jobs,
+        "round_seconds": {
+            arch: {"seconds": seconds, "source": source}
+            for arch, (seconds, source) in rounds.items()
+        },
+        "training_minutes": training / 60,
+        "gan_minutes": gan / 60,
+        "patterns_minutes": patterns / 60,
+        "evaluations_minutes": evaluations / 60,
+        "job_start_minutes": start_ups / 60,
+        "gpu_minutes": total / 60,
+    }
 
 
 def projections(config: dict, figures: dict, train_size: int) -> dict:
     """The projection at the best K measured, and its GPU-minutes at every K measured."""
     ratios = together_ratios(figures["together"])
     best = ratios["best_models"]
-    by_k = {k: project(config, figures, k, train_size)["gpu_minutes"]
-            for k, entry in figures["together"]["vgg11"].items() if measured(entry)}
-    sharing = config.get("sharing", {}).get("models", 4)  # the schema's default where the config has none
+    by_k = {
+        k: project(config, figures, k, train_size)["gpu_minutes"]
+        for k, entry in figures["together"]["vgg11"].items()
+        if measured(entry)
+    }
+    sharing = config.get("sharing", {}).get(
+        "models", 4
+    )  # the schema's default where the config has none
     note = f"at the best K measured ({best}); the config trains up to sharing.models = {sharing} models together"
     if best > sharing:
         note += f", so K = {best} needs sharing.models >= {best} (a profile setting)"
-    return {**project(config, figures, best, train_size), "gpu_minutes_by_models_together": by_k, "note": note}
+    return {
+        **project(config, figures, best, train_size),
+        "gpu_minutes_by_models_together": by_k,
+        "note": note,
+    }
 
 
 def target_checks(result: dict) -> dict:
     """The issue's rows for the GPU suite (absolute times hold on a GPU only: see targets_apply)."""
     ratios = result["together"]["ratios"]["vs_eager_alone"]
     k = TARGETS["together_models"]
-    bf16 = next((f["seconds"] for f in result["pattern_search"].values() if f["precision"] == "bf16"), math.inf)
-    return {f"gpu_minutes<={TARGETS['gpu_minutes']:g}": result["projection"]["gpu_minutes"] <= TARGETS["gpu_minutes"],
-            f"vgg11_epoch<={TARGETS['vgg11_epoch_seconds']:g}s":
-                result["classifiers"]["vgg11"]["epoch"] <= TARGETS["vgg11_epoch_seconds"],
-            f"vgg11_{k}_models_vs_eager_alone>={TARGETS['together_vs_eager_alone']:g}":
-                ratios[k] >= TARGETS["together_vs_eager_alone"] if k in ratios else None,
-            f"pattern_search_bf16<={TARGETS['pattern_search_bf16_seconds']:g}s":
-                bf16 <= TARGETS["pattern_search_bf16_seconds"]}
+    bf16 = next(
+        (f["seconds"] for f in result["pattern_search"].values() if f["precision"] == "bf16"),
+        math.inf,
+    )
+    return {
+        f"gpu_minutes<={TARGETS['gpu_minutes']:g}": result["projection"]["gpu_minutes"]
+        <= TARGETS["gpu_minutes"],
+        f"vgg11_epoch<={TARGETS['vgg11_epoch_seconds']:g}s": result["classifiers"]["vgg11"]["epoch"]
+        <= TARGETS["vgg11_epoch_seconds"],
+        f"vgg11_{k}_models_vs_eager_alone>={TARGETS['together_vs_eager_alone']:g}": ratios[k]
+        >= TARGETS["together_vs_eager_alone"]
+        if k in ratios
+        else None,
+        f"pattern_search_bf16<={TARGETS['pattern_search_bf16_seconds']:g}s": bf16
+        <= TARGETS["pattern_search_bf16_seconds"],
+    }
 
 
 # ----------------------------------------------------------------------- the suite
@@ -427,19 +590,47 @@ def parse_args():
     parser = make_parser(__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(REPO / "data" / "cifar10-jpeg.tar.gz"))
     parser.add_argument("--config", default=str(REPO / "config" / "config.yaml"))
-    parser.add_argument("--budget", type=float, default=420,
-                        help=f"seconds the suite may take after its imports; an optional measurement (more models "
-                             f"together, the other architectures together, the step profile) starts only with "
-                             f"{OPTIONAL_RESERVE} s of them left")
-    parser.add_argument("--self-check", type=int, metavar="TRIALS",
-                        help="measure only the first replay's self-check: TRIALS runs of VGG11 at batch 128 (width 1, "
-                             "or the quick suite's) in fp32 and in bf16, the fastest of each part (on a CPU with the "
-                             "replays emulated)")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=420,
+        help=f"seconds the suite may take after its imports; an optional measurement (more models "
+        f"together, the other architectures together, the step profile) starts only with "
+        f"{OPTIONAL_RESERVE} s of them left",
+    )
+    parser.add_argument(
+        "--self-check",
+        type=int,
+        metavar="TRIALS",
+        help="measure only the first replay's self-check: TRIALS runs of VGG11 at batch 128 (width 1, "
+        "or the quick suite's) in fp32 and in bf16, the fastest of each part (on a CPU with the "
+        "replays emulated)",
+    )
     args = parser.parse_args()
-    quick = {"width": 0.125, "per_class": 20, "epochs": 1, "rounds": 1, "starts": 2, "iterations": 3, "classes": 10,
-             "together": (1, 2), "together_optional": (4,), "together_archs": ("vgg13",)}
-    full = {"width": 1.0, "per_class": None, "epochs": 2, "rounds": 2, "starts": None, "iterations": None,
-            "classes": 10, "together": (1, 2, 4), "together_optional": (8,), "together_archs": ("vgg13", "resnet32")}
+    quick = {
+        "width": 0.125,
+        "per_class": 20,
+        "epochs": 1,
+        "rounds": 1,
+        "starts": 2,
+        "iterations": 3,
+        "classes": 10,
+        "together": (1, 2),
+        "together_optional": (4,),
+        "together_archs": ("vgg13",),
+    }
+    full = {
+        "width": 1.0,
+        "per_class": None,
+        "epochs": 2,
+        "rounds": 2,
+        "starts": None,
+        "iterations": None,
+        "classes": 10,
+        "together": (1, 2, 4),
+        "together_optional": (8,),
+        "together_archs": ("vgg13", "resnet32"),
+    }
     for key, value in (quick if args.quick else full).items():
         setattr(args, key, value)
     return args
@@ -451,13 +642,25 @@ def self_check_trials(args, device) -> dict:
     data, figures = {"train": {"images": images, "labels": labels}}, {}
     for precision in ("fp32", "bf16"):
         trials = [self_check_cost(data, args, device, precision) for _ in range(args.self_check)]
-        fastest = {part: min(trial[f"{part}_seconds"] for trial in trials) for part in ("check", "replay", "eager_step")}
+        fastest = {
+            part: min(trial[f"{part}_seconds"] for trial in trials)
+            for part in ("check", "replay", "eager_step")
+        }
         each = [trial["extra_in_eager_steps"] for trial in trials]
-        figures[precision] = {**fastest, "extra_in_eager_steps": (fastest["check"] - fastest["replay"])
-                              / fastest["eager_step"], "median_of_trials": statistics.median(each),
-                              "each_trial": each, "notes": sorted({trial["note"] for trial in trials})}
-    return {"benchmark": "gpu_suite --self-check", "machine": machine(device), "width": args.width,
-            "emulated": device.type != "cuda", "self_check": figures}
+        figures[precision] = {
+            **fastest,
+            "extra_in_eager_steps": (fastest["check"] - fastest["replay"]) / fastest["eager_step"],
+            "median_of_trials": statistics.median(each),
+            "each_trial": each,
+            "notes": sorted({trial["note"] for trial in trials}),
+        }
+    return {
+        "benchmark": "gpu_suite --self-check",
+        "machine": machine(device),
+        "width": args.width,
+        "emulated": device.type != "cuda",
+        "self_check": figures,
+    }
 
 
 def main():
@@ -466,8 +669,13 @@ def main():
     if args.self_check:
         return emit(self_check_trials(args, device), args.out)
     precision = resolve_precision("auto", device)
-    result = {"benchmark": "gpu_suite", "quick": args.quick, "machine": machine(device), "precision": precision,
-              "targets_apply": device.type == "cuda" and not args.quick}
+    result = {
+        "benchmark": "gpu_suite",
+        "quick": args.quick,
+        "machine": machine(device),
+        "precision": precision,
+        "targets_apply": device.type == "cuda" and not args.quick,
+    }
     suite_started = time.perf_counter()
 
     def time_left() -> float:
@@ -477,7 +685,10 @@ def main():
         """Keep each figure as it comes, so a run cut short still leaves what it measured."""
         result[section] = value
         write_json(result, args.out)
-        print(f"{section} ({time.perf_counter() - suite_started:.0f}s): {json.dumps(value, default=float)}", flush=True)
+        print(
+            f"{section} ({time.perf_counter() - suite_started:.0f}s): {json.dumps(value, default=float)}",
+            flush=True,
+        )
         return value
 
     if device.type == "cuda":
@@ -485,56 +696,112 @@ def main():
     started = time.perf_counter()
     data, source = load_data(args)
     train_size = len(data["train"]["images"])
-    save("data", {"source": source, "train_images": train_size, "test_images": len(data["test"]["images"]),
-                  "load_seconds": time.perf_counter() - started})
-    classifiers = save("classifiers", {arch: classifier_epoch(arch, data, args, device, precision) for arch in ARCHS})
-    variants = save("vgg11_variants", {
-        "eager": classifier_epoch("vgg11", data, args, device, precision, cuda_graphs=False, whole=False),
-        "augment": classifier_epoch("vgg11", data, args, device, precision, whole=False, augment=True)})
+    save(
+        "data",
+        {
+            "source": source,
+            "train_images": train_size,
+            "test_images": len(data["test"]["images"]),
+            "load_seconds": time.perf_counter() - started,
+        },
+    )
+    classifiers = save(
+        "classifiers",
+        {arch: classifier_epoch(arch, data, args, device, precision) for arch in ARCHS},
+    )
+    variants = save(
+        "vgg11_variants",
+        {
+            "eager": classifier_epoch(
+                "vgg11", data, args, device, precision, cuda_graphs=False, whole=False
+            ),
+            "augment": classifier_epoch(
+                "vgg11", data, args, device, precision, whole=False, augment=True
+            ),
+        },
+    )
     save("self_check", self_check_cost(data, args, device, precision))
     together = {"vgg11": {}}
     for k in args.together:
         together["vgg11"][k] = try_together("vgg11", k, data, args, device, precision)
         save("together", together)
-    together["vgg11_eager_alone"] = try_together("vgg11", 1, data, args, device, precision, cuda_graphs=False)
+    together["vgg11_eager_alone"] = try_together(
+        "vgg11", 1, data, args, device, precision, cuda_graphs=False
+    )
     together["ratios"] = together_ratios(together)
     save("together", together)
     config = yaml.safe_load(Path(args.config).read_text())
-    pattern_settings = PatternSettings.from_dict({**config.get("patterns", {}), **(
-        {"starts": args.starts, "iterations": args.iterations} if args.quick else {})})
+    pattern_settings = PatternSettings.from_dict(
+        {
+            **config.get("patterns", {}),
+            **({"starts": args.starts, "iterations": args.iterations} if args.quick else {}),
+        }
+    )
     searches = save("pattern_search", pattern_searches(config, pattern_settings, args, device))
     save("dcgan_epoch", gan_epoch(data, args, device, precision))
     save("reference_vgg11_epoch", reference_epoch_seconds(data, args, device))
     save("job_start", job_start_seconds(device))
-    figures = {"classifiers": classifiers, "together": together, "dcgan_epoch": result["dcgan_epoch"],
-               "pattern_search": searches, "job_start": result["job_start"],
-               "augment_extra_per_epoch": max(0.0, variants["augment"]["epoch"] - classifiers["vgg11"]["epoch"])}
+    figures = {
+        "classifiers": classifiers,
+        "together": together,
+        "dcgan_epoch": result["dcgan_epoch"],
+        "pattern_search": searches,
+        "job_start": result["job_start"],
+        "augment_extra_per_epoch": max(
+            0.0, variants["augment"]["epoch"] - classifiers["vgg11"]["epoch"]
+        ),
+    }
 
     def conclude():
         together["ratios"] = together_ratios(together)
         save("together", together)
         save("projection", projections(config, figures, train_size))
         result["ratio"] = {
-            "vgg11_graphed_vs_eager_epoch": variants["eager"]["epoch"] / classifiers["vgg11"]["epoch"],
-            "vgg11_vs_reference": result["reference_vgg11_epoch"]["seconds"] / classifiers["vgg11"]["epoch"],
-            **{f"vgg11_{k}_models_vs_eager_alone": r for k, r in together["ratios"]["vs_eager_alone"].items()}}
+            "vgg11_graphed_vs_eager_epoch": variants["eager"]["epoch"]
+            / classifiers["vgg11"]["epoch"],
+            "vgg11_vs_reference": result["reference_vgg11_epoch"]["seconds"]
+            / classifiers["vgg11"]["epoch"],
+            **{
+                f"vgg11_{k}_models_vs_eager_alone": r
+                for k, r in together["ratios"]["vs_eager_alone"].items()
+            },
+        }
         save("targets_met", target_checks(result))
+
     conclude()
     for k in args.together_optional:  # more models together, time allowing
         if time_left() >= OPTIONAL_RESERVE:
             together["vgg11"][k] = try_together("vgg11", k, data, args, device, precision)
         else:
-            together["vgg11"][k] = {"models": k, "error": f"skipped: under {OPTIONAL_RESERVE} s of the budget left"}
+            together["vgg11"][k] = {
+                "models": k,
+                "error": f"skipped: under {OPTIONAL_RESERVE} s of the budget left",
+            }
         conclude()
     best = max(2, together["ratios"]["best_models"])
-    for arch in args.together_archs:  # the other architectures at the best K, else scaled as VGG11's gain
+    for (
+        arch
+    ) in args.together_archs:  # the other architectures at the best K, else scaled as VGG11's gain
         if time_left() >= OPTIONAL_RESERVE:
             together[arch] = {best: try_together(arch, best, data, args, device, precision)}
             conclude()
     if device.type == "cuda" and time_left() >= OPTIONAL_RESERVE:
-        save("eager_step_profile", optional(lambda: step_profile(
-            TrainerRun(ClassifierSettings(arch="vgg11", width=args.width), data["train"]["images"],
-                       data["train"]["labels"], device, precision, cuda_graphs=False)), device))
+        save(
+            "eager_step_profile",
+            optional(
+                lambda: step_profile(
+                    TrainerRun(
+                        ClassifierSettings(arch="vgg11", width=args.width),
+                        data["train"]["images"],
+                        data["train"]["labels"],
+                        device,
+                        precision,
+                        cuda_graphs=False,
+                    )
+                ),
+                device,
+            ),
+        )
     result["snakemake_imported"] = "snakemake" in sys.modules
     result["suite_seconds"] = time.perf_counter() - suite_started
     print_report(result, train_size, pattern_settings, args)
@@ -556,22 +823,51 @@ def optional(measure, device):
 
 def print_report(result: dict, train_size: int, pattern_settings: PatternSettings, args) -> None:
     projection = result["projection"]
-    rows = (training_rows(result, train_size) + together_rows(result, train_size)
-            + pattern_rows(result, pattern_settings, args.classes) + [
-                {"measure": "job start-up (python, torch, memdissect, device)", "seconds": result["job_start"]},
-                self_check_row(result["self_check"]),
-                {"measure": f"projected: full config, K = {projection['models_together']} together",
-                 "seconds": projection["gpu_minutes"] * 60, "note": f"{projection['gpu_minutes']:.1f} GPU-minutes"},
-            ] + profile_rows(result.get("eager_step_profile")))
-    print_table(rows, ["measure", "seconds", "images/s", "note"],
-                title=f"{result['machine'].get('gpu', result['machine']['cpu'])}, {result['precision']}, "
-                      f"{result['data']['source']} ({train_size} training images), width {args.width:g}")
-    print("projection, GPU-minutes: " + ", ".join(f"{key[:-8]} {value:.2f}" for key, value in projection.items()
-                                                  if key.endswith("_minutes")))
-    print("projection at each K: " + ", ".join(f"K={k} {minutes:.1f}" for k, minutes
-                                               in projection["gpu_minutes_by_models_together"].items()))
-    print("targets met" + ("" if result["targets_apply"] else " (absolute times hold on a GPU only)") + ": "
-          + ", ".join(f"{name} {met}" for name, met in result["targets_met"].items()))
+    rows = (
+        training_rows(result, train_size)
+        + together_rows(result, train_size)
+        + pattern_rows(result, pattern_settings, args.classes)
+        + [
+            {
+                "measure": "job start-up (python, torch, memdissect, device)",
+                "seconds": result["job_start"],
+            },
+            self_check_row(result["self_check"]),
+            {
+                "measure": f"projected: full config, K = {projection['models_together']} together",
+                "seconds": projection["gpu_minutes"] * 60,
+                "note": f"{projection['gpu_minutes']:.1f} GPU-minutes",
+            },
+        ]
+        + profile_rows(result.get("eager_step_profile"))
+    )
+    print_table(
+        rows,
+        ["measure", "seconds", "images/s", "note"],
+        title=f"{result['machine'].get('gpu', result['machine']['cpu'])}, {result['precision']}, "
+        f"{result['data']['source']} ({train_size} training images), width {args.width:g}",
+    )
+    print(
+        "projection, GPU-minutes: "
+        + ", ".join(
+            f"{key[:-8]} {value:.2f}"
+            for key, value in projection.items()
+            if key.endswith("_minutes")
+        )
+    )
+    print(
+        "projection at each K: "
+        + ", ".join(
+            f"K={k} {minutes:.1f}"
+            for k, minutes in projection["gpu_minutes_by_models_together"].items()
+        )
+    )
+    print(
+        "targets met"
+        + ("" if result["targets_apply"] else " (absolute times hold on a GPU only)")
+        + ": "
+        + ", ".join(f"{name} {met}" for name, met in result["targets_met"].items())
+    )
 
 
 def epoch_row(measure: str, seconds: float, images: int, note: str = "") -> dict:
@@ -581,19 +877,41 @@ def epoch_row(measure: str, seconds: float, images: int, note: str = "") -> dict
 def training_rows(result: dict, train_size: int) -> list[dict]:
     rows = []
     for arch, f in result["classifiers"].items():
-        rows += [epoch_row(f"{arch} epoch (train)", f["epoch"], train_size,
-                           f"{f['step']}; warm-up {f['warm_up']:.1f}s"),
-                 {"measure": f"{arch} test evaluation", "seconds": f["evaluate"]},
-                 {"measure": f"{arch} resume state", "seconds": f["resume_state"]},
-                 epoch_row(f"{arch} round (train_round, one model)", f["round"], train_size,
-                           "train, metrics, evaluation, resume state")]
+        rows += [
+            epoch_row(
+                f"{arch} epoch (train)",
+                f["epoch"],
+                train_size,
+                f"{f['step']}; warm-up {f['warm_up']:.1f}s",
+            ),
+            {"measure": f"{arch} test evaluation", "seconds": f["evaluate"]},
+            {"measure": f"{arch} resume state", "seconds": f["resume_state"]},
+            epoch_row(
+                f"{arch} round (train_round, one model)",
+                f["round"],
+                train_size,
+                "train, metrics, evaluation, resume state",
+            ),
+        ]
     for name, f in result["vgg11_variants"].items():
-        rows.append(epoch_row(f"vgg11 epoch, {name}", f["epoch"], train_size,
-                              f"{f['step']}; warm-up {f['warm_up']:.1f}s"))
+        rows.append(
+            epoch_row(
+                f"vgg11 epoch, {name}",
+                f["epoch"],
+                train_size,
+                f"{f['step']}; warm-up {f['warm_up']:.1f}s",
+            )
+        )
     rows.append(epoch_row("dcgan epoch", result["dcgan_epoch"], train_size))
     reference = result["reference_vgg11_epoch"]
-    rows.append(epoch_row("reference DataLoader loop, vgg11 fp32 epoch", reference["seconds"], train_size,
-                          f"{reference['workers']} workers; memdissect {result['ratio']['vgg11_vs_reference']:.2f}x"))
+    rows.append(
+        epoch_row(
+            "reference DataLoader loop, vgg11 fp32 epoch",
+            reference["seconds"],
+            train_size,
+            f"{reference['workers']} workers; memdissect {result['ratio']['vgg11_vs_reference']:.2f}x",
+        )
+    )
     return rows
 
 
@@ -608,30 +926,57 @@ def together_rows(result: dict, train_size: int) -> list[dict]:
                 continue
             note = " / ".join(f["step"])
             if arch == "vgg11":
-                note += (f"; {ratios['vs_graphed_alone'].get(k, math.nan):.2f}x alone, "
-                         f"{ratios['vs_eager_alone'].get(k, math.nan):.2f}x eager alone")
-            rows.append({"measure": measure, "seconds": f["round"], "images/s": f["images_per_s"], "note": note})
+                note += (
+                    f"; {ratios['vs_graphed_alone'].get(k, math.nan):.2f}x alone, "
+                    f"{ratios['vs_eager_alone'].get(k, math.nan):.2f}x eager alone"
+                )
+            rows.append(
+                {
+                    "measure": measure,
+                    "seconds": f["round"],
+                    "images/s": f["images_per_s"],
+                    "note": note,
+                }
+            )
     eager = together["vgg11_eager_alone"]
-    rows.append({"measure": "vgg11, one model alone, eager step: round", "seconds": eager.get("round"),
-                 "images/s": eager.get("images_per_s"), "note": eager.get("error", "")})
+    rows.append(
+        {
+            "measure": "vgg11, one model alone, eager step: round",
+            "seconds": eager.get("round"),
+            "images/s": eager.get("images_per_s"),
+            "note": eager.get("error", ""),
+        }
+    )
     return rows
 
 
 def pattern_rows(result: dict, settings: PatternSettings, classes: int) -> list[dict]:
     searches = result["pattern_search"]
-    rows = [{"measure": f"pattern search, f1 {name}: {classes} x {settings.starts} x {settings.iterations}",
-             "seconds": f["seconds"],
-             "note": f["precision"] + ("" if name.startswith("vgg11") else ", scaled from a tenth of the iterations")}
-            for name, f in searches.items()]
-    rows.append({"measure": "f2 on the patterns (one pair)", "seconds": searches["vgg11"]["evaluate_seconds"]})
+    rows = [
+        {
+            "measure": f"pattern search, f1 {name}: {classes} x {settings.starts} x {settings.iterations}",
+            "seconds": f["seconds"],
+            "note": f["precision"]
+            + ("" if name.startswith("vgg11") else ", scaled from a tenth of the iterations"),
+        }
+        for name, f in searches.items()
+    ]
+    rows.append(
+        {
+            "measure": "f2 on the patterns (one pair)",
+            "seconds": searches["vgg11"]["evaluate_seconds"],
+        }
+    )
     return rows
 
 
 def self_check_row(check: dict) -> dict:
     replays = "emulated replays" if check["emulated"] else "replays"
-    return {"measure": f"vgg11 first replay's self-check, once per run (batch {check['batch_size']})",
-            "seconds": check["check_seconds"],
-            "note": f"{check['extra_in_eager_steps']:.2f} eager steps more than a replay ({replays}); {check['note']}"}
+    return {
+        "measure": f"vgg11 first replay's self-check, once per run (batch {check['batch_size']})",
+        "seconds": check["check_seconds"],
+        "note": f"{check['extra_in_eager_steps']:.2f} eager steps more than a replay ({replays}); {check['note']}",
+    }
 
 
 def profile_rows(profile) -> list[dict]:
@@ -640,9 +985,14 @@ def profile_rows(profile) -> list[dict]:
         return []
     if "error" in profile:
         return [{"measure": "eager vgg11 step under the profiler", "note": profile["error"]}]
-    return [{"measure": "eager vgg11 step under the profiler", "seconds": profile["wall_ms_per_step"] / 1e3,
-             "note": f"GPU busy {profile['gpu_busy_ms_per_step']:.2f} ms of {profile['wall_ms_per_step']:.2f} ms, "
-                     f"{profile['kernels_per_step']:.0f} kernels"}]
+    return [
+        {
+            "measure": "eager vgg11 step under the profiler",
+            "seconds": profile["wall_ms_per_step"] / 1e3,
+            "note": f"GPU busy {profile['gpu_busy_ms_per_step']:.2f} ms of {profile['wall_ms_per_step']:.2f} ms, "
+            f"{profile['kernels_per_step']:.0f} kernels",
+        }
+    ]
 
 
 if __name__ == "__main__":

@@ -10,11 +10,11 @@ reference normalizes in the transform.
 import numpy as np
 import torch
 import torch.nn.functional as F
+from common import BATCH_SIZE, cpu_count
 from PIL import Image
 from torch import nn
 from torchvision import transforms
 
-from common import BATCH_SIZE, cpu_count
 from memdissect.models.normalize import CIFAR10_MEAN, CIFAR10_STD
 from memdissect.study.settings import ClassifierSettings
 from memdissect.training.train import build_classifier
@@ -37,22 +37,40 @@ class CifarStyleDataset(torch.utils.data.Dataset):
 
 
 def reference_transform(augment: bool = False):
-    steps = [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if augment else []
-    return transforms.Compose([*steps, transforms.ToTensor(), transforms.Normalize(CIFAR10_MEAN, CIFAR10_STD)])
+    steps = (
+        [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if augment else []
+    )
+    return transforms.Compose(
+        [*steps, transforms.ToTensor(), transforms.Normalize(CIFAR10_MEAN, CIFAR10_STD)]
+    )
 
 
-def reference_loader(images: torch.Tensor, labels: torch.Tensor, device: torch.device, augment: bool = False,
-                     batch_size: int = BATCH_SIZE, workers: int | None = None) -> torch.utils.data.DataLoader:
+def reference_loader(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    device: torch.device,
+    augment: bool = False,
+    batch_size: int = BATCH_SIZE,
+    workers: int | None = None,
+) -> torch.utils.data.DataLoader:
     """A shuffling DataLoader: by default in-process on a CPU, worker processes and pinned memory for a GPU.
 
     Workers persist across epochs, which favours the reference: the usual code restarts them.
     """
-    dataset = CifarStyleDataset(images.permute(0, 2, 3, 1).numpy(), labels.tolist(), reference_transform(augment))
+    dataset = CifarStyleDataset(
+        images.permute(0, 2, 3, 1).numpy(), labels.tolist(), reference_transform(augment)
+    )
     if workers is None:
         workers = min(8, cpu_count()) if device.type == "cuda" else 0
-    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=workers,
-                                       pin_memory=device.type == "cuda", persistent_workers=workers > 0,
-                                       generator=torch.Generator().manual_seed(0))
+    return torch.utils.data.DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=True,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=workers > 0,
+        generator=torch.Generator().manual_seed(0),
+    )
 
 
 def reference_classifier(settings: ClassifierSettings, device: torch.device) -> nn.Module:
@@ -81,13 +99,20 @@ def reference_epoch(model, optimizer, loader, device: torch.device) -> float:
 class ReferenceRun:
     """The reference set up for `images`; each call trains it one epoch."""
 
-    def __init__(self, settings: ClassifierSettings, images, labels, device: torch.device, workers=None):
+    def __init__(
+        self, settings: ClassifierSettings, images, labels, device: torch.device, workers=None
+    ):
         self.model = reference_classifier(settings, device)
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=settings.lr, momentum=settings.momentum,
-                                         weight_decay=settings.weight_decay)
-        self.loader = reference_loader(images, labels, device, settings.augment, settings.batch_size, workers)
+        self.optimizer = torch.optim.SGD(
+            self.model.parameters(),
+            lr=settings.lr,
+            momentum=settings.momentum,
+            weight_decay=settings.weight_decay,
+        )
+        self.loader = reference_loader(
+            images, labels, device, settings.augment, settings.batch_size, workers
+        )
         self.device = device
 
     def __call__(self) -> float:
         return reference_epoch(self.model, self.optimizer, self.loader, self.device)
-

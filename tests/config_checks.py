@@ -4,7 +4,6 @@ import copy
 from pathlib import Path
 
 import yaml
-
 from snakemake.utils import validate
 
 from memdissect.study import validation

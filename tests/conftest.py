@@ -35,7 +35,6 @@ def pytest_collection_modifyitems(config, items):
 def demo_run(tmp_path_factory):
     """The demo config run to the end in a temporary folder, once per session."""
     import yaml
-
     from workflow_runs import snakemake, write_config
 
     workdir = tmp_path_factory.mktemp("demo")
@@ -89,9 +88,10 @@ class StepOffGraph:
 @pytest.fixture
 def graphs_a_step_off(emulated_graphs, monkeypatch):
     """Emulated graphs whose first replay the self-check must catch."""
-    monkeypatch.setattr(emulated_graphs, "capture", lambda step, stream, random_state: StepOffGraph(step))
+    monkeypatch.setattr(
+        emulated_graphs, "capture", lambda step, stream, random_state: StepOffGraph(step)
+    )
     return emulated_graphs
-
 
 
 def pytest_itemcollected(item):

@@ -6,8 +6,13 @@ from torch import nn
 
 def dropout_mlp(num_classes: int = 10) -> nn.Module:
     """A network that draws random numbers as it trains (dropout)."""
-    return nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 64), nn.ReLU(), nn.Dropout(0.3),
-                         nn.Linear(64, num_classes))
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(3 * 32 * 32, 64),
+        nn.ReLU(),
+        nn.Dropout(0.3),
+        nn.Linear(64, num_classes),
+    )
 
 
 class HostReading(nn.Module):

@@ -13,15 +13,22 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 OTHER_UID = 65534
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="acting as another user (setpriv) needs root")
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0, reason="acting as another user (setpriv) needs root"
+)
 SETPRIV = ["setpriv", "--reuid", str(OTHER_UID), "--regid", str(OTHER_UID), "--clear-groups"]
 MAKE_FOLDERS = "import os, sys; os.umask(0); os.makedirs(sys.argv[1], 0o777, exist_ok=True)"
 
 
 def as_other_user(code: str, *arguments, env=None, check=True) -> subprocess.CompletedProcess:
     """Python code run as the other user, with this checkout's package importable."""
-    result = subprocess.run([*SETPRIV, sys.executable, "-c", code, *map(str, arguments)], capture_output=True,
-                            text=True, timeout=120, env={**(env or os.environ), "PYTHONPATH": str(REPO / "src")})
+    result = subprocess.run(
+        [*SETPRIV, sys.executable, "-c", code, *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**(env or os.environ), "PYTHONPATH": str(REPO / "src")},
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"as uid {OTHER_UID}: {result.stderr}")
     return result
@@ -40,7 +47,9 @@ def link_as_other_user(link: Path, target: Path) -> None:
 
 def file_as_other_user(path: Path, text: str = "") -> None:
     make_folders_as_other_user(path.parent)
-    as_other_user("import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])", path, text)
+    as_other_user(
+        "import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])", path, text
+    )
 
 
 def place_of_room(node_temp: Path, data: list, monkeypatch) -> Path:

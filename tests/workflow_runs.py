@@ -28,21 +28,34 @@ def snakemake(workdir: Path, *arguments, config_path=None, check=True, timeout=1
 
 def run_snakemake(arguments, cwd=None, check=True, timeout=1800, umask=None):
     """`snakemake *arguments` in cwd (default: here), under umask where given; stdout and stderr merged."""
+
     def set_umask():
         os.umask(umask)
 
-    result = subprocess.run([*SNAKEMAKE, *arguments], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                            preexec_fn=set_umask if umask is not None else None)
+    result = subprocess.run(
+        [*SNAKEMAKE, *arguments],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=set_umask if umask is not None else None,
+    )
     if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(map(str, arguments))} failed:\n{result.stdout[-6000:]}")
+        raise AssertionError(
+            f"snakemake {' '.join(map(str, arguments))} failed:\n{result.stdout[-6000:]}"
+        )
     return result
 
 
 def file_modes(root: Path) -> dict[str, int]:
     """{path relative to root: permission bits} of every file under root."""
-    return {str(path.relative_to(root)): path.stat().st_mode & 0o777 for path in sorted(root.rglob("*"))
-            if path.is_file()}
+    return {
+        str(path.relative_to(root)): path.stat().st_mode & 0o777
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
 
 
 def planned_jobs(dry_run_output: str) -> list[tuple[str, str]]:
@@ -59,7 +72,11 @@ def planned_jobs(dry_run_output: str) -> list[tuple[str, str]]:
 def job_counts(dry_run_output: str) -> dict[str, int]:
     """The dry run's job-stats table as {rule: count}."""
     table = dry_run_output.split("Job stats:")[-1]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE) if m.group(1) != "total"}
+    return {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)
+        if m.group(1) != "total"
+    }
 
 
 WALL_CLOCK_COLUMNS = ["seconds", "images_per_second"]
@@ -81,28 +98,37 @@ def same_bytes(first_path: Path, second_path: Path) -> bool:
 
 # ----------------------------------------------------------------------------- the user's data, made up
 
-USERS_MODULE = '''
+USERS_MODULE = """
 from torch import nn
 
 
 def small_cnn(num_classes):
     return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(4), nn.Flatten(),
                          nn.Linear(128, 32), nn.ReLU(), nn.Linear(32, num_classes))
-'''
+"""
 
 
 def write_users_networks(folder: Path, weights: dict, module="mymodels") -> None:
     """What a user brings: their module (folder/<module>.py, small_cnn) and state_dicts saved by plain PyTorch
     from another process, {path relative to folder: seed}."""
     (folder / f"{module}.py").write_text(USERS_MODULE)
-    saves = "; ".join(f"torch.manual_seed({seed}); torch.save({module}.small_cnn(10).state_dict(), {path!r})"
-                      for path, seed in weights.items())
+    saves = "; ".join(
+        f"torch.manual_seed({seed}); torch.save({module}.small_cnn(10).state_dict(), {path!r})"
+        for path, seed in weights.items()
+    )
     for path in weights:
         (folder / path).parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-c", f"import torch, {module}; {saves}"], cwd=folder, check=True,
-                   env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(folder),
-                                                                                   os.environ.get("PYTHONPATH")]))})
-
+    subprocess.run(
+        [sys.executable, "-c", f"import torch, {module}; {saves}"],
+        cwd=folder,
+        check=True,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(folder), os.environ.get("PYTHONPATH")])
+            ),
+        },
+    )
 
 
 def write_image(path, seed=0):
@@ -134,7 +160,10 @@ def made_up_split(rng, num_classes: int, per_class: int, channels=3, size=32):
 
     labels = rng.permutation(np.repeat(np.arange(num_classes), per_class))
     images = rng.integers(0, 256, (len(labels), channels, size, size), dtype=np.uint8)
-    images[:, 0, 0, 0], images[:, 0, 0, 1] = np.arange(len(labels)) % 256, np.arange(len(labels)) // 256
+    images[:, 0, 0, 0], images[:, 0, 0, 1] = (
+        np.arange(len(labels)) % 256,
+        np.arange(len(labels)) // 256,
+    )
     images[:, 0, 0, 2] = labels
     return images, labels
 
@@ -159,14 +188,30 @@ def write_cifar10_folder(root: Path, train_per_class: int, test_per_class: int, 
     rng = np.random.default_rng(seed)
     images, labels = made_up_split(rng, len(CIFAR10_CLASSES), train_per_class)
     data = images.reshape(len(labels), -1)  # N x 3072, channel-major
-    for number, part in enumerate(np.array_split(np.arange(len(labels)), CIFAR10_TRAIN_BATCHES), start=1):
-        dump_pickle(folder / f"data_batch_{number}", {"batch_label": f"training batch {number} of 5",
-                                                      "data": data[part], "labels": labels[part].tolist()})
+    for number, part in enumerate(
+        np.array_split(np.arange(len(labels)), CIFAR10_TRAIN_BATCHES), start=1
+    ):
+        dump_pickle(
+            folder / f"data_batch_{number}",
+            {
+                "batch_label": f"training batch {number} of 5",
+                "data": data[part],
+                "labels": labels[part].tolist(),
+            },
+        )
     images, labels = made_up_split(rng, len(CIFAR10_CLASSES), test_per_class)
-    dump_pickle(folder / "test_batch", {"batch_label": "testing batch 1 of 1", "data": images.reshape(len(labels), -1),
-                                        "labels": labels.tolist()})
-    dump_pickle(folder / "batches.meta", {"label_names": list(CIFAR10_CLASSES), "num_cases_per_batch": len(labels),
-                                          "num_vis": 3072})
+    dump_pickle(
+        folder / "test_batch",
+        {
+            "batch_label": "testing batch 1 of 1",
+            "data": images.reshape(len(labels), -1),
+            "labels": labels.tolist(),
+        },
+    )
+    dump_pickle(
+        folder / "batches.meta",
+        {"label_names": list(CIFAR10_CLASSES), "num_cases_per_batch": len(labels), "num_vis": 3072},
+    )
     return root
 
 
@@ -182,11 +227,23 @@ def write_cifar100_folder(root: Path, train_per_class: int, test_per_class: int,
     rng = np.random.default_rng(seed)
     for name, per_class in (("train", train_per_class), ("test", test_per_class)):
         images, labels = made_up_split(rng, len(CIFAR100_CLASSES), per_class)
-        dump_pickle(folder / name, {"filenames": [f"{i}.png" for i in range(len(labels))], "batch_label": name,
-                                    "fine_labels": labels.tolist(), "coarse_labels": (labels // 5).tolist(),
-                                    "data": images.reshape(len(labels), -1)})
-    dump_pickle(folder / "meta", {"fine_label_names": list(CIFAR100_CLASSES),
-                                  "coarse_label_names": [f"superclass{k}" for k in range(20)]})
+        dump_pickle(
+            folder / name,
+            {
+                "filenames": [f"{i}.png" for i in range(len(labels))],
+                "batch_label": name,
+                "fine_labels": labels.tolist(),
+                "coarse_labels": (labels // 5).tolist(),
+                "data": images.reshape(len(labels), -1),
+            },
+        )
+    dump_pickle(
+        folder / "meta",
+        {
+            "fine_label_names": list(CIFAR100_CLASSES),
+            "coarse_label_names": [f"superclass{k}" for k in range(20)],
+        },
+    )
     return root
 
 
@@ -207,12 +264,15 @@ def write_svhn_folder(root: Path, train_per_class: int, test_per_class: int, see
 
 def idx_bytes(array) -> bytes:
     """An idx file of unsigned bytes: 0, 0, 0x08, the number of dimensions, each a big-endian int32, the bytes."""
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape
+    )
     return header + array.tobytes()
 
 
-def write_mnist_folder(root: Path, train_per_class: int, test_per_class: int, folder="MNIST", gzipped=False,
-                       seed=0) -> Path:
+def write_mnist_folder(
+    root: Path, train_per_class: int, test_per_class: int, folder="MNIST", gzipped=False, seed=0
+) -> Path:
     """A tiny root/<folder>/raw of 28 x 28 grey images as torchvision keeps MNIST (folder "MNIST")
     and FashionMNIST ("FashionMNIST"): train-images-idx3-ubyte, train-labels-idx1-ubyte,
     t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each gzipped (.gz) if asked."""
@@ -225,10 +285,14 @@ def write_mnist_folder(root: Path, train_per_class: int, test_per_class: int, fo
     rng = np.random.default_rng(seed)
     for prefix, per_class in (("train", train_per_class), ("t10k", test_per_class)):
         images, labels = made_up_split(rng, 10, per_class, channels=1, size=28)
-        for name, array in ((f"{prefix}-images-idx3-ubyte", images[:, 0]), (f"{prefix}-labels-idx1-ubyte",
-                                                                            labels.astype(np.uint8))):
+        for name, array in (
+            (f"{prefix}-images-idx3-ubyte", images[:, 0]),
+            (f"{prefix}-labels-idx1-ubyte", labels.astype(np.uint8)),
+        ):
             content = idx_bytes(array)
-            (raw / (name + ".gz" if gzipped else name)).write_bytes(gzip.compress(content) if gzipped else content)
+            (raw / (name + ".gz" if gzipped else name)).write_bytes(
+                gzip.compress(content) if gzipped else content
+            )
     return root
 
 
@@ -273,5 +337,9 @@ def file_digests(root: Path) -> dict[str, str]:
     folder, so that a changed, added or removed entry changes the result."""
     import hashlib
 
-    return {str(entry.relative_to(root)): hashlib.sha256(entry.read_bytes()).hexdigest() if entry.is_file()
-            else "folder" for entry in sorted(root.rglob("*"))}
+    return {
+        str(entry.relative_to(root)): hashlib.sha256(entry.read_bytes()).hexdigest()
+        if entry.is_file()
+        else "folder"
+        for entry in sorted(root.rglob("*"))
+    }

@@ -10,9 +10,23 @@ torch) on first use: `memdissect.synthesize(f1, generator)`, `memdissect.dist(pa
 
 __version__ = "0.1.0"
 
-API = ("DistResult", "Patterns", "describe", "dist", "dist_from_logits", "load_classifier", "load_generator",
-       "load_images", "load_patterns", "null_baseline", "save_patterns", "synthesize", "train_classifier",
-       "train_generator", "untrained_twin")
+API = (
+    "DistResult",
+    "Patterns",
+    "describe",
+    "dist",
+    "dist_from_logits",
+    "load_classifier",
+    "load_generator",
+    "load_images",
+    "load_patterns",
+    "null_baseline",
+    "save_patterns",
+    "synthesize",
+    "train_classifier",
+    "train_generator",
+    "untrained_twin",
+)
 INSPECT = ("describe",)  # those of memdissect.inspect
 __all__ = list(API)
 

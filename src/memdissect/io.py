@@ -17,7 +17,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-
 TENSOR_FILE = "a file of tensors, such as torch.save(model.state_dict(), path) writes"
 
 
@@ -110,23 +109,29 @@ def parameter_data(data, *rest):
 class ShapeUnpickler(pickle.Unpickler):
     """The pickle of a torch.save file, built of containers and TensorShapes only: any other global is refused."""
 
-    GLOBALS = {("collections", "OrderedDict"): collections.OrderedDict,
-               ("torch._utils", "_rebuild_tensor_v2"): tensor_shape,
-               ("torch._utils", "_rebuild_parameter"): parameter_data,
-               ("torch._utils", "_rebuild_parameter_with_state"): parameter_data}
+    GLOBALS = {
+        ("collections", "OrderedDict"): collections.OrderedDict,
+        ("torch._utils", "_rebuild_tensor_v2"): tensor_shape,
+        ("torch._utils", "_rebuild_parameter"): parameter_data,
+        ("torch._utils", "_rebuild_parameter_with_state"): parameter_data,
+    }
 
     def __init__(self, handle, path):
         super().__init__(handle)
         self.path = path
 
     def find_class(self, module, name):
-        if module == "torch" and name.endswith("Storage"):  # FloatStorage: the dtype of a tensor's values
+        if module == "torch" and name.endswith(
+            "Storage"
+        ):  # FloatStorage: the dtype of a tensor's values
             return name.removesuffix("Storage").lower()
         if (module, name) not in self.GLOBALS:
             raise holds_python_objects(self.path, f"{module}.{name}")
         return self.GLOBALS[module, name]
 
-    def persistent_load(self, key):  # ("storage", its dtype, ...): the values themselves are never read
+    def persistent_load(
+        self, key
+    ):  # ("storage", its dtype, ...): the values themselves are never read
         return key[1]
 
 
@@ -139,28 +144,49 @@ def peek_torch(path):
         with open(path, "rb") as handle:
             if handle.read(1) == b"\x80":  # a pickle: torch's legacy format, which only torch reads
                 return None
-        raise ArtifactError(f"{path} is truncated or not a file torch.save wrote; valid: {TENSOR_FILE}")
+        raise ArtifactError(
+            f"{path} is truncated or not a file torch.save wrote; valid: {TENSOR_FILE}"
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             name = next(entry for entry in archive.namelist() if entry.endswith("/data.pkl"))
             with archive.open(name) as handle:
                 return ShapeUnpickler(handle, path).load()
-    except (StopIteration, zipfile.BadZipFile, pickle.UnpicklingError, EOFError, ValueError, TypeError) as error:
-        raise ArtifactError(f"{path} is truncated or not a file torch.save wrote ({type(error).__name__}); "
-                            f"valid: {TENSOR_FILE}") from None
+    except (
+        StopIteration,
+        zipfile.BadZipFile,
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+    ) as error:
+        raise ArtifactError(
+            f"{path} is truncated or not a file torch.save wrote ({type(error).__name__}); "
+            f"valid: {TENSOR_FILE}"
+        ) from None
 
 
 def holds_python_objects(path, name: str, made_by: str = "") -> ArtifactError:
-    return ArtifactError(f"{path} holds Python objects ({name}), which memdissect does not unpickle: loading them "
-                         f"could run any code{made_by_hint(made_by)}; valid: {TENSOR_FILE}")
+    return ArtifactError(
+        f"{path} holds Python objects ({name}), which memdissect does not unpickle: loading them "
+        f"could run any code{made_by_hint(made_by)}; valid: {TENSOR_FILE}"
+    )
 
 
 def unreadable(path: Path, error: Exception, made_by: str) -> ArtifactError:
     """A truncated or foreign file: its first line of error, and what to do with the file."""
-    detail = str(error).split("WeightsUnpickler error:", 1)[-1]  # past torch's paragraph on weights_only
+    detail = str(error).split("WeightsUnpickler error:", 1)[
+        -1
+    ]  # past torch's paragraph on weights_only
     reason = next((line.strip() for line in detail.splitlines() if line.strip()), "")
-    fix = f"{made_by_hint(made_by)}; delete it and rerun" if made_by else "; valid: a file that torch.save wrote"
-    return ArtifactError(f"{path} is truncated or not a memdissect artifact ({type(error).__name__}: {reason}){fix}")
+    fix = (
+        f"{made_by_hint(made_by)}; delete it and rerun"
+        if made_by
+        else "; valid: a file that torch.save wrote"
+    )
+    return ArtifactError(
+        f"{path} is truncated or not a memdissect artifact ({type(error).__name__}: {reason}){fix}"
+    )
 
 
 def write_parquet(frame, path) -> None:

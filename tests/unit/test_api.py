@@ -46,21 +46,32 @@ def f1_patterns(generator):
 
 
 def run_python(code: str) -> str:
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+    )
     return result.stdout.strip()
 
 
 def test_importing_the_package_imports_no_torch():
-    code = "import sys, memdissect; dir(memdissect); memdissect.__all__; print('torch' in sys.modules)"
+    code = (
+        "import sys, memdissect; dir(memdissect); memdissect.__all__; print('torch' in sys.modules)"
+    )
     assert run_python(code) == "False"
 
 
 def test_the_api_is_an_attribute_of_the_package_once_used():
     assert run_python("import memdissect; print(memdissect.dist.__module__)") == "memdissect.api"
     for name in memdissect.API:
-        assert getattr(memdissect, name) is getattr(inspect if name in memdissect.INSPECT else api, name)
-    assert set(memdissect.API) <= set(dir(memdissect)) and memdissect.__all__ == list(memdissect.API)
+        assert getattr(memdissect, name) is getattr(
+            inspect if name in memdissect.INSPECT else api, name
+        )
+    assert set(memdissect.API) <= set(dir(memdissect)) and memdissect.__all__ == list(
+        memdissect.API
+    )
 
 
 def test_an_unknown_attribute_is_an_attribute_error():
@@ -72,8 +83,9 @@ def test_the_api_defaults_are_the_settings_defaults():
     import inspect
 
     search = inspect.signature(api.synthesize).parameters
-    assert {name: search[name].default for name in ("starts", "iterations", "lr", "objective", "seed")} == {
-        "starts": 100, "iterations": 1000, "lr": 0.05, "objective": "logit", "seed": 0}
+    assert {
+        name: search[name].default for name in ("starts", "iterations", "lr", "objective", "seed")
+    } == {"starts": 100, "iterations": 1000, "lr": 0.05, "objective": "logit", "seed": 0}
     assert inspect.signature(api.train_classifier).parameters["epochs"].default == 100
 
 
@@ -115,7 +127,9 @@ def test_dist_of_two_networks_is_positive_and_its_interval_holds_it(f1_patterns)
     assert result.dist_ci_low <= result.dist_mean <= result.dist_ci_high
     assert result.relabeled_ratio_ci_low <= result.relabeled_ratio <= result.relabeled_ratio_ci_high
     row = result.as_row()
-    assert set(row) >= {"dist_mean", "dist_ci_low", "relabeled_ratio_ci_high"} and "table" not in row
+    assert (
+        set(row) >= {"dist_mean", "dist_ci_low", "relabeled_ratio_ci_high"} and "table" not in row
+    )
     assert "Dist" in str(result)
 
 
@@ -146,7 +160,9 @@ def test_the_untrained_twin_is_drawn_anew_from_its_seed_and_leaves_the_model():
     twin, again = api.untrained_twin(model, seed=3), api.untrained_twin(model, seed=3)
     assert all(torch.equal(value, model.state_dict()[key]) for key, value in before.items())
     assert not torch.equal(twin.classifier.weight, model.classifier.weight)
-    assert all(torch.equal(value, again.state_dict()[key]) for key, value in twin.state_dict().items())
+    assert all(
+        torch.equal(value, again.state_dict()[key]) for key, value in twin.state_dict().items()
+    )
     assert not twin.training
 
 
@@ -180,7 +196,9 @@ def test_synthesize_leaves_the_networks_mode_and_gradients(generator):
 
 
 def test_synthesize_refuses_an_unknown_objective(generator):
-    with pytest.raises(ValueError, match="objective must be one of logit, log_softmax, softmax, got 'margin'"):
+    with pytest.raises(
+        ValueError, match="objective must be one of logit, log_softmax, softmax, got 'margin'"
+    ):
         api.synthesize(narrow_vgg(1), generator, objective="margin")
 
 
@@ -195,9 +213,15 @@ def test_patterns_are_saved_as_a_pattern_file(f1_patterns, tmp_path):
 # ----------------------------------------------------------------------------- loading and training
 
 
-@pytest.mark.parametrize("wrap", [lambda state: state, lambda state: {"state_dict": state},
-                                  lambda state: {f"module.{key}": value for key, value in state.items()}],
-                         ids=["plain", "under state_dict", "DataParallel"])
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda state: state,
+        lambda state: {"state_dict": state},
+        lambda state: {f"module.{key}": value for key, value in state.items()},
+    ],
+    ids=["plain", "under state_dict", "DataParallel"],
+)
 def test_load_classifier_round_trips_a_plain_state_dict(tmp_path, wrap):
     model = narrow_vgg(1)
     torch.save(wrap(model.state_dict()), tmp_path / "weights.pt")
@@ -208,8 +232,12 @@ def test_load_classifier_round_trips_a_plain_state_dict(tmp_path, wrap):
 
 def test_load_classifier_reads_a_memdissect_checkpoint(tmp_path):
     model = narrow_vgg(1)
-    save_classifier(model, ClassifierSettings(arch="vgg11", width=0.125, num_classes=NUM_CLASSES), ["a", "b", "c"],
-                    tmp_path / "weights.pt")
+    save_classifier(
+        model,
+        ClassifierSettings(arch="vgg11", width=0.125, num_classes=NUM_CLASSES),
+        ["a", "b", "c"],
+        tmp_path / "weights.pt",
+    )
     x = torch.rand(2, 3, 32, 32)
     torch.testing.assert_close(api.load_classifier(tmp_path / "weights.pt")(x), model(x))
     with pytest.raises(ValueError, match="apply only to a plain state_dict"):
@@ -221,36 +249,60 @@ def test_the_twin_of_a_memdissect_checkpoint_is_the_workflows_own(tmp_path):
     save_classifier(narrow_vgg(1), settings, ["a", "b", "c"], tmp_path / "weights.pt")
     twin = api.untrained_twin(api.load_classifier(tmp_path / "weights.pt"))
     workflows = build_untrained_twin(settings, "cpu")
-    assert all(torch.equal(value, workflows.state_dict()[key]) for key, value in twin.state_dict().items())
+    assert all(
+        torch.equal(value, workflows.state_dict()[key]) for key, value in twin.state_dict().items()
+    )
     assert not twin.training
     reset = api.untrained_twin(api.load_classifier(tmp_path / "weights.pt"), seed=0)
-    assert not torch.equal(reset.classifier.weight, twin.classifier.weight)  # a seed asks for reset_parameters
+    assert not torch.equal(
+        reset.classifier.weight, twin.classifier.weight
+    )  # a seed asks for reset_parameters
 
 
 def test_load_classifier_normalizes_as_told(tmp_path):
     torch.save(narrow_vgg(1).state_dict(), tmp_path / "weights.pt")
-    loaded = api.load_classifier(tmp_path / "weights.pt", "vgg11", width=0.125, mean=(0.5, 0.5, 0.5), std=(2, 2, 2))
-    assert loaded.normalize.mean.flatten().tolist() == [0.5] * 3 and loaded.normalize.std.flatten().tolist() == [2] * 3
+    loaded = api.load_classifier(
+        tmp_path / "weights.pt", "vgg11", width=0.125, mean=(0.5, 0.5, 0.5), std=(2, 2, 2)
+    )
+    assert (
+        loaded.normalize.mean.flatten().tolist() == [0.5] * 3
+        and loaded.normalize.std.flatten().tolist() == [2] * 3
+    )
 
 
 def test_load_classifier_says_what_is_wrong(tmp_path, f1_patterns):
     torch.save(narrow_vgg(1).state_dict(), tmp_path / "weights.pt")
-    with pytest.raises(ValueError, match="weights.pt is not a memdissect checkpoint; .* give its arch"):
+    with pytest.raises(
+        ValueError, match="weights.pt is not a memdissect checkpoint; .* give its arch"
+    ):
         api.load_classifier(tmp_path / "weights.pt")
-    with pytest.raises(ArtifactError, match="weights.pt does not fit vgg11 at width 1.0 with 3 classes"):
+    with pytest.raises(
+        ArtifactError, match="weights.pt does not fit vgg11 at width 1.0 with 3 classes"
+    ):
         api.load_classifier(tmp_path / "weights.pt", "vgg11")
     with pytest.raises(ValueError, match="unknown architecture 'vgg12'"):
         api.load_classifier(tmp_path / "weights.pt", "vgg12", width=0.125)
     api.save_patterns(f1_patterns[1], tmp_path / "patterns.pt")
-    with pytest.raises(ArtifactError, match="patterns.pt is a memdissect pattern file, not a memdissect classifier"):
+    with pytest.raises(
+        ArtifactError, match="patterns.pt is a memdissect pattern file, not a memdissect classifier"
+    ):
         api.load_classifier(tmp_path / "patterns.pt")
 
 
 def test_training_saves_what_the_loaders_read(tmp_path):
     data = make_synthetic_dataset(32, 0, seed=0)["train"]
-    model, history = api.train_classifier(data["images"], data["labels"], width=0.125, epochs=1, batch_size=16,
-                                          precision="fp32", save_to=tmp_path / "f.pt")
-    generator = api.train_generator(data["images"], epochs=1, batch_size=16, width=0.125, save_to=tmp_path / "g.pt")
+    model, history = api.train_classifier(
+        data["images"],
+        data["labels"],
+        width=0.125,
+        epochs=1,
+        batch_size=16,
+        precision="fp32",
+        save_to=tmp_path / "f.pt",
+    )
+    generator = api.train_generator(
+        data["images"], epochs=1, batch_size=16, width=0.125, save_to=tmp_path / "g.pt"
+    )
     assert len(history) == 1 and history["test_acc"].isna().all() and not model.training
     x, z = torch.rand(2, 3, 32, 32), torch.randn(2, 100)
     torch.testing.assert_close(api.load_classifier(tmp_path / "f.pt")(x), model(x))
@@ -259,14 +311,21 @@ def test_training_saves_what_the_loaders_read(tmp_path):
 
 def test_training_refuses_labels_that_do_not_fit():
     images = torch.zeros(4, 3, 32, 32, dtype=torch.uint8)
-    with pytest.raises(ValueError, match=r"labels must lie in 0 .. 1 \(one per class\), got 0 .. 2"):
+    with pytest.raises(
+        ValueError, match=r"labels must lie in 0 .. 1 \(one per class\), got 0 .. 2"
+    ):
         api.train_classifier(images, torch.tensor([0, 1, 2, 0]), classes=["a", "b"])
-    with pytest.raises(ValueError, match=r"test_labels must be 4 integers, one per image, got None"):
+    with pytest.raises(
+        ValueError, match=r"test_labels must be 4 integers, one per image, got None"
+    ):
         api.train_classifier(images, torch.tensor([0, 1, 1, 0]), test_images=images)
 
 
 def test_training_refuses_images_that_are_not_uint8():
-    with pytest.raises(ValueError, match=r"images must be a uint8 tensor N x 3 x 32 x 32 .*got torch.float32 \(4, 3"):
+    with pytest.raises(
+        ValueError,
+        match=r"images must be a uint8 tensor N x 3 x 32 x 32 .*got torch.float32 \(4, 3",
+    ):
         api.train_generator(torch.rand(4, 3, 32, 32))
 
 
@@ -286,13 +345,23 @@ def readme_example(path: Path) -> str:
 
 
 def test_the_readmes_example_runs_as_written(tmp_path):
-    result = subprocess.run([sys.executable, "-c", readme_example(REPO / "README.md")], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    result = subprocess.run(
+        [sys.executable, "-c", readme_example(REPO / "README.md")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     number = r"(-?\d+\.\d+)"
     printed = result.stdout
-    dist, low, high = map(float, re.search(rf"Dist\(f1, f2\) = {number} \[{number}, {number}\]", printed).groups())
-    untrained, log_c = map(float, re.search(rf"untrained network = {number} \(log C = {number}\)", printed).groups())
+    dist, low, high = map(
+        float, re.search(rf"Dist\(f1, f2\) = {number} \[{number}, {number}\]", printed).groups()
+    )
+    untrained, log_c = map(
+        float, re.search(rf"untrained network = {number} \(log C = {number}\)", printed).groups()
+    )
     assert 0 < dist and low <= dist <= high
     assert "patterns: (10, 6, 3, 32, 32)" in printed
     assert dist < untrained <= log_c + 0.5 and log_c == pytest.approx(math.log(10), abs=1e-4)
@@ -303,8 +372,11 @@ def test_the_readmes_example_runs_as_written(tmp_path):
 
 def test_synthesize_refuses_a_class_count_the_network_does_not_give(generator):
     five = narrow_vgg(1, num_classes=5)
-    with pytest.raises(ValueError, match=r"^num_classes=10, but the classifier \(VGG\) gives 5 outputs on a generated "
-                                         r"image; valid: num_classes=5, or leave it out$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^num_classes=10, but the classifier \(VGG\) gives 5 outputs on a generated "
+        r"image; valid: num_classes=5, or leave it out$",
+    ):
         api.synthesize(five, generator, num_classes=10, starts=1, iterations=1)
     assert api.synthesize(five, generator, num_classes=5, starts=1, iterations=1).num_classes == 5
 
@@ -315,21 +387,33 @@ def test_an_outside_network_needs_its_normalization_as_in_the_workflow(tmp_path,
     (tmp_path / "mymodels.py").write_text(USERS_MODULE)
     monkeypatch.chdir(tmp_path)
     torch.save(build_model("mymodels:small_cnn", 10).network.state_dict(), tmp_path / "mine.pt")
-    with pytest.raises(ValueError, match=r"^mymodels:small_cnn needs mean and std, the per-channel normalization its "
-                                         r"network expects; valid: both, 3 values each \(for example CIFAR-10's"):
+    with pytest.raises(
+        ValueError,
+        match=r"^mymodels:small_cnn needs mean and std, the per-channel normalization its "
+        r"network expects; valid: both, 3 values each \(for example CIFAR-10's",
+    ):
         api.load_classifier(tmp_path / "mine.pt", "mymodels:small_cnn")
     with pytest.raises(ValueError, match=r"needs mean and std"):
         api.load_classifier(tmp_path / "mine.pt", "mymodels:small_cnn", mean=(0.5, 0.5, 0.5))
-    loaded = api.load_classifier(tmp_path / "mine.pt", "mymodels:small_cnn", mean=(0.5,) * 3, std=(0.25,) * 3)
-    assert loaded.mean.flatten().tolist() == [0.5] * 3 and loaded.std.flatten().tolist() == [0.25] * 3
-    assert api.load_classifier(tmp_path / "mine.pt", "mymodels:small_cnn", mean=(0, 0, 0), std=(1, 1, 1))
+    loaded = api.load_classifier(
+        tmp_path / "mine.pt", "mymodels:small_cnn", mean=(0.5,) * 3, std=(0.25,) * 3
+    )
+    assert (
+        loaded.mean.flatten().tolist() == [0.5] * 3 and loaded.std.flatten().tolist() == [0.25] * 3
+    )
+    assert api.load_classifier(
+        tmp_path / "mine.pt", "mymodels:small_cnn", mean=(0, 0, 0), std=(1, 1, 1)
+    )
 
 
 def test_a_plain_state_dict_without_arch_is_told_every_kind_of_architecture(tmp_path):
     torch.save(narrow_vgg(1).state_dict(), tmp_path / "weights.pt")
-    with pytest.raises(ValueError, match=r"give its arch: vgg11, vgg13, resnet32, torchvision:<name> \(a "
-                                         r"classification model of torchvision.models\) or <module>:<function> "
-                                         r"\(your constructor"):
+    with pytest.raises(
+        ValueError,
+        match=r"give its arch: vgg11, vgg13, resnet32, torchvision:<name> \(a "
+        r"classification model of torchvision.models\) or <module>:<function> "
+        r"\(your constructor",
+    ):
         api.load_classifier(tmp_path / "weights.pt")
 
 
@@ -353,11 +437,15 @@ def test_load_images_reads_a_folder_of_class_folders_as_the_workflow_does(tmp_pa
     assert images[0, 2].float().mean() > 200 and images[-1, 0].float().mean() > 200
     workflows = load_image_folder_split(tmp_path / "pets", "train")
     assert torch.equal(images, workflows["images"]) and torch.equal(labels, workflows["labels"])
-    model, _ = api.train_classifier(images, labels, width=0.125, epochs=1, batch_size=4, precision="fp32",
-                                    classes=classes)
+    model, _ = api.train_classifier(
+        images, labels, width=0.125, epochs=1, batch_size=4, precision="fp32", classes=classes
+    )
     assert model(images[:1].float() / 255).shape == (1, 2)
-    with pytest.raises(ValueError, match=r"pets holds train/ and test/: it is a data set's root, not a folder of "
-                                         r"classes; valid: .*pets/train or .*pets/test"):
+    with pytest.raises(
+        ValueError,
+        match=r"pets holds train/ and test/: it is a data set's root, not a folder of "
+        r"classes; valid: .*pets/train or .*pets/test",
+    ):
         memdissect.load_images(tmp_path / "pets")
 
 
@@ -370,9 +458,18 @@ def umask(request):
 
 def test_the_apis_saves_get_the_mode_a_plain_open_gives(tmp_path, umask, f1_patterns):
     data = make_synthetic_dataset(16, 0, seed=0)["train"]
-    api.train_classifier(data["images"], data["labels"], width=0.125, epochs=1, batch_size=16, precision="fp32",
-                         save_to=tmp_path / "f.pt")
-    api.train_generator(data["images"], epochs=1, batch_size=16, width=0.125, save_to=tmp_path / "g.pt")
+    api.train_classifier(
+        data["images"],
+        data["labels"],
+        width=0.125,
+        epochs=1,
+        batch_size=16,
+        precision="fp32",
+        save_to=tmp_path / "f.pt",
+    )
+    api.train_generator(
+        data["images"], epochs=1, batch_size=16, width=0.125, save_to=tmp_path / "g.pt"
+    )
     api.save_patterns(f1_patterns[1], tmp_path / "patterns.pt")
     (tmp_path / "plain.txt").write_text("")
     modes = {path.name: path.stat().st_mode & 0o777 for path in tmp_path.iterdir()}

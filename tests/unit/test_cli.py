@@ -70,17 +70,31 @@ def test_the_pattern_options_name_every_choice_the_api_takes(capsys):
     with pytest.raises(SystemExit):
         main(["dist", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert all(choice in out for choice in (*choices(PatternSettings, "objective"), *choices(PatternSettings, "optimizer"),
-                                                   *choices(PatternSettings, "latent_constraint")))
+    assert all(
+        choice in out
+        for choice in (
+            *choices(PatternSettings, "objective"),
+            *choices(PatternSettings, "optimizer"),
+            *choices(PatternSettings, "latent_constraint"),
+        )
+    )
 
 
 def test_the_installed_command_answers_help_without_torch():
-    result = subprocess.run([installed_memdissect(), "describe", "--help"], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [installed_memdissect(), "describe", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0 and "usage: memdissect describe" in result.stdout
     code = "import sys; from memdissect.cli import build_parser; build_parser(); print('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO / "src")}).stdout.strip() == "False"
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        ).stdout.strip()
+        == "False"
+    )
 
 
 def test_no_command_is_a_usage_error(capsys):
@@ -94,20 +108,31 @@ def test_no_command_is_a_usage_error(capsys):
 
 def test_describe_refuses_a_file_it_does_not_know(capsys, tmp_path):
     (tmp_path / "broken.pt").write_bytes(b"not a zip")
-    assert_one_line_error(*run(capsys, "describe", tmp_path / "broken.pt")[::2], "broken.pt is truncated")
+    assert_one_line_error(
+        *run(capsys, "describe", tmp_path / "broken.pt")[::2], "broken.pt is truncated"
+    )
     torch.save({"what": "else"}, tmp_path / "other.pt")
-    assert_one_line_error(*run(capsys, "describe", tmp_path / "other.pt")[::2], "other.pt is not a memdissect artifact")
+    assert_one_line_error(
+        *run(capsys, "describe", tmp_path / "other.pt")[::2],
+        "other.pt is not a memdissect artifact",
+    )
     torch.save({"format": "memdissect-patterns-v0"}, tmp_path / "old.pt")
-    assert_one_line_error(*run(capsys, "describe", tmp_path / "old.pt")[::2], "'memdissect-patterns-v0'")
+    assert_one_line_error(
+        *run(capsys, "describe", tmp_path / "old.pt")[::2], "'memdissect-patterns-v0'"
+    )
     (tmp_path / "notes.txt").write_text("hello")
     assert_one_line_error(*run(capsys, "describe", tmp_path / "notes.txt")[::2], "not .txt")
-    assert_one_line_error(*run(capsys, "describe", tmp_path / "missing.pt")[::2], "missing.pt does not exist")
+    assert_one_line_error(
+        *run(capsys, "describe", tmp_path / "missing.pt")[::2], "missing.pt does not exist"
+    )
 
 
 def test_describe_reads_a_resume_state(capsys, tmp_path):
     settings = ClassifierSettings(arch="vgg11")
     history = [{"epoch": 1, "train_acc": 0.25}, {"epoch": 2, "train_acc": 0.5}]
-    save_resume_state(tmp_path / "resume.pt", CLASSIFIER_RESUME, settings, {"model": {}, "history": history})
+    save_resume_state(
+        tmp_path / "resume.pt", CLASSIFIER_RESUME, settings, {"model": {}, "history": history}
+    )
     code, out, _ = run(capsys, "describe", tmp_path / "resume.pt")
     assert code == 0 and "a classifier resume state" in out and "epochs finished: 2" in out
     assert "epoch 2, train_acc 0.5" in out
@@ -128,7 +153,10 @@ def test_summary_of_a_folder_without_a_run(capsys, tmp_path):
 
 def doctor_rows(out: str) -> dict:
     """The printed table as {check: (status, detail)}."""
-    rows = [re.fullmatch(r"(\S.*?) {2,}(\S.*?) {2,}(.*)", line) for line in out.split("\n\n")[0].splitlines()[1:]]
+    rows = [
+        re.fullmatch(r"(\S.*?) {2,}(\S.*?) {2,}(.*)", line)
+        for line in out.split("\n\n")[0].splitlines()[1:]
+    ]
     return {row[1]: (row[2], row[3]) for row in rows}
 
 
@@ -142,17 +170,33 @@ def test_doctor_on_a_cpu_runs_the_checks_that_apply_and_says_which_do_not(capsys
     code, out, _ = run(capsys, "doctor", "--device", "cpu")
     rows = doctor_rows(out)
     assert code == 0 and out.strip().endswith("none failed")
-    assert list(rows) == ["torch and CUDA", "device", "precision: auto", "TF32", "CUDA graphs", "two runs side by side",
-                          "SLURM", "GPU slots and rooms", "throughput"]
+    assert list(rows) == [
+        "torch and CUDA",
+        "device",
+        "precision: auto",
+        "TF32",
+        "CUDA graphs",
+        "two runs side by side",
+        "SLURM",
+        "GPU slots and rooms",
+        "throughput",
+    ]
     assert rows["TF32"][0] == rows["CUDA graphs"][0] == "does not apply"
-    assert rows["two runs side by side"] == ("ok", "a CNN with dropout and a VGG11, trained together, within 0 and 0 of "
-                                                   "each alone (tolerance 0)")
-    assert rows["precision: auto"][1].startswith(("bf16: the CPU runs bf16 natively", "fp32: the CPU only emulates"))
+    assert rows["two runs side by side"] == (
+        "ok",
+        "a CNN with dropout and a VGG11, trained together, within 0 and 0 of "
+        "each alone (tolerance 0)",
+    )
+    assert rows["precision: auto"][1].startswith(
+        ("bf16: the CPU runs bf16 natively", "fp32: the CPU only emulates")
+    )
     assert rows["SLURM"] == ("info", "not a SLURM job") and "images/s" in rows["throughput"][1]
     assert rows["torch and CUDA"][1].startswith(f"torch {torch.__version__}, CUDA ")
 
 
-def test_doctor_fails_where_slurm_gave_gpus_that_torch_cannot_see(capsys, monkeypatch, outside_slurm):
+def test_doctor_fails_where_slurm_gave_gpus_that_torch_cannot_see(
+    capsys, monkeypatch, outside_slurm
+):
     monkeypatch.setattr(cli, "DOCTOR_ROWS", (cli.device_row, cli.slurm_row))
     monkeypatch.setenv("SLURM_JOB_ID", "42")
     monkeypatch.setenv("SLURM_JOB_GPUS", "0")
@@ -166,11 +210,17 @@ def test_doctor_fails_where_slurm_gave_gpus_that_torch_cannot_see(capsys, monkey
 def test_doctor_on_the_cpu_of_a_gpu_node_says_the_cpu_was_asked_for(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
-    assert cli.device_row(torch.device("cpu")) == ("device", "info", "the CPU, as --device asks (torch sees 2 CUDA "
-                                                   "device(s)), so the checks that need one do not apply")
+    assert cli.device_row(torch.device("cpu")) == (
+        "device",
+        "info",
+        "the CPU, as --device asks (torch sees 2 CUDA "
+        "device(s)), so the checks that need one do not apply",
+    )
 
 
-def test_doctor_names_the_private_folders_and_fails_on_a_gpu_where_another_user_holds_them(node_temp):
+def test_doctor_names_the_private_folders_and_fails_on_a_gpu_where_another_user_holds_them(
+    node_temp,
+):
     status, detail = cli.private_folders_row(torch.device("cpu"))[1:]
     assert status == "ok" and detail.startswith(f"{node_temp}/memdissect-{os.geteuid()}/rooms, ")
     (node_temp / f"memdissect-{os.geteuid()}").chmod(0o777)  # as another user could then enter it
@@ -191,8 +241,11 @@ def test_doctor_fails_where_a_network_draws_from_another_runs_random_state(capsy
     monkeypatch.setattr(runtime.RandomState, "installed", not_installed)
     code, out, _ = run(capsys, "doctor", "--device", "cpu")
     status, detail = doctor_rows(out)["two runs side by side"]
-    assert code == 1 and status == "FAILED" and not detail.startswith("a CNN with dropout and a VGG11, trained "
-                                                                      "together, within 0 and")
+    assert (
+        code == 1
+        and status == "FAILED"
+        and not detail.startswith("a CNN with dropout and a VGG11, trained together, within 0 and")
+    )
 
 
 @pytest.mark.cuda
@@ -235,8 +288,18 @@ def pair_row(summary: pd.DataFrame, f1: str, f2: str) -> pd.Series:
     return summary[(summary["f1"] == f1) & (summary["f2"] == f2)].iloc[0]
 
 
-NUMBERS = ["dist_mean", "dist_variance", "dist_ci_low", "dist_ci_high", "relabeled_mean", "relabeled_ratio",
-           "relabeled_ratio_ci_low", "relabeled_ratio_ci_high", "reverse_kl_mean", "js_mean"]
+NUMBERS = [
+    "dist_mean",
+    "dist_variance",
+    "dist_ci_low",
+    "dist_ci_high",
+    "relabeled_mean",
+    "relabeled_ratio",
+    "relabeled_ratio_ci_low",
+    "relabeled_ratio_ci_high",
+    "reverse_kl_mean",
+    "js_mean",
+]
 
 
 def assert_reproduces(printed: pd.DataFrame, summary: pd.DataFrame) -> None:
@@ -245,21 +308,39 @@ def assert_reproduces(printed: pd.DataFrame, summary: pd.DataFrame) -> None:
     for index, f2 in enumerate((F2, "untrained")):
         expected = pair_row(summary, F1, f2)
         for column in NUMBERS:
-            assert printed.loc[index, column] == pytest.approx(expected[column], rel=1e-6, abs=1e-12), (f2, column)
+            assert printed.loc[index, column] == pytest.approx(
+                expected[column], rel=1e-6, abs=1e-12
+            ), (f2, column)
         assert printed.loc[index, "n_starts"] == expected["n_starts"]
 
 
 def dist_arguments(workdir: Path) -> list:
     models = workdir / "results" / "models"
     bootstrap = run_config(workdir)["statistics"]["bootstrap_resamples"]
-    return ["dist", models / F1 / "weights.pt", models / F2 / "weights.pt", "--device", "cpu", "--csv",
-            "--bootstrap", bootstrap]
+    return [
+        "dist",
+        models / F1 / "weights.pt",
+        models / F2 / "weights.pt",
+        "--device",
+        "cpu",
+        "--csv",
+        "--bootstrap",
+        bootstrap,
+    ]
 
 
 def pattern_arguments(workdir: Path) -> list:
     patterns = run_config(workdir)["patterns"]
-    return ["--generator", workdir / "results" / "gan" / "dcgan.pt", "--starts", patterns["starts"],
-            "--iterations", patterns["iterations"], "--lr", patterns["lr"]]
+    return [
+        "--generator",
+        workdir / "results" / "gan" / "dcgan.pt",
+        "--starts",
+        patterns["starts"],
+        "--iterations",
+        patterns["iterations"],
+        "--lr",
+        patterns["lr"],
+    ]
 
 
 @pytest.mark.workflow
@@ -293,7 +374,9 @@ def test_null_baseline_on_the_runs_checkpoint_reproduces_its_untrained_row(tiny_
 @pytest.mark.workflow
 def test_dist_prints_a_readable_table(capsys, tiny_run):
     arguments = [argument for argument in dist_arguments(tiny_run) if argument != "--csv"]
-    code, out, _ = run(capsys, *arguments, "--patterns", tiny_run / "results" / "patterns" / f"{F1}.pt")
+    code, out, _ = run(
+        capsys, *arguments, "--patterns", tiny_run / "results" / "patterns" / f"{F1}.pt"
+    )
     expected = pair_row(dist_summary(tiny_run), F1, F2)
     assert code == 0 and "95% CI" in out and "untrained" in out
     assert f"{expected['dist_mean']:.4g}" in out and f"{expected['relabeled_ratio']:.4g}" in out
@@ -303,7 +386,9 @@ def test_dist_prints_a_readable_table(capsys, tiny_run):
 def test_dist_refuses_the_patterns_of_another_network(capsys, tiny_run):
     other = tiny_run / "results" / "patterns" / "random_labels-vgg11-s1.pt"
     code, _, err = run(capsys, *dist_arguments(tiny_run), "--patterns", other)
-    assert_one_line_error(code, err, "random_labels-vgg11-s1.pt holds the patterns of another network than")
+    assert_one_line_error(
+        code, err, "random_labels-vgg11-s1.pt holds the patterns of another network than"
+    )
 
 
 @pytest.mark.workflow
@@ -311,15 +396,27 @@ def test_dist_refuses_a_file_that_is_no_classifier(capsys, tiny_run):
     arguments = dist_arguments(tiny_run)
     arguments[1] = tiny_run / "results" / "gan" / "dcgan.pt"
     code, _, err = run(capsys, *arguments, *pattern_arguments(tiny_run))
-    assert_one_line_error(code, err, "dcgan.pt is a memdissect DCGAN checkpoint, not a memdissect classifier",
-                          "--f1-arch")
+    assert_one_line_error(
+        code,
+        err,
+        "dcgan.pt is a memdissect DCGAN checkpoint, not a memdissect classifier",
+        "--f1-arch",
+    )
 
 
 @pytest.mark.workflow
 def test_the_patterns_command_writes_the_runs_pattern_file(capsys, tiny_run, tmp_path):
     weights = tiny_run / "results" / "models" / F1 / "weights.pt"
-    code, out, _ = run(capsys, "patterns", weights, *pattern_arguments(tiny_run), "--device", "cpu",
-                       "--out", tmp_path / "f1.pt")
+    code, out, _ = run(
+        capsys,
+        "patterns",
+        weights,
+        *pattern_arguments(tiny_run),
+        "--device",
+        "cpu",
+        "--out",
+        tmp_path / "f1.pt",
+    )
     ours = api.load_patterns(tmp_path / "f1.pt")
     runs = api.load_patterns(tiny_run / "results" / "patterns" / f"{F1}.pt")
     assert code == 0 and str(tmp_path / "f1.pt") in out
@@ -329,18 +426,47 @@ def test_the_patterns_command_writes_the_runs_pattern_file(capsys, tiny_run, tmp
 
 
 @pytest.mark.workflow
-@pytest.mark.parametrize("path, fragments", [
-    (f"models/{F1}/weights.pt", ["a memdissect classifier checkpoint", "arch: vgg11", "width: 0.125",
-                                 "weight_decay: 0.0001", "parameters: ", "classes (10): disk, ring"]),
-    ("gan/dcgan.pt", ["a memdissect DCGAN checkpoint", "epochs: 2", "parameters: generator"]),
-    (f"patterns/{F1}.pt", ["a memdissect pattern file", "iterations: 5", "10 classes x 2 starts",
-                           "x 10 x 2 x 3 x 32 x 32 float32", "classes (10): disk"]),
-    ("data/train.pt", ["a data split", "images: 200 x 3 x 32 x 32 uint8", "disk 20, ring 20"]),
-    (f"models/{F1}/test_outputs.pt", ["outputs on the test set", "logits: 100 x 10 float32", "test accuracy: "]),
-    (f"models/{F1}/history.parquet", ["a table of 3 rows", "history: 3 epochs; last epoch train_acc"]),
-    ("dist/dist_summary.parquet", ["a table of 6 rows", f"{F1} vs {F2}: Dist", f"{F1} vs untrained: Dist"]),
-    ("dist/dist_summary.csv", ["a table of 6 rows", "columns: condition, f1"]),
-])
+@pytest.mark.parametrize(
+    "path, fragments",
+    [
+        (
+            f"models/{F1}/weights.pt",
+            [
+                "a memdissect classifier checkpoint",
+                "arch: vgg11",
+                "width: 0.125",
+                "weight_decay: 0.0001",
+                "parameters: ",
+                "classes (10): disk, ring",
+            ],
+        ),
+        ("gan/dcgan.pt", ["a memdissect DCGAN checkpoint", "epochs: 2", "parameters: generator"]),
+        (
+            f"patterns/{F1}.pt",
+            [
+                "a memdissect pattern file",
+                "iterations: 5",
+                "10 classes x 2 starts",
+                "x 10 x 2 x 3 x 32 x 32 float32",
+                "classes (10): disk",
+            ],
+        ),
+        ("data/train.pt", ["a data split", "images: 200 x 3 x 32 x 32 uint8", "disk 20, ring 20"]),
+        (
+            f"models/{F1}/test_outputs.pt",
+            ["outputs on the test set", "logits: 100 x 10 float32", "test accuracy: "],
+        ),
+        (
+            f"models/{F1}/history.parquet",
+            ["a table of 3 rows", "history: 3 epochs; last epoch train_acc"],
+        ),
+        (
+            "dist/dist_summary.parquet",
+            ["a table of 6 rows", f"{F1} vs {F2}: Dist", f"{F1} vs untrained: Dist"],
+        ),
+        ("dist/dist_summary.csv", ["a table of 6 rows", "columns: condition, f1"]),
+    ],
+)
 def test_describe_says_what_each_artifact_holds(capsys, tiny_run, path, fragments):
     code, out, _ = run(capsys, "describe", tiny_run / "results" / path)
     assert code == 0
@@ -361,9 +487,12 @@ def test_summary_prints_the_runs_table(capsys, tiny_run):
     code, out, _ = run(capsys, "summary", tiny_run, "--csv")
     summary = dist_summary(tiny_run)
     printed = csv_of(out)
-    assert code == 0 and list(printed[["f1", "f2"]].itertuples(index=False)) == \
-        list(summary[["f1", "f2"]].itertuples(index=False))
-    assert printed["dist_mean"].to_numpy() == pytest.approx(summary["dist_mean"].to_numpy(), rel=1e-9)
+    assert code == 0 and list(printed[["f1", "f2"]].itertuples(index=False)) == list(
+        summary[["f1", "f2"]].itertuples(index=False)
+    )
+    assert printed["dist_mean"].to_numpy() == pytest.approx(
+        summary["dist_mean"].to_numpy(), rel=1e-9
+    )
     code, out, _ = run(capsys, "summary", tiny_run / "results", "--condition", "random_labels")
     assert code == 0 and "true_labels" not in out and "random_labels-vgg11-s2" in out
     assert f"report: {tiny_run / 'results' / 'summary.md'}" in out
@@ -372,13 +501,19 @@ def test_summary_prints_the_runs_table(capsys, tiny_run):
 @pytest.mark.workflow
 def test_summary_names_the_conditions_a_run_has(capsys, tiny_run):
     code, _, err = run(capsys, "summary", tiny_run, "--condition", "half_random")
-    assert_one_line_error(code, err, "no condition 'half_random'; valid: true_labels, random_labels")
+    assert_one_line_error(
+        code, err, "no condition 'half_random'; valid: true_labels, random_labels"
+    )
 
 
 @pytest.mark.workflow
 def test_the_installed_command_summarizes_a_run(tiny_run):
-    result = subprocess.run([installed_memdissect(), "summary", str(tiny_run)], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [installed_memdissect(), "summary", str(tiny_run)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0 and F2 in result.stdout and "summary.md" in result.stdout
 
 
@@ -394,4 +529,6 @@ def test_csv_reads_back_to_the_floats_the_run_stored(capsys, tiny_run):
     assert code == 0 and len(printed) == len(stored) == len(summary)
     for rows in (printed, stored):
         for column in ("dist_mean", "dist_variance", "dist_ci_low", "relabeled_ratio_ci_high"):
-            assert [float(row[column]) for row in rows] == summary[column].tolist(), column  # exactly, not approx
+            assert [float(row[column]) for row in rows] == summary[column].tolist(), (
+                column
+            )  # exactly, not approx

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-
 from workflow_runs import job_counts, planned_jobs, snakemake, write_config
 
 pytestmark = pytest.mark.workflow
@@ -20,7 +19,9 @@ def test_every_artifact_is_written(demo_run):
     for table in ("dist_long.parquet", "dist_summary.parquet", "dist_summary.csv"):
         assert (workdir / "results/dist" / table).exists()
     assert (workdir / "results/gan/samples.png").exists()
-    assert not (workdir / "results/resume").exists() or not any((workdir / "results/resume").rglob("*.pt"))
+    assert not (workdir / "results/resume").exists() or not any(
+        (workdir / "results/resume").rglob("*.pt")
+    )
 
 
 def test_dist_on_random_labels_is_clearly_above_true_labels(demo_run):
@@ -33,23 +34,37 @@ def test_dist_on_random_labels_is_clearly_above_true_labels(demo_run):
         pair = from_reference[from_reference["f2_network"] == f2]
         learned = pair[pair["condition"] == "true_labels"]["dist_mean"].item()
         memorized = pair[pair["condition"] == "random_labels"]["dist_mean"].item()
-        assert memorized > 1.5 * learned, f"f2 = {f2}: Dist on X_R {memorized:.3f} vs X_T {learned:.3f}"
+        assert memorized > 1.5 * learned, (
+            f"f2 = {f2}: Dist on X_R {memorized:.3f} vs X_T {learned:.3f}"
+        )
 
 
 def test_history_has_one_row_per_epoch_with_the_recorded_columns(demo_run):
     workdir, _ = demo_run
     history = pd.read_parquet(workdir / "results/models/true_labels-vgg11-s1/history.parquet")
-    for column in ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "grad_magnitude", "seconds"):
+    for column in (
+        "epoch",
+        "train_loss",
+        "train_acc",
+        "test_loss",
+        "test_acc",
+        "grad_magnitude",
+        "seconds",
+    ):
         assert column in history.columns
     assert history["epoch"].tolist() == list(range(1, len(history) + 1))
     assert history["train_acc"].iloc[-1] == 1.0  # true labels are fitted
     random = pd.read_parquet(workdir / "results/models/random_labels-vgg11-s1/history.parquet")
-    assert random["train_acc"].iloc[-1] > 0.95 and random["test_acc"].iloc[-1] < 0.3  # random labels memorized
+    assert (
+        random["train_acc"].iloc[-1] > 0.95 and random["test_acc"].iloc[-1] < 0.3
+    )  # random labels memorized
 
 
 def test_checkpoint_describes_itself_and_loads_with_weights_only(demo_run):
     workdir, _ = demo_run
-    checkpoint = torch.load(workdir / "results/models/random_labels-vgg13-s1/weights.pt", weights_only=True)
+    checkpoint = torch.load(
+        workdir / "results/models/random_labels-vgg13-s1/weights.pt", weights_only=True
+    )
     assert checkpoint["settings"]["arch"] == "vgg13"
     assert checkpoint["settings"]["weight_decay"] == 0.0
     assert len(checkpoint["classes"]) == 10 and "state_dict" in checkpoint
@@ -70,8 +85,14 @@ def test_nothing_is_left_to_do_after_a_run(demo_run):
     assert "Nothing to be done" in snakemake(workdir, "-n", config_path=config_path).stdout
 
 
-MODEL_LEVEL_RULES = {"prepare_dataset", "make_labels", "train_classifier", "train_gan", "synthesize_patterns",
-                     "evaluate_on_patterns"}
+MODEL_LEVEL_RULES = {
+    "prepare_dataset",
+    "make_labels",
+    "train_classifier",
+    "train_gan",
+    "synthesize_patterns",
+    "evaluate_on_patterns",
+}
 
 
 def test_editing_one_model_replans_only_that_model_and_what_depends_on_it(demo_run, tmp_path):
@@ -81,11 +102,16 @@ def test_editing_one_model_replans_only_that_model_and_what_depends_on_it(demo_r
     config["overrides"] = {edited_model: {"epochs": config["training"]["epochs"] + 1}}
     jobs = planned_jobs(snakemake(workdir, "-n", config_path=write_config(tmp_path, config)).stdout)
     assert sorted(job for job in jobs if job[0] in MODEL_LEVEL_RULES) == [
-        ("evaluate_on_patterns", ""),  # one job for the study: every f2 on its pairs' patterns, every f1's twin
+        (
+            "evaluate_on_patterns",
+            "",
+        ),  # one job for the study: every f2 on its pairs' patterns, every f1's twin
         ("train_classifier", f"model={edited_model}"),
     ]
     replanned = {rule for rule, _ in jobs}
-    assert not replanned & {"figure1", "figure3", "figure4"}, "figures that do not show the model were replanned"
+    assert not replanned & {"figure1", "figure3", "figure4"}, (
+        "figures that do not show the model were replanned"
+    )
     assert {"dist_tables", "figure2", "figure5", "crosscheck_table", "stage_table"} <= replanned
 
 
@@ -112,8 +138,17 @@ def test_report_holds_the_figures_tables_and_config(demo_run):
     workdir, config_path = demo_run
     snakemake(workdir, "--report", "report.html", config_path=config_path)
     report = (workdir / "report.html").read_text(errors="replace")
-    for item in ("figure1.png", "figure5.png", "dist_matrix_random_labels.png", "crosscheck.png", "dist_summary.csv",
-                 "stages.csv", "diagnostics_summary.csv", "summary.md", "study_config.yaml"):
+    for item in (
+        "figure1.png",
+        "figure5.png",
+        "dist_matrix_random_labels.png",
+        "crosscheck.png",
+        "dist_summary.csv",
+        "stages.csv",
+        "diagnostics_summary.csv",
+        "summary.md",
+        "study_config.yaml",
+    ):
         assert item in report, f"{item} is not in the report"
 
 
@@ -125,23 +160,33 @@ def test_demo_shows_the_analyses_beyond_the_paper(demo_run):
     assert (workdir / "results/figures/crosscheck.png").exists()
     summary = pd.read_parquet(workdir / "results/dist/dist_summary.parquet")
     pairs = summary[summary["f2"] != "untrained"]
-    assert ((pairs["dist_ci_low"] <= pairs["dist_mean"]) & (pairs["dist_mean"] <= pairs["dist_ci_high"])).all()
+    assert (
+        (pairs["dist_ci_low"] <= pairs["dist_mean"]) & (pairs["dist_mean"] <= pairs["dist_ci_high"])
+    ).all()
     true_members = summary[(summary["condition"] == "true_labels") & (summary["f2"] != "untrained")]
     assert len(true_members) == 4 * 3  # the full matrix: every ordered pair of 4 models
     untrained = summary[summary["f2"] == "untrained"]["dist_mean"]
     # KL(f1 || near-uniform) = log C - H(f1): at most log C, near it only where f1 is certain
     assert (untrained <= math.log(10) + 0.05).all()
-    assert (true_members["relabeled_ratio_ci_high"] < 1).all()  # X_T pairs: closer than an unrelated function
-    random_members = summary[(summary["condition"] == "random_labels") & (summary["f2"] != "untrained")]
+    assert (
+        true_members["relabeled_ratio_ci_high"] < 1
+    ).all()  # X_T pairs: closer than an unrelated function
+    random_members = summary[
+        (summary["condition"] == "random_labels") & (summary["f2"] != "untrained")
+    ]
     assert random_members["relabeled_ratio"].min() > true_members["relabeled_ratio"].max()
     crosscheck = pd.read_csv(workdir / "results/crosscheck/crosscheck.csv")
-    assert {"output_kl", "disagreement", "cka", "test_error_a", "test_error_b"} <= set(crosscheck.columns)
+    assert {"output_kl", "disagreement", "cka", "test_error_a", "test_error_b"} <= set(
+        crosscheck.columns
+    )
     learned = crosscheck[crosscheck["condition"] == "true_labels"]
     memorized = crosscheck[crosscheck["condition"] == "random_labels"]
     assert learned["cka"].mean() > memorized["cka"].mean()
     assert learned["disagreement"].mean() < memorized["disagreement"].mean()
     diagnostics = pd.read_csv(workdir / "results/patterns/diagnostics_summary.csv")
-    assert (diagnostics["hit_rate"] > 0.5).all() and diagnostics["discriminator_score_mean"].between(0, 1).all()
+    assert (diagnostics["hit_rate"] > 0.5).all() and diagnostics[
+        "discriminator_score_mean"
+    ].between(0, 1).all()
     stages = pd.read_csv(workdir / "results/stages/stages.csv")
     hunting = dict(zip(stages["model"], stages["hunting"]))
     assert all(hunting[model] for model in hunting if model.startswith("random_labels-"))

@@ -10,7 +10,6 @@ import os
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import SHARED_DATA
 from workflow_runs import REPO, snakemake, write_config
 
@@ -26,7 +25,9 @@ def real_data_run(tmp_path_factory):
         pytest.skip(f"{ARCHIVE} is not here")
     workdir = tmp_path_factory.mktemp("cifar10-subset")
     config = yaml.safe_load((REPO / "config" / "cifar10_subset.yaml").read_text())
-    config["dataset"].update(kind="imagefolder", root="resources/cifar10-jpeg", archive=str(ARCHIVE))
+    config["dataset"].update(
+        kind="imagefolder", root="resources/cifar10-jpeg", archive=str(ARCHIVE)
+    )
     config_path = write_config(workdir, config)
     snakemake(workdir, "--cores", "2", config_path=config_path, timeout=3 * 3600)
     return workdir, config
@@ -44,8 +45,13 @@ def test_dist_on_random_labels_lies_above_true_labels_with_disjoint_intervals(re
     from_reference = summary[summary["f1_network"] == config["dissection"]["reference"]]
     for f2 in config["dissection"]["compare"]:
         pair = from_reference[from_reference["f2_network"] == f2].set_index("condition")
-        assert pair.loc["random_labels", "dist_ci_low"] > pair.loc["true_labels", "dist_ci_high"], f2
-        assert pair.loc["true_labels", "relabeled_ratio_ci_high"] < pair.loc["random_labels", "relabeled_ratio_ci_low"]
+        assert pair.loc["random_labels", "dist_ci_low"] > pair.loc["true_labels", "dist_ci_high"], (
+            f2
+        )
+        assert (
+            pair.loc["true_labels", "relabeled_ratio_ci_high"]
+            < pair.loc["random_labels", "relabeled_ratio_ci_low"]
+        )
 
 
 def test_stages_follow_the_paper(real_data_run):

@@ -6,7 +6,6 @@ import copy
 
 import pytest
 import yaml
-
 from workflow_runs import REPO, planned_jobs, snakemake, write_config
 
 pytestmark = pytest.mark.workflow
@@ -47,11 +46,22 @@ def with_gpu_settings(config):
 
 
 def dry_run(workdir, config, *arguments):
-    return snakemake(workdir, "-n", "--cores", "2", *arguments, config_path=write_config(workdir, config), timeout=300)
+    return snakemake(
+        workdir,
+        "-n",
+        "--cores",
+        "2",
+        *arguments,
+        config_path=write_config(workdir, config),
+        timeout=300,
+    )
 
 
-@pytest.mark.parametrize("change", [with_chunk_size, with_device_cpu, with_gpu_settings, reversed_keys],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "change",
+    [with_chunk_size, with_device_cpu, with_gpu_settings, reversed_keys],
+    ids=lambda f: f.__name__,
+)
 def test_a_how_setting_plans_nothing(tiny_run, change):
     result = dry_run(tiny_run, change(copy.deepcopy(TINY)))
     assert planned_jobs(result.stdout) == [], result.stdout[-3000:]
@@ -69,8 +79,12 @@ def test_reversed_keys_are_another_file(tmp_path):
 
 
 def test_fewer_cores_plan_nothing(tiny_run):
-    result = snakemake(tiny_run, "-n", "--cores", "1", config_path=write_config(tiny_run, copy.deepcopy(TINY)))
-    assert planned_jobs(result.stdout) == [] and "Nothing to be done" in result.stdout, result.stdout[-3000:]
+    result = snakemake(
+        tiny_run, "-n", "--cores", "1", config_path=write_config(tiny_run, copy.deepcopy(TINY))
+    )
+    assert planned_jobs(result.stdout) == [] and "Nothing to be done" in result.stdout, (
+        result.stdout[-3000:]
+    )
 
 
 def test_a_what_setting_plans_its_rerun(tiny_run):
@@ -88,22 +102,33 @@ def test_the_lookup_table_stands_beside_the_networks_in_the_dist_tables(tiny_run
     import pandas as pd
 
     lookup = pd.read_parquet(tiny_run / "results/lookup/evaluations.parquet")
-    sources = ["true_labels-vgg11-s1", "random_labels-vgg11-s1", "random_labels-vgg11-s2"]  # every f1 of tiny.yaml
+    sources = [
+        "true_labels-vgg11-s1",
+        "random_labels-vgg11-s1",
+        "random_labels-vgg11-s2",
+    ]  # every f1 of tiny.yaml
     assert sorted(lookup["f1"].unique()) == sorted(sources) and (lookup["f2"] == "knn").all()
     assert len(lookup) == len(sources) * 10 * TINY["patterns"]["starts"]
     summary = pd.read_csv(tiny_run / "results/dist/dist_summary.csv")
     knn = summary[summary["f2"] == "knn"].set_index("f1")
     assert sorted(knn.index) == sorted(sources) and (knn["f2_network"] == "knn").all()
-    assert knn["dist_mean"].between(0, math.log(10 / 0.01)).all() and knn["dist_ci_low"].notna().all()
+    assert (
+        knn["dist_mean"].between(0, math.log(10 / 0.01)).all() and knn["dist_ci_low"].notna().all()
+    )
     assert knn.loc["true_labels-vgg11-s1", "condition"] == "true_labels"
     assert knn.loc["random_labels-vgg11-s2", "noise"] == 1.0
     over_seeds = pd.read_csv(tiny_run / "results/dist/dist_over_seeds.csv")
     knn_over_seeds = over_seeds[over_seeds["f2_name"] == "knn"].set_index("condition")
     assert knn_over_seeds.loc["random_labels", "n_pairs"] == 2
     text = (tiny_run / "results/summary.md").read_text()
-    assert "## A lookup table as a reference, f1 = vgg11-s1" in text and "k = 1, votes smoothed by s = 0.01" in text
+    assert (
+        "## A lookup table as a reference, f1 = vgg11-s1" in text
+        and "k = 1, votes smoothed by s = 0.01" in text
+    )
     assert "| k-NN lookup table of f1's labels |" in text
-    seconds = pd.read_csv(tiny_run / "results/benchmarks/evaluate_lookup_tables.tsv", sep="\t")["s"].iloc[0]
+    seconds = pd.read_csv(tiny_run / "results/benchmarks/evaluate_lookup_tables.tsv", sep="\t")[
+        "s"
+    ].iloc[0]
     assert seconds < 60
 
 
@@ -111,8 +136,15 @@ def test_a_lookup_setting_replans_the_lookup_table_and_what_reads_it_and_off_pla
     config = copy.deepcopy(TINY)
     config["lookup_table"] = {"k": 2}
     rules = {rule for rule, _ in planned_jobs(dry_run(tiny_run, config).stdout)}
-    assert {"evaluate_lookup_tables", "dist_tables", "summary_markdown", "dist_matrix_figure"} <= rules
+    assert {
+        "evaluate_lookup_tables",
+        "dist_tables",
+        "summary_markdown",
+        "dist_matrix_figure",
+    } <= rules
     assert not rules & {"evaluate_on_patterns", "synthesize_patterns", "train_classifier"}
     config["lookup_table"] = {"enabled": False}
     rules = {rule for rule, _ in planned_jobs(dry_run(tiny_run, config).stdout)}
-    assert "evaluate_lookup_tables" not in rules and "dist_tables" in rules  # its tables now without the kNN rows
+    assert (
+        "evaluate_lookup_tables" not in rules and "dist_tables" in rules
+    )  # its tables now without the kNN rows

@@ -13,7 +13,6 @@ import sys
 
 import pytest
 import yaml
-
 from workflow_runs import REPO, snakemake, write_config
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
@@ -24,12 +23,20 @@ TINY = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
 def readme_pip_arguments() -> list[str]:
     """pip's arguments in the README's first command line, with the checkout's `.` made absolute."""
     block = re.search(r"```bash\n(.*?)```", (REPO / "README.md").read_text(), re.DOTALL).group(1)
-    command = next(line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#"))
-    pip = next(part.strip() for part in command.split("&&") if re.match(r"(python3? -m )?pip3? ", part.strip()))
+    command = next(
+        line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    )
+    pip = next(
+        part.strip()
+        for part in command.split("&&")
+        if re.match(r"(python3? -m )?pip3? ", part.strip())
+    )
     arguments = shlex.split(pip)
-    arguments = arguments[arguments.index("install"):]
-    return [str(REPO) + argument[1:] if argument == "." or argument.startswith(".[") else argument
-            for argument in arguments]
+    arguments = arguments[arguments.index("install") :]
+    return [
+        str(REPO) + argument[1:] if argument == "." or argument.startswith(".[") else argument
+        for argument in arguments
+    ]
 
 
 def test_the_readmes_first_command_installs_the_checkout_without_extras():
@@ -41,8 +48,13 @@ def readme_venv(tmp_path_factory):
     """python -m venv DIR && DIR/bin/pip <the README's arguments>; removed after (about 6 GB with torch)."""
     venv = tmp_path_factory.mktemp("readme") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    result = subprocess.run([str(venv / "bin" / "pip"), *readme_pip_arguments()], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, timeout=1800)
+    result = subprocess.run(
+        [str(venv / "bin" / "pip"), *readme_pip_arguments()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=1800,
+    )
     try:
         assert result.returncode == 0, result.stdout[-5000:]
         yield venv
@@ -62,11 +74,24 @@ def tiny_run(tmp_path_factory):
 def venv_snakemake(venv, workdir, config_path, *arguments):
     """The venv's own snakemake on the tiny run, as a user who activated that venv would run it."""
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    environment.update(VIRTUAL_ENV=str(venv), PATH=os.pathsep.join([str(venv / "bin"), os.environ["PATH"]]))
-    command = [str(venv / "bin" / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--configfile", str(config_path), "--replace-workflow-config", *arguments]
+    environment.update(
+        VIRTUAL_ENV=str(venv), PATH=os.pathsep.join([str(venv / "bin"), os.environ["PATH"]])
+    )
+    command = [
+        str(venv / "bin" / "snakemake"),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config_path),
+        "--replace-workflow-config",
+        *arguments,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
-    assert result.returncode == 0, f"{' '.join(arguments)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, (
+        f"{' '.join(arguments)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
     return result
 
 

@@ -8,7 +8,6 @@ import time
 
 import pytest
 import yaml
-
 from workflow_runs import REPO, SNAKEMAKE, assert_same_history, same_bytes, snakemake, write_config
 
 pytestmark = pytest.mark.workflow
@@ -23,16 +22,28 @@ def wait_for_epoch(log_path, epoch, process, timeout=600):
         if log_path.exists() and f"epoch {epoch}/" in log_path.read_text():
             return
         if process.poll() is not None:
-            raise AssertionError(f"the run ended before epoch {epoch}:\n{process.stdout.read()[-3000:]}")
+            raise AssertionError(
+                f"the run ended before epoch {epoch}:\n{process.stdout.read()[-3000:]}"
+            )
         time.sleep(0.05)
     raise AssertionError(f"epoch {epoch} not reached within {timeout} s")
 
 
 def start_snakemake(workdir, config_path, *arguments):
-    command = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--configfile", str(config_path), "--replace-workflow-config", *arguments]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    command = [
+        *SNAKEMAKE,
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config_path),
+        "--replace-workflow-config",
+        *arguments,
+    ]
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
 
 
 def kill_without_warning(process, workdir, config_path):
@@ -45,17 +56,26 @@ def kill_without_warning(process, workdir, config_path):
 def check_resumed_to_the_uninterrupted_result(workdir, reference_dir):
     log = (workdir / f"logs/train_classifier/{MODEL}.log").read_text()
     assert "resuming from" in log, log
-    assert same_bytes(workdir / f"results/models/{MODEL}/weights.pt",
-                      reference_dir / f"results/models/{MODEL}/weights.pt")
-    assert_same_history(workdir / f"results/models/{MODEL}/history.parquet",
-                        reference_dir / f"results/models/{MODEL}/history.parquet")
-    assert not (workdir / f"results/resume/models/{MODEL}.pt").exists()  # removed once the outputs exist
+    assert same_bytes(
+        workdir / f"results/models/{MODEL}/weights.pt",
+        reference_dir / f"results/models/{MODEL}/weights.pt",
+    )
+    assert_same_history(
+        workdir / f"results/models/{MODEL}/history.parquet",
+        reference_dir / f"results/models/{MODEL}/history.parquet",
+    )
+    assert not (
+        workdir / f"results/resume/models/{MODEL}.pt"
+    ).exists()  # removed once the outputs exist
 
 
 @pytest.fixture
 def demo_workdir(tmp_path, demo_run):
     _, demo_config = demo_run
-    config = {**yaml.safe_load(demo_config.read_text()), "resume_every_seconds": 0}  # a resume state every epoch
+    config = {
+        **yaml.safe_load(demo_config.read_text()),
+        "resume_every_seconds": 0,
+    }  # a resume state every epoch
     return tmp_path, write_config(tmp_path, config)
 
 
@@ -92,7 +112,9 @@ def test_diverging_model_leaves_no_finished_looking_output(tmp_path):
     config = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
     config["overrides"] = {"true_labels-vgg11-s1": {"lr": 1.0e12}}
     target = "results/models/true_labels-vgg11-s1/weights.pt"
-    result = snakemake(tmp_path, "--cores", "1", target, config_path=write_config(tmp_path, config), check=False)
+    result = snakemake(
+        tmp_path, "--cores", "1", target, config_path=write_config(tmp_path, config), check=False
+    )
     assert result.returncode != 0
     assert "NonFiniteLossError" in result.stdout and "epoch" in result.stdout
     assert not (tmp_path / target).exists()

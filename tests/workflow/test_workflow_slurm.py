@@ -18,7 +18,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from test_workflow_resume import MODEL, check_resumed_to_the_uninterrupted_result, wait_for_epoch
 from workflow_runs import REPO, assert_same_history, same_bytes
 
@@ -39,8 +38,13 @@ def unavailable(reason):
 def local_cluster():
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         unavailable("the local SLURM cluster needs root on a Debian machine")
-    started = subprocess.run([str(CLUSTER), "start"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             timeout=900)
+    started = subprocess.run(
+        [str(CLUSTER), "start"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=900,
+    )
     if started.returncode != 0:
         unavailable(f"tests/slurm/local-cluster.sh start failed:\n{started.stdout[-3000:]}")
     yield
@@ -48,8 +52,16 @@ def local_cluster():
 
 def clone_of_this_checkout(destination: Path) -> Path:
     """The checkout's files as a user's clone holds them (tracked and new, not ignored)."""
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, check=True,
-                            stdout=subprocess.PIPE).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+            cwd=REPO,
+            check=True,
+            stdout=subprocess.PIPE,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for relative in filter(None, listed):
         if (REPO / relative).is_file():
             (destination / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -69,12 +81,28 @@ def snakemake_as_typed(workdir: Path, *arguments, timeout=3600, check=True, pope
     command = [SNAKEMAKE_COMMAND, "--profile", "slurm", *arguments]
     environment = {**os.environ, "XDG_CONFIG_HOME": str(SITE_CONFIG_HOME), "PYTHONUNBUFFERED": "1"}
     if popen:
-        return subprocess.Popen(command, cwd=workdir, env=environment, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    result = subprocess.run(command, cwd=workdir, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, timeout=timeout)
+        return subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+    result = subprocess.run(
+        command,
+        cwd=workdir,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+    )
     if check and result.returncode != 0:
-        raise AssertionError(f"snakemake --profile slurm {' '.join(arguments)} failed:\n{result.stdout[-6000:]}")
+        raise AssertionError(
+            f"snakemake --profile slurm {' '.join(arguments)} failed:\n{result.stdout[-6000:]}"
+        )
     return result
 
 
@@ -111,12 +139,25 @@ def assert_gpu_on_exactly_the_gpu_rules(planned: dict) -> None:
 
 def test_every_job_but_the_local_rules_ran_as_a_slurm_job(slurm_demo_run):
     workdir, output = slurm_demo_run
-    submitted = re.findall(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (\S+)\)", output)
+    submitted = re.findall(
+        r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (\S+)\)", output
+    )
     logs = [log for _, log in submitted]
     for rule in GPU_RULES:
         assert any(f"/rule_{rule}/" in log for log in logs), f"no {rule} job went to SLURM"
-    local_rules = ("prepare_dataset", "make_labels", "dist_tables", "figure1", "figure2", "figure3", "figure4", "figure5")
-    assert not any(f"/rule_{rule}/" in log for rule in local_rules for log in logs), "a local rule was submitted"
+    local_rules = (
+        "prepare_dataset",
+        "make_labels",
+        "dist_tables",
+        "figure1",
+        "figure2",
+        "figure3",
+        "figure4",
+        "figure5",
+    )
+    assert not any(f"/rule_{rule}/" in log for rule in local_rules for log in logs), (
+        "a local rule was submitted"
+    )
     jobs_run = len(list((workdir / "logs" / "train_classifier").glob("*.log")))
     assert sum("/rule_train_classifier/" in log for log in logs) == jobs_run
     for job_id, log in submitted:  # each job's SLURM log is named by its job id (a site profile
@@ -126,23 +167,38 @@ def test_every_job_but_the_local_rules_ran_as_a_slurm_job(slurm_demo_run):
 def test_gpu_rules_got_a_gpu_allocation(slurm_demo_run):
     workdir, _ = slurm_demo_run
     for rule in GPU_RULES:  # one log per job under logs/<rule>/, or the one job's logs/<rule>.log
-        for log in [*(workdir / "logs" / rule).rglob("*.log"), *(workdir / "logs").glob(f"{rule}.log")]:
+        for log in [
+            *(workdir / "logs" / rule).rglob("*.log"),
+            *(workdir / "logs").glob(f"{rule}.log"),
+        ]:
             text = log.read_text()
-            assert re.search(r"CUDA_VISIBLE_DEVICES=\d+, SLURM_JOB_ID=\d+", text), f"{log}: no GPU allocation seen"
+            assert re.search(r"CUDA_VISIBLE_DEVICES=\d+, SLURM_JOB_ID=\d+", text), (
+                f"{log}: no GPU allocation seen"
+            )
 
 
 def test_outputs_equal_those_of_the_local_run(slurm_demo_run, demo_run):
     workdir, local = slurm_demo_run[0], demo_run[0]
-    byte_equal = [*local.glob("results/models/*/weights.pt"), *local.glob("results/labels/*.parquet"),
-                  *local.glob("results/patterns/*.pt"), local / "results/dist/evaluations.parquet",
-                  local / "results/gan/dcgan.pt", local / "results/data/train.pt"]
+    byte_equal = [
+        *local.glob("results/models/*/weights.pt"),
+        *local.glob("results/labels/*.parquet"),
+        *local.glob("results/patterns/*.pt"),
+        local / "results/dist/evaluations.parquet",
+        local / "results/gan/dcgan.pt",
+        local / "results/data/train.pt",
+    ]
     assert len(byte_equal) > 20
     for path in byte_equal:
-        assert same_bytes(path, workdir / path.relative_to(local)), f"{path.relative_to(local)} differs"
+        assert same_bytes(path, workdir / path.relative_to(local)), (
+            f"{path.relative_to(local)} differs"
+        )
     for path in local.glob("results/models/*/history.parquet"):
         assert_same_history(path, workdir / path.relative_to(local))
-    pd.testing.assert_frame_equal(pd.read_parquet(local / "results/dist/dist_summary.parquet"),
-                                  pd.read_parquet(workdir / "results/dist/dist_summary.parquet"), check_exact=True)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(local / "results/dist/dist_summary.parquet"),
+        pd.read_parquet(workdir / "results/dist/dist_summary.parquet"),
+        check_exact=True,
+    )
 
 
 def test_paper_config_plans_gpu_requests_on_exactly_the_gpu_rules(local_cluster, tmp_path):
@@ -150,12 +206,19 @@ def test_paper_config_plans_gpu_requests_on_exactly_the_gpu_rules(local_cluster,
     output = snakemake_as_typed(workdir, "-n", "--verbose").stdout
     planned = gpu_requests_planned(output)
     assert_gpu_on_exactly_the_gpu_rules(planned)
-    for line in planned["train_classifier"]:  # 100 epochs of 50,000 images: the wall time follows the scale
-        assert re.search(r"\bruntime=(\d+)\b", line) and int(re.search(r"\bruntime=(\d+)\b", line).group(1)) >= 30
+    for line in planned[
+        "train_classifier"
+    ]:  # 100 epochs of 50,000 images: the wall time follows the scale
+        assert (
+            re.search(r"\bruntime=(\d+)\b", line)
+            and int(re.search(r"\bruntime=(\d+)\b", line).group(1)) >= 30
+        )
 
 
 def test_an_overlay_changing_one_runtime_keeps_every_gpu_request(local_cluster, tmp_path):
-    workdir = study_folder(tmp_path / "study", yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
+    workdir = study_folder(
+        tmp_path / "study", yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    )
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     (overlay / "config.yaml").write_text("set-resources:\n  train_classifier:\n    runtime: 480\n")
@@ -166,15 +229,24 @@ def test_an_overlay_changing_one_runtime_keeps_every_gpu_request(local_cluster, 
     assert not any(re.search(r"\bruntime=480\b", line) for line in planned["train_gan"])
 
 
-def test_scancel_mid_training_then_retry_gives_the_uninterrupted_result(local_cluster, demo_run, tmp_path):
-    config = {**on_cpu(yaml.safe_load(demo_run[1].read_text())), "resume_every_seconds": 0}  # a state every epoch
+def test_scancel_mid_training_then_retry_gives_the_uninterrupted_result(
+    local_cluster, demo_run, tmp_path
+):
+    config = {
+        **on_cpu(yaml.safe_load(demo_run[1].read_text())),
+        "resume_every_seconds": 0,
+    }  # a state every epoch
     workdir = study_folder(tmp_path, config)
     log_path = workdir / f"logs/train_classifier/{MODEL}.log"
-    process = snakemake_as_typed(workdir, "--retries", "1", f"results/models/{MODEL}/weights.pt", popen=True)
+    process = snakemake_as_typed(
+        workdir, "--retries", "1", f"results/models/{MODEL}/weights.pt", popen=True
+    )
     wait_for_epoch(log_path, 4, process)
     job_id = re.search(r"SLURM_JOB_ID=(\d+)", log_path.read_text()).group(1)
     subprocess.run(["scancel", job_id], check=True)  # as preemption would; the retry resubmits
     output, _ = process.communicate(timeout=900)
     assert process.returncode == 0, output[-3000:]
-    assert re.search(rf"SLURM_JOB_ID=(?!{job_id}\b)\d+", log_path.read_text()), "the retry ran in the same job?"
+    assert re.search(rf"SLURM_JOB_ID=(?!{job_id}\b)\d+", log_path.read_text()), (
+        "the retry ran in the same job?"
+    )
     check_resumed_to_the_uninterrupted_result(workdir, demo_run[0])

@@ -10,8 +10,14 @@ import shutil
 
 import pytest
 import yaml
-
-from workflow_runs import REPO, file_digests, file_modes, snakemake, write_config, write_users_networks
+from workflow_runs import (
+    REPO,
+    file_digests,
+    file_modes,
+    snakemake,
+    write_config,
+    write_users_networks,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -20,7 +26,11 @@ def missing_for_the_storage() -> str:
     """What this machine lacks for the fs storage plugin, or ""."""
     if importlib.util.find_spec("snakemake_storage_plugin_fs") is None:
         return "needs snakemake-storage-plugin-fs (pip install -e '.[test]')"
-    return "" if shutil.which("rsync") else "Snakemake's fs storage plugin needs rsync (apt-get install rsync)"
+    return (
+        ""
+        if shutil.which("rsync")
+        else "Snakemake's fs storage plugin needs rsync (apt-get install rsync)"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +42,7 @@ def storage_plugin_at_hand():
     if reason:
         pytest.skip(reason)
 
+
 TINY = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
 
 
@@ -39,14 +50,29 @@ def study_with_a_checkpoint() -> dict:
     """The tiny study (trained VGG11s, each depending on its architecture's source), plus a checkpoint of the
     user's own module: every kind of file that must not be looked for in the storage."""
     config = copy.deepcopy(TINY)
-    config["checkpoints"] = [{"name": "outside", "arch": "mymodels:small_cnn", "weights": "resources/outside.pt",
-                              "condition": "true_labels", "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}]
+    config["checkpoints"] = [
+        {
+            "name": "outside",
+            "arch": "mymodels:small_cnn",
+            "weights": "resources/outside.pt",
+            "condition": "true_labels",
+            "mean": [0.5, 0.5, 0.5],
+            "std": [0.25, 0.25, 0.25],
+        }
+    ]
     config["dissection"]["compare"] = ["vgg11-s2", "outside-s1"]
     return config
 
 
 def storage_options(storage):
-    return ["--default-storage-provider", "fs", "--default-storage-prefix", str(storage), "--shared-fs-usage", "none"]
+    return [
+        "--default-storage-provider",
+        "fs",
+        "--default-storage-prefix",
+        str(storage),
+        "--shared-fs-usage",
+        "none",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +81,18 @@ def stored_run(tmp_path_factory):
     write_users_networks(workdir, {"resources/outside.pt": 5})
     users_files = file_digests(workdir)
     config_path = write_config(workdir, study_with_a_checkpoint())
-    run = snakemake(workdir, "--cores", "2", *storage_options(storage), config_path=config_path, umask=0o022,
-                    timeout=1500)
-    again = snakemake(workdir, "-n", *storage_options(storage), config_path=config_path, timeout=300)
+    run = snakemake(
+        workdir,
+        "--cores",
+        "2",
+        *storage_options(storage),
+        config_path=config_path,
+        umask=0o022,
+        timeout=1500,
+    )
+    again = snakemake(
+        workdir, "-n", *storage_options(storage), config_path=config_path, timeout=300
+    )
     return workdir, storage, users_files, run.stdout, again.stdout
 
 
@@ -66,20 +101,31 @@ def test_the_study_runs_to_the_end_through_the_storage(stored_run):
     assert "Traceback" not in run
     summary = (storage / "results" / "summary.md").read_text()
     assert "## Dist(f1, f2), f1 = vgg11-s1" in summary and "| outside-s1 |" in summary
-    for made in ("results/figures/figure5.png", "results/dist/dist_summary.csv", "results/stages/stages.csv",
-                 "results/models/true_labels-outside-s1/weights.pt", "logs/train_classifier/true_labels-vgg11-s1.log"):
+    for made in (
+        "results/figures/figure5.png",
+        "results/dist/dist_summary.csv",
+        "results/stages/stages.csv",
+        "results/models/true_labels-outside-s1/weights.pt",
+        "logs/train_classifier/true_labels-vgg11-s1.log",
+    ):
         assert (storage / made).is_file(), made
-    assert "Nothing to be done" in again, again[-3000:]  # the storage's files are found again as finished
+    assert "Nothing to be done" in again, again[
+        -3000:
+    ]  # the storage's files are found again as finished
 
 
 def test_results_are_in_the_storage_only_and_the_users_files_as_they_were(stored_run):
     workdir, _, users_files, _, _ = stored_run
     assert not (workdir / "results" / "summary.md").exists() and not (workdir / "logs").exists()
-    assert {path: digest for path, digest in file_digests(workdir).items() if path in users_files} == users_files
+    assert {
+        path: digest for path, digest in file_digests(workdir).items() if path in users_files
+    } == users_files
 
 
 def test_the_stored_files_are_readable_by_the_users_group(stored_run):
     storage = stored_run[1]
     modes = file_modes(storage / "results")
     assert len(modes) > 40
-    assert {path: oct(mode) for path, mode in modes.items() if mode != 0o644} == {}  # umask 022: rw-r--r--
+    assert {
+        path: oct(mode) for path, mode in modes.items() if mode != 0o644
+    } == {}  # umask 022: rw-r--r--

@@ -7,10 +7,17 @@ import tarfile
 
 import pytest
 import yaml
+from workflow_runs import (
+    REPO,
+    cifar10_checksums_skipped,
+    file_digests,
+    snakemake,
+    write_cifar10_folder,
+    write_config,
+    write_image_folder,
+)
 
 from memdissect.data.tensors import load_split
-from workflow_runs import (REPO, cifar10_checksums_skipped, file_digests, snakemake, write_cifar10_folder,
-                           write_config, write_image_folder)
 
 pytestmark = pytest.mark.workflow
 
@@ -20,7 +27,13 @@ TARGET = "results/data/train.pt"
 RUNS = [
     ("--cores", "1", TARGET),
     ("--cores", "1", "--forceall", TARGET),
-    ("--cores", "1", TARGET, "--forcerun", "prepare_dataset"),  # --forcerun takes every rule name after it
+    (
+        "--cores",
+        "1",
+        TARGET,
+        "--forcerun",
+        "prepare_dataset",
+    ),  # --forcerun takes every rule name after it
     ("--cores", "1", "--delete-all-output", TARGET),
 ]
 
@@ -41,7 +54,9 @@ def write_archive(path, folder):
 
 def image_folder(workdir, tmp_path):
     write_image_folder(workdir / "resources" / "jpeg", CLASSES, {"train": 3, "test": 2})
-    return with_dataset({"kind": "imagefolder", "root": "resources/jpeg", "num_classes": 2}, CLASSES)
+    return with_dataset(
+        {"kind": "imagefolder", "root": "resources/jpeg", "num_classes": 2}, CLASSES
+    )
 
 
 def image_folder_and_its_archive(workdir, tmp_path):
@@ -55,29 +70,53 @@ def image_folder_and_its_archive(workdir, tmp_path):
 
 def cifar10_folder(workdir, tmp_path):
     write_cifar10_folder(workdir / "resources" / "cifar10", train_per_class=3, test_per_class=2)
-    return with_dataset({"kind": "cifar10", "root": "resources/cifar10", "num_classes": 10,
-                         "subset": {"train_per_class": 2, "test_per_class": 1, "seed": 0}}, ["airplane", "truck"])
+    return with_dataset(
+        {
+            "kind": "cifar10",
+            "root": "resources/cifar10",
+            "num_classes": 10,
+            "subset": {"train_per_class": 2, "test_per_class": 1, "seed": 0},
+        },
+        ["airplane", "truck"],
+    )
 
 
 def archive_without_its_folder(workdir, tmp_path):
     write_image_folder(tmp_path / "staging" / "jpeg", CLASSES, {"train": 3, "test": 2})
     write_archive(workdir / "resources" / "jpeg.tar.gz", tmp_path / "staging" / "jpeg")
-    return with_dataset({"kind": "imagefolder", "root": "resources/jpeg", "archive": "resources/jpeg.tar.gz",
-                         "num_classes": 2}, CLASSES)
+    return with_dataset(
+        {
+            "kind": "imagefolder",
+            "root": "resources/jpeg",
+            "archive": "resources/jpeg.tar.gz",
+            "num_classes": 2,
+        },
+        CLASSES,
+    )
 
 
 def file_stamps(root) -> dict:
     """{path: (inode, modification time)} of every entry under root: a file deleted and written
     again with the same bytes changes them."""
-    return {str(path.relative_to(root)): (path.stat().st_ino, path.stat().st_mtime_ns) for path in root.rglob("*")}
+    return {
+        str(path.relative_to(root)): (path.stat().st_ino, path.stat().st_mtime_ns)
+        for path in root.rglob("*")
+    }
 
 
-TRAINING_IMAGES = {image_folder: 6, image_folder_and_its_archive: 6, cifar10_folder: 20, archive_without_its_folder: 6}
+TRAINING_IMAGES = {
+    image_folder: 6,
+    image_folder_and_its_archive: 6,
+    cifar10_folder: 20,
+    archive_without_its_folder: 6,
+}
 
 
 @pytest.mark.parametrize("user_data", list(TRAINING_IMAGES), ids=lambda f: f.__name__)
 def test_every_run_leaves_the_users_files_as_they_were(tmp_path, monkeypatch, user_data):
-    monkeypatch.setenv("PYTHONPATH", cifar10_checksums_skipped(tmp_path / "site"))  # the fake CIFAR-10's md5
+    monkeypatch.setenv(
+        "PYTHONPATH", cifar10_checksums_skipped(tmp_path / "site")
+    )  # the fake CIFAR-10's md5
     workdir = tmp_path / "work"
     workdir.mkdir()
     config_path = write_config(workdir, user_data(workdir, tmp_path))
@@ -86,15 +125,23 @@ def test_every_run_leaves_the_users_files_as_they_were(tmp_path, monkeypatch, us
     assert any(digest != "folder" for digest in before.values())
     for arguments in RUNS:
         result = snakemake(workdir, *arguments, config_path=config_path, timeout=600)
-        assert file_digests(users) == before, f"snakemake {' '.join(arguments)} changed the user's data"
-        assert file_stamps(users) == stamps, f"snakemake {' '.join(arguments)} rewrote the user's data"
+        assert file_digests(users) == before, (
+            f"snakemake {' '.join(arguments)} changed the user's data"
+        )
+        assert file_stamps(users) == stamps, (
+            f"snakemake {' '.join(arguments)} rewrote the user's data"
+        )
         if "--delete-all-output" not in arguments:
             assert len(load_split(workdir / TARGET)["labels"]) == TRAINING_IMAGES[user_data]
             unpacked = (workdir / "results" / "data" / "unpacked").is_dir()
             assert unpacked is (user_data is archive_without_its_folder), result.stdout[-3000:]
-    assert not (workdir / TARGET).exists()  # --delete-all-output did delete the workflow's own files
+    assert not (
+        workdir / TARGET
+    ).exists()  # --delete-all-output did delete the workflow's own files
     if user_data is archive_without_its_folder:
-        assert not (workdir / "resources" / "jpeg").exists()  # nothing was unpacked into dataset.root
+        assert not (
+            workdir / "resources" / "jpeg"
+        ).exists()  # nothing was unpacked into dataset.root
 
 
 def test_an_archive_is_unpacked_into_results_only(tmp_path):
@@ -103,26 +150,47 @@ def test_an_archive_is_unpacked_into_results_only(tmp_path):
     config_path = write_config(workdir, archive_without_its_folder(workdir, tmp_path))
     snakemake(workdir, "--cores", "1", TARGET, config_path=config_path, timeout=600)
     unpacked = workdir / "results" / "data" / "unpacked"
-    assert sorted(path.relative_to(unpacked).as_posix() for path in unpacked.rglob("*.png")) == sorted(
-        path.relative_to(tmp_path / "staging" / "jpeg").as_posix() for path in (tmp_path / "staging").rglob("*.png"))
+    assert sorted(
+        path.relative_to(unpacked).as_posix() for path in unpacked.rglob("*.png")
+    ) == sorted(
+        path.relative_to(tmp_path / "staging" / "jpeg").as_posix()
+        for path in (tmp_path / "staging").rglob("*.png")
+    )
     assert sorted(path.name for path in (workdir / "resources").iterdir()) == ["jpeg.tar.gz"]
 
 
-@pytest.mark.parametrize("key, dataset", [
-    ("dataset.root", {"kind": "imagefolder", "root": "results/jpeg", "num_classes": 2}),
-    ("dataset.archive", {"kind": "imagefolder", "root": "resources/jpeg", "archive": "results/jpeg.tar.gz",
-                         "num_classes": 2}),
-    ("dataset.root", {"kind": "cifar10", "root": "logs/cifar10", "num_classes": 10}),
-], ids=["root-in-results", "archive-in-results", "cifar10-root-in-logs"])
+@pytest.mark.parametrize(
+    "key, dataset",
+    [
+        ("dataset.root", {"kind": "imagefolder", "root": "results/jpeg", "num_classes": 2}),
+        (
+            "dataset.archive",
+            {
+                "kind": "imagefolder",
+                "root": "resources/jpeg",
+                "archive": "results/jpeg.tar.gz",
+                "num_classes": 2,
+            },
+        ),
+        ("dataset.root", {"kind": "cifar10", "root": "logs/cifar10", "num_classes": 10}),
+    ],
+    ids=["root-in-results", "archive-in-results", "cifar10-root-in-logs"],
+)
 def test_user_data_inside_the_workflows_own_folders_is_refused_at_plan_time(tmp_path, key, dataset):
     write_image_folder(tmp_path / "results" / "jpeg", CLASSES, {"train": 1, "test": 1})
     write_archive(tmp_path / "results" / "jpeg.tar.gz", tmp_path / "results" / "jpeg")
     before = file_digests(tmp_path / "results")
-    config = with_dataset(dataset, ["airplane", "truck"] if dataset["kind"] == "cifar10" else CLASSES)
-    result = snakemake(tmp_path, "-n", config_path=write_config(tmp_path, config), check=False, timeout=120)
+    config = with_dataset(
+        dataset, ["airplane", "truck"] if dataset["kind"] == "cifar10" else CLASSES
+    )
+    result = snakemake(
+        tmp_path, "-n", config_path=write_config(tmp_path, config), check=False, timeout=120
+    )
     assert result.returncode != 0
     owned = dataset.get("archive") or dataset["root"]
-    assert (f"config error: {key}: {owned!r} lies inside {owned.split('/')[0]}/, which the workflow owns"
-            in result.stdout), result.stdout[-3000:]
+    assert (
+        f"config error: {key}: {owned!r} lies inside {owned.split('/')[0]}/, which the workflow owns"
+        in result.stdout
+    ), result.stdout[-3000:]
     assert "valid: a path outside results/, logs/, .snakemake/" in result.stdout
     assert file_digests(tmp_path / "results") == before

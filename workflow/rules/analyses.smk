@@ -17,12 +17,12 @@ rule crosscheck_table:
             category="Tables",
             labels={"table": "Cross-checks on test images"},
         ),
-    params:
-        **params_of("crosscheck_table", "pairs"),
     log:
         "logs/crosscheck_table.log",
     conda:
         ENV
+    params:
+        **params_of("crosscheck_table", "pairs"),
     script:
         "../scripts/crosscheck_table.py"
 
@@ -38,11 +38,11 @@ rule stage_table:
             category="Tables",
             labels={"table": "Hunting stage"},
         ),
-    params:
-        **params_of("stage_table", "num_classes"),
     log:
         "logs/stage_table.log",
     conda:
         ENV
+    params:
+        **params_of("stage_table", "num_classes"),
     script:
         "../scripts/stage_table.py"

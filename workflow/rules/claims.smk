@@ -21,12 +21,12 @@ rule learning_order_table:
             category="Learn, then memorize",
             labels={"table": "Learning order"},
         ),
-    params:
-        **params_of("learning_order_table", "noise", "thresholds"),
     log:
         "logs/learning_order_table.log",
     conda:
         ENV
+    params:
+        **params_of("learning_order_table", "noise", "thresholds"),
     script:
         "../scripts/learning_order_table.py"
 
@@ -42,14 +42,14 @@ rule learning_order_figure:
             category="Learn, then memorize",
             labels={"figure": "learning order", "p": "{noise}"},
         ),
-    params:
-        **params_of("learning_order_figure", "spec"),
-    wildcard_constraints:
-        noise=plan.id_pattern(PLAN.learning_order_levels()),
     log:
         "logs/learning_order_figure/p{noise}.log",
+    wildcard_constraints:
+        noise=plan.id_pattern(PLAN.learning_order_levels()),
     conda:
         ENV
+    params:
+        **params_of("learning_order_figure", "spec"),
     script:
         "../scripts/learning_order_figure.py"
 
@@ -74,12 +74,12 @@ rule path_tables:
             category="Paths in function space",
             labels={"table": "Fit epochs over seeds"},
         ),
-    params:
-        **params_of("path_tables", "groups", "statistics"),
     log:
         "logs/path_tables.log",
     conda:
         ENV
+    params:
+        **params_of("path_tables", "groups", "statistics"),
     script:
         "../scripts/path_tables.py"
 
@@ -95,13 +95,13 @@ rule path_figure:
             category="Paths in function space",
             labels={"figure": "paths", "model": "{name}"},
         ),
-    params:
-        **params_of("path_figure", "spec"),
-    wildcard_constraints:
-        name=plan.id_pattern(PLAN.path_names()),
     log:
         "logs/path_figure/{name}.log",
+    wildcard_constraints:
+        name=plan.id_pattern(PLAN.path_names()),
     conda:
         ENV
+    params:
+        **params_of("path_figure", "spec"),
     script:
         "../scripts/path_figure.py"

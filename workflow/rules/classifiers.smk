@@ -12,18 +12,24 @@ rule train_classifier:
         unpack(inputs_of("train_classifier")),
     output:
         **outputs_of("train_classifier", model="{model}"),
-    params:
-        **params_of("train_classifier", "settings", "resume", "probes"),
-    wildcard_constraints:
-        model=plan.id_pattern(PLAN.trained),
-    resources:
-        **gpu_job(cpus=4, mem_mb=16000, minutes=lambda wildcards, attempt: PLAN.training_minutes(wildcards.model, attempt)),
     log:
         plan.classifier_log_path("{model}"),
     benchmark:
         "results/benchmarks/train_classifier/{model}.tsv"
+    wildcard_constraints:
+        model=plan.id_pattern(PLAN.trained),
     conda:
         ENV
+    resources:
+        **gpu_job(
+            cpus=4,
+            mem_mb=16000,
+            minutes=lambda wildcards, attempt: PLAN.training_minutes(
+                wildcards.model, attempt
+            ),
+        ),
+    params:
+        **params_of("train_classifier", "settings", "resume", "probes"),
     script:
         "../scripts/train_classifier.py"
 
@@ -33,16 +39,16 @@ rule import_classifier:
         unpack(inputs_of("import_classifier")),
     output:
         **outputs_of("import_classifier", model="{model}"),
-    params:
-        **params_of("import_classifier", "settings", "normalization"),
+    log:
+        "logs/import_classifier/{model}.log",
     wildcard_constraints:
         model=plan.id_pattern(PLAN.imported),
+    conda:
+        ENV
     resources:
         mem_mb=8000,
         runtime=10,
-    log:
-        "logs/import_classifier/{model}.log",
-    conda:
-        ENV
+    params:
+        **params_of("import_classifier", "settings", "normalization"),
     script:
         "../scripts/import_classifier.py"

@@ -7,22 +7,38 @@ from snakemake_interface_executor_plugins.settings import SharedFSUsage
 
 # The workflow finds its own files from where this file lies, never from the working directory: it
 # may run as a module of the user's own workflow, or with -s/-d, from any folder.
-SOURCE_DIR = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parents[1] / "src"
-if SOURCE_DIR.is_dir():  # the package runs from the checkout, installed or not, here and in every job's environment
+SOURCE_DIR = (
+    Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parents[1] / "src"
+)
+if (
+    SOURCE_DIR.is_dir()
+):  # the package runs from the checkout, installed or not, here and in every job's environment
     sys.path.insert(0, str(SOURCE_DIR))
-    os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [str(SOURCE_DIR), os.environ.get("PYTHONPATH")])))
+    os.environ.update(
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(SOURCE_DIR), os.environ.get("PYTHONPATH")])
+        )
+    )
 
 try:
     from memdissect.study import design, plan, validation  # noqa: E402  (torch-free)
-except ModuleNotFoundError as error:  # a module whose Snakefile is remote (github(...)) has no src/ on this machine
+except (
+    ModuleNotFoundError
+) as error:  # a module whose Snakefile is remote (github(...)) has no src/ on this machine
     if error.name != "memdissect":
         raise
-    raise WorkflowError(f"{error}: the memdissect package is neither in {SOURCE_DIR} nor installed; valid: "
-                        f"pip install memdissect's checkout (the tag the module names) where Snakemake runs") from None
+    raise WorkflowError(
+        f"{error}: the memdissect package is neither in {SOURCE_DIR} nor installed; valid: "
+        f"pip install memdissect's checkout (the tag the module names) where Snakemake runs"
+    ) from None
 
 ENV = "../../envs/memdissect.yaml"
 SCHEMA = workflow.source_path("../schemas/config.schema.yaml")
-OWNED_FOLDERS = ("results", "logs", ".snakemake")  # the workflow writes, and may delete, here: never user data
+OWNED_FOLDERS = (
+    "results",
+    "logs",
+    ".snakemake",
+)  # the workflow writes, and may delete, here: never user data
 
 # A bad config stops here (the schema, Snakemake's validate filling in its defaults, then the
 # study's names), with one message naming the key, the bad value and what is valid. A job started
@@ -30,8 +46,14 @@ OWNED_FOLDERS = ("results", "logs", ".snakemake")  # the workflow writes, and ma
 # which the plan where Snakemake runs has checked.
 SHARED_FILES = SharedFSUsage.INPUT_OUTPUT in workflow.storage_settings.shared_fs_usage
 try:
-    CLASSIFIERS = validation.check_config(config, SCHEMA, validate, OWNED_FOLDERS, shared_files=SHARED_FILES,
-                                          in_job=workflow.remote_exec)
+    CLASSIFIERS = validation.check_config(
+        config,
+        SCHEMA,
+        validate,
+        OWNED_FOLDERS,
+        shared_files=SHARED_FILES,
+        in_job=workflow.remote_exec,
+    )
 except validation.ConfigError as error:
     raise WorkflowError(f"config error: {error}") from None
 
@@ -41,19 +63,29 @@ PLAN = plan.Plan(config, CLASSIFIERS, validation.split_sizes(config["dataset"]))
 
 def inputs_of(rule):
     """The job's inputs as the plan names them (``role`` or ``role:name``); for ``unpack``. The roles of
-    plan.READ_IN_PLACE are `local`, read where they lie, also with a storage provider."""
-    return lambda wildcards: plan.named_inputs(read_in_place(PLAN.job(rule, **wildcards).inputs))
+    plan.READ_IN_PLACE are `local`, read where they lie, also with a storage provider.
+    """
+    return lambda wildcards: plan.named_inputs(
+        read_in_place(PLAN.job(rule, **wildcards).inputs)
+    )
 
 
 def read_in_place(inputs):
-    return {role: local(files) if role in plan.READ_IN_PLACE else files for role, files in inputs.items()}
+    return {
+        role: local(files) if role in plan.READ_IN_PLACE else files
+        for role, files in inputs.items()
+    }
 
 
 def params_of(rule, *names):
     """The job's params by name, canonical (mapping keys sorted), so that the order of keys in a
     config file never reruns a job."""
-    return {name: lambda wildcards, name=name: design.canonical(PLAN.job(rule, **wildcards).params[name])
-            for name in names}
+    return {
+        name: lambda wildcards, name=name: design.canonical(
+            PLAN.job(rule, **wildcards).params[name]
+        )
+        for name in names
+    }
 
 
 def outputs_of(rule, **wildcards):
@@ -68,10 +100,15 @@ def gpu_job(cpus, mem_mb, minutes):
 
 def get_dataset_source(wildcards):
     """The raw data set (PLAN.dataset_source); the user's own copy is `ancient`, an input no rule makes, so
-    nothing can delete it and its timestamps never rerun anything, and `local`: read in place by a local rule."""
+    nothing can delete it and its timestamps never rerun anything, and `local`: read in place by a local rule.
+    """
     users = validation.user_copy_exists(config["dataset"])
     source = PLAN.dataset_source(user_folder_exists=users)
-    return {name: local(ancient(path)) for name, path in source.items()} if users else source
+    return (
+        {name: local(ancient(path)) for name, path in source.items()}
+        if users
+        else source
+    )
 
 
 def get_dataset_archive(wildcards):

@@ -15,12 +15,12 @@ localrules:
 rule download_dataset:
     output:
         folder=directory(plan.downloaded_folder(config["dataset"]["kind"])),
-    params:
-        kind=config["dataset"]["kind"],
     log:
         "logs/download_dataset.log",
     conda:
         ENV
+    params:
+        kind=config["dataset"]["kind"],
     script:
         "../scripts/download_dataset.py"
 
@@ -43,12 +43,12 @@ rule prepare_dataset:
         unpack(get_dataset_source),
     output:
         **outputs_of("prepare_dataset"),
-    params:
-        **params_of("prepare_dataset", "dataset"),
     log:
         "logs/prepare_dataset.log",
     conda:
         ENV
+    params:
+        **params_of("prepare_dataset", "dataset"),
     script:
         "../scripts/prepare_dataset.py"
 
@@ -58,11 +58,11 @@ rule make_labels:
         unpack(inputs_of("make_labels")),
     output:
         **outputs_of("make_labels", label_set="{label_set}"),
-    params:
-        **params_of("make_labels", "label_set"),
     log:
         "logs/make_labels/{label_set}.log",
     conda:
         ENV
+    params:
+        **params_of("make_labels", "label_set"),
     script:
         "../scripts/make_labels.py"

@@ -11,16 +11,20 @@ rule evaluate_on_patterns:
         unpack(inputs_of("evaluate_on_patterns")),
     output:
         **outputs_of("evaluate_on_patterns"),
-    params:
-        **params_of("evaluate_on_patterns", "pairs", "classifiers"),
-    resources:
-        **gpu_job(cpus=2, mem_mb=8000, minutes=lambda wildcards, attempt: PLAN.evaluation_minutes(attempt)),
     log:
         "logs/evaluate_on_patterns.log",
     benchmark:
         "results/benchmarks/evaluate_on_patterns.tsv"
     conda:
         ENV
+    resources:
+        **gpu_job(
+            cpus=2,
+            mem_mb=8000,
+            minutes=lambda wildcards, attempt: PLAN.evaluation_minutes(attempt),
+        ),
+    params:
+        **params_of("evaluate_on_patterns", "pairs", "classifiers"),
     script:
         "../scripts/evaluate_on_patterns.py"
 
@@ -43,11 +47,11 @@ rule dist_tables:
             category="Tables",
             labels={"table": "Dist over seeds"},
         ),
-    params:
-        **params_of("dist_tables", "pairs", "null", "lookup", "statistics"),
     log:
         "logs/dist_tables.log",
     conda:
         ENV
+    params:
+        **params_of("dist_tables", "pairs", "null", "lookup", "statistics"),
     script:
         "../scripts/dist_tables.py"

@@ -63,11 +63,11 @@ rule crosscheck_figure:
             category="Figures",
             labels={"figure": "Cross-checks"},
         ),
-    params:
-        **params_of("crosscheck_figure", "spec"),
     log:
         "logs/figures/crosscheck.log",
     conda:
         ENV
+    params:
+        **params_of("crosscheck_figure", "spec"),
     script:
         "../scripts/crosscheck_figure.py"

@@ -13,15 +13,19 @@ rule train_gan:
             category="DCGAN",
             labels={"figure": "DCGAN samples"},
         ),
-    params:
-        **params_of("train_gan", "settings", "resume"),
-    resources:
-        **gpu_job(cpus=4, mem_mb=16000, minutes=lambda wildcards, attempt: PLAN.gan_minutes(attempt)),
     log:
         "logs/train_gan.log",
     benchmark:
         "results/benchmarks/train_gan.tsv"
     conda:
         ENV
+    resources:
+        **gpu_job(
+            cpus=4,
+            mem_mb=16000,
+            minutes=lambda wildcards, attempt: PLAN.gan_minutes(attempt),
+        ),
+    params:
+        **params_of("train_gan", "settings", "resume"),
     script:
         "../scripts/train_gan.py"

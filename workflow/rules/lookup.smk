@@ -7,15 +7,19 @@ rule evaluate_lookup_tables:
         unpack(inputs_of("evaluate_lookup_tables")),
     output:
         **outputs_of("evaluate_lookup_tables"),
-    params:
-        **params_of("evaluate_lookup_tables", "conditions", "table", "features"),
-    resources:
-        **gpu_job(cpus=2, mem_mb=8000, minutes=lambda wildcards, attempt: PLAN.lookup_minutes(attempt)),
     log:
         "logs/evaluate_lookup_tables.log",
     benchmark:
         "results/benchmarks/evaluate_lookup_tables.tsv"
     conda:
         ENV
+    resources:
+        **gpu_job(
+            cpus=2,
+            mem_mb=8000,
+            minutes=lambda wildcards, attempt: PLAN.lookup_minutes(attempt),
+        ),
+    params:
+        **params_of("evaluate_lookup_tables", "conditions", "table", "features"),
     script:
         "../scripts/evaluate_lookup_tables.py"

@@ -10,16 +10,20 @@ rule synthesize_patterns:
         unpack(inputs_of("synthesize_patterns")),
     output:
         **outputs_of("synthesize_patterns", model="{model}"),
-    params:
-        **params_of("synthesize_patterns", "settings", "classifier"),
-    resources:
-        **gpu_job(cpus=4, mem_mb=16000, minutes=lambda wildcards, attempt: PLAN.pattern_minutes(attempt)),
     log:
         "logs/synthesize_patterns/{model}.log",
     benchmark:
         "results/benchmarks/synthesize_patterns/{model}.tsv"
     conda:
         ENV
+    resources:
+        **gpu_job(
+            cpus=4,
+            mem_mb=16000,
+            minutes=lambda wildcards, attempt: PLAN.pattern_minutes(attempt),
+        ),
+    params:
+        **params_of("synthesize_patterns", "settings", "classifier"),
     script:
         "../scripts/synthesize_patterns.py"
 

@@ -16,12 +16,12 @@ rule summary_markdown:
             category="Summary",
             labels={"table": "Ours beside the paper"},
         ),
-    params:
-        **params_of("summary_markdown", "spec"),
     log:
         "logs/summary_markdown.log",
     conda:
         ENV
+    params:
+        **params_of("summary_markdown", "spec"),
     script:
         "../scripts/summary_markdown.py"
 
@@ -34,11 +34,11 @@ rule study_config:
             category="Configuration",
             labels={"file": "config"},
         ),
-    params:
-        **params_of("study_config", "config"),
     log:
         "logs/study_config.log",
     conda:
         ENV
+    params:
+        **params_of("study_config", "config"),
     script:
         "../scripts/study_config.py"

@@ -9,8 +9,10 @@ from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 pairs = snakemake.params.pairs
-stored = {model: load_torch(path, made_by=maker_of(path, snakemake.config))
-          for model, path in inputs_by_role(snakemake, "test_outputs").items()}
+stored = {
+    model: load_torch(path, made_by=maker_of(path, snakemake.config))
+    for model, path in inputs_by_role(snakemake, "test_outputs").items()
+}
 outputs = {model: (item["logits"], item["features"].float()) for model, item in stored.items()}
 labels = next(iter(stored.values()))["labels"] if stored else None
 table = crosscheck_table(outputs, [(pair["f1"], pair["f2"]) for pair in pairs], labels)

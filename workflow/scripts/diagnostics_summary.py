@@ -8,8 +8,10 @@ from memdissect.io import read_parquet, write_csv
 from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
-tables = [read_parquet(path, made_by=maker_of(path)).assign(f1=model)
-          for model, path in inputs_by_role(snakemake, "diagnostics").items()]
+tables = [
+    read_parquet(path, made_by=maker_of(path)).assign(f1=model)
+    for model, path in inputs_by_role(snakemake, "diagnostics").items()
+]
 summary = summarize_diagnostics(pd.concat(tables, ignore_index=True))
 log(summary.to_string())
 write_csv(summary, snakemake.output.summary)

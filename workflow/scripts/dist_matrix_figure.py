@@ -12,5 +12,7 @@ log, _ = start(snakemake)
 summary = read_parquet(snakemake.input.summary, made_by=maker_of(snakemake.input.summary))
 condition = snakemake.wildcards.condition
 rows = summary[summary["condition"] == condition]
-fig = plot_dist_matrix(rows[~rows["f2"].isin([UNTRAINED, LOOKUP])], condition, rows[rows["f2"] == LOOKUP])
+fig = plot_dist_matrix(
+    rows[~rows["f2"].isin([UNTRAINED, LOOKUP])], condition, rows[rows["f2"] == LOOKUP]
+)
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

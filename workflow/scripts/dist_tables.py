@@ -14,17 +14,25 @@ from memdissect.study.settings import StatisticsSettings
 
 log, _ = start(snakemake)
 bootstrap = StatisticsSettings.from_dict(snakemake.params.statistics).bootstrap()
-evaluations = read_parquet(snakemake.input.evaluations, made_by=maker_of(snakemake.input.evaluations))
+evaluations = read_parquet(
+    snakemake.input.evaluations, made_by=maker_of(snakemake.input.evaluations)
+)
 if "lookup" in snakemake.input.keys():  # planned only where config lookup_table is enabled
     lookup = read_parquet(snakemake.input.lookup, made_by=maker_of(snakemake.input.lookup))
     evaluations = pd.concat([evaluations, lookup], ignore_index=True)
-descriptions = pd.DataFrame(snakemake.params.pairs + snakemake.params.null + snakemake.params.lookup)
+descriptions = pd.DataFrame(
+    snakemake.params.pairs + snakemake.params.null + snakemake.params.lookup
+)
 long = descriptions.merge(evaluations, on=["f1", "f2"])
 summary = descriptions.merge(dist_summary_with_intervals(long, **bootstrap), on=["f1", "f2"])
 compared = summary[summary["f2"] != UNTRAINED]
-over_seeds = bootstrap_over_seeds(compared, ["condition", "noise", "f1_name", "f2_name"], **bootstrap)
-log(f"{len(long)} rows, {len(compared)} pairs ({(compared['f2'] == LOOKUP).sum()} against a lookup table), "
-    f"{len(summary) - len(compared)} against an untrained network")
+over_seeds = bootstrap_over_seeds(
+    compared, ["condition", "noise", "f1_name", "f2_name"], **bootstrap
+)
+log(
+    f"{len(long)} rows, {len(compared)} pairs ({(compared['f2'] == LOOKUP).sum()} against a lookup table), "
+    f"{len(summary) - len(compared)} against an untrained network"
+)
 write_parquet(long, snakemake.output.long)
 write_parquet(summary, snakemake.output.summary_parquet)
 write_csv(summary, snakemake.output.summary)

@@ -16,25 +16,45 @@ from memdissect.study.settings import ClassifierSettings
 from memdissect.training.train import load_classifier
 
 log, device = start(snakemake, needs_device=True)
-images = load_split(snakemake.input.train, made_by=maker_of(snakemake.input.train))["images"]  # N x 3 x 32 x 32, uint8
+images = load_split(snakemake.input.train, made_by=maker_of(snakemake.input.train))[
+    "images"
+]  # N x 3 x 32 x 32, uint8
 table, features = snakemake.params.table, snakemake.params.features
 feature_network = None
 if features:  # a fixed model's penultimate features, the same for every condition's table
-    feature_network, _, _ = load_classifier(snakemake.input.features, device,
-                                            expected_settings=ClassifierSettings.from_dict(features["settings"]),
-                                            made_by=maker_of(snakemake.input.features, snakemake.config))
+    feature_network, _, _ = load_classifier(
+        snakemake.input.features,
+        device,
+        expected_settings=ClassifierSettings.from_dict(features["settings"]),
+        made_by=maker_of(snakemake.input.features, snakemake.config),
+    )
 label_files = inputs_by_role(snakemake, "labels")
 
 
 def build_table(condition):
     labels = read_parquet(label_files[condition], made_by=maker_of(label_files[condition]))
-    check_label_table(labels, len(images), label_files[condition], made_by=maker_of(label_files[condition]))
-    return build_lookup_table(images, torch.tensor(labels["label"].to_numpy()), table["num_classes"], table["k"],
-                              table["smoothing"], feature_network, device)
+    check_label_table(
+        labels, len(images), label_files[condition], made_by=maker_of(label_files[condition])
+    )
+    return build_lookup_table(
+        images,
+        torch.tensor(labels["label"].to_numpy()),
+        table["num_classes"],
+        table["k"],
+        table["smoothing"],
+        feature_network,
+        device,
+    )
 
 
-patterns = {f1: kept_for_evaluation(load_patterns(path, made_by=maker_of(path)))
-            for f1, path in inputs_by_role(snakemake, "patterns").items()}
-chunk_size = snakemake.config["patterns"]["chunk_size"]  # changes how, not what: from the config, never the params
-evaluations = lookup_table_evaluations(patterns, snakemake.params.conditions, build_table, device, chunk_size, log)
+patterns = {
+    f1: kept_for_evaluation(load_patterns(path, made_by=maker_of(path)))
+    for f1, path in inputs_by_role(snakemake, "patterns").items()
+}
+chunk_size = snakemake.config["patterns"][
+    "chunk_size"
+]  # changes how, not what: from the config, never the params
+evaluations = lookup_table_evaluations(
+    patterns, snakemake.params.conditions, build_table, device, chunk_size, log
+)
 write_parquet(evaluations, snakemake.output.table)

@@ -12,18 +12,31 @@ from memdissect.study.settings import ClassifierSettings
 from memdissect.training.train import load_classifier
 
 log, device = start(snakemake, needs_device=True)
-settings = {model: ClassifierSettings.from_dict(values) for model, values in snakemake.params.classifiers.items()}
+settings = {
+    model: ClassifierSettings.from_dict(values)
+    for model, values in snakemake.params.classifiers.items()
+}
 weights = inputs_by_role(snakemake, "classifiers")
 
 
 def load_f2(f2):
-    model, _, _ = load_classifier(weights[f2], device, expected_settings=settings[f2],
-                                  made_by=maker_of(weights[f2], snakemake.config))
+    model, _, _ = load_classifier(
+        weights[f2],
+        device,
+        expected_settings=settings[f2],
+        made_by=maker_of(weights[f2], snakemake.config),
+    )
     return model
 
 
-patterns = {f1: kept_for_evaluation(load_patterns(path, made_by=maker_of(path)))
-            for f1, path in inputs_by_role(snakemake, "patterns").items()}
-chunk_size = snakemake.config["patterns"]["chunk_size"]  # changes how, not what: from the config, never the params
-table = evaluation_table(patterns, snakemake.params.pairs, load_f2, settings, device, chunk_size, log)
+patterns = {
+    f1: kept_for_evaluation(load_patterns(path, made_by=maker_of(path)))
+    for f1, path in inputs_by_role(snakemake, "patterns").items()
+}
+chunk_size = snakemake.config["patterns"][
+    "chunk_size"
+]  # changes how, not what: from the config, never the params
+table = evaluation_table(
+    patterns, snakemake.params.pairs, load_f2, settings, device, chunk_size, log
+)
 write_parquet(table, snakemake.output.table)

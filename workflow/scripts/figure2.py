@@ -10,5 +10,7 @@ log, _ = start(snakemake)
 spec = snakemake.params.spec
 summary = read_parquet(snakemake.input.summary, made_by=maker_of(snakemake.input.summary))
 panels, styles = dist_bar_panels(summary, spec["reference"], spec["panels"])
-fig = plot_dist_bars(panels, [f2 for f2 in spec["compare"] if f2 in set(summary["f2_network"])], styles)
+fig = plot_dist_bars(
+    panels, [f2 for f2 in spec["compare"] if f2 in set(summary["f2_network"])], styles
+)
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

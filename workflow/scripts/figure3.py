@@ -8,11 +8,16 @@ from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec
-patterns = {condition: load_patterns(path, made_by=maker_of(path))
-            for condition, path in inputs_by_role(snakemake, "patterns").items()}
+patterns = {
+    condition: load_patterns(path, made_by=maker_of(path))
+    for condition, path in inputs_by_role(snakemake, "patterns").items()
+}
 first = next(iter(patterns.values()))
 classes = first["classes"]
-panels = [(f"{spec['network']}, {readable_name(condition)}", p["x0"], p["x"]) for condition, p in patterns.items()]
+panels = [
+    (f"{spec['network']}, {readable_name(condition)}", p["x0"], p["x"])
+    for condition, p in patterns.items()
+]
 columns = min(spec["columns"], first["x"].shape[1])
 fig = plot_patterns(panels, class_indices(spec["classes"], classes), classes, columns)
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

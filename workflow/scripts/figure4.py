@@ -12,10 +12,21 @@ spec = snakemake.params.spec
 panels = {}
 for model, path in inputs_by_role(snakemake, "histories").items():
     member = spec["members"][model]
-    panels.setdefault(member["condition"], []).append((f"seed {member['seed']}",
-                                                       read_parquet(path, made_by=maker_of(path))))
-fitting_starts = [[detect_stages(history, num_classes=spec["num_classes"]).fitting_start_epoch
-                   for _, history in histories] for histories in panels.values()]
-fig = plot_seed_curves([(f"{spec['name']}, {readable_name(condition)}", histories)
-                        for condition, histories in panels.items()], fitting_starts)
+    panels.setdefault(member["condition"], []).append(
+        (f"seed {member['seed']}", read_parquet(path, made_by=maker_of(path)))
+    )
+fitting_starts = [
+    [
+        detect_stages(history, num_classes=spec["num_classes"]).fitting_start_epoch
+        for _, history in histories
+    ]
+    for histories in panels.values()
+]
+fig = plot_seed_curves(
+    [
+        (f"{spec['name']}, {readable_name(condition)}", histories)
+        for condition, histories in panels.items()
+    ],
+    fitting_starts,
+)
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

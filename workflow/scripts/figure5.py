@@ -11,8 +11,11 @@ from memdissect.study.plan import maker_of
 log, _ = start(snakemake)
 spec = snakemake.params.spec
 summary = read_parquet(snakemake.input.summary, made_by=maker_of(snakemake.input.summary))
-rows = summary[(summary["f1_network"] == spec["reference"]) & summary["condition"].isin(list(spec["noise"]))
-               & (summary["f2"] != LOOKUP)].copy()
+rows = summary[
+    (summary["f1_network"] == spec["reference"])
+    & summary["condition"].isin(list(spec["noise"]))
+    & (summary["f2"] != LOOKUP)
+].copy()
 rows["noise"] = rows["condition"].map(spec["noise"])
 fig = plot_dist_vs_noise(rows)
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

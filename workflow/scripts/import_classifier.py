@@ -16,7 +16,9 @@ log, device = start(snakemake, needs_device=True)
 settings = ClassifierSettings.from_dict(snakemake.params.settings)
 test = load_split(snakemake.input.test, made_by=maker_of(snakemake.input.test))
 model = import_classifier(snakemake.input.checkpoint, settings, snakemake.params.normalization)
-log(f"imported {snakemake.input.checkpoint} as {settings.arch} with {count_parameters(model)} parameters, "
-    f"normalization {snakemake.params.normalization}")
+log(
+    f"imported {snakemake.input.checkpoint} as {settings.arch} with {count_parameters(model)} parameters, "
+    f"normalization {snakemake.params.normalization}"
+)
 save_classifier(model, settings, test["classes"], snakemake.output.weights)
 save_torch(test_outputs(model.to(device), test, device), snakemake.output.test_outputs)

@@ -11,13 +11,18 @@ def start(snakemake, needs_device=False):
     os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
     open(snakemake.log[0], "w").close()
     logging.basicConfig(  # appending, so that lines another process adds (memdissect.training.sharing.together) are kept
-        filename=snakemake.log[0], filemode="a", level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s", force=True,
+        filename=snakemake.log[0],
+        filemode="a",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        force=True,
     )
     logger = logging.getLogger(snakemake.rule)
 
     def log_then_raise(kind, error, trace):
-        if kind.__module__.startswith("memdissect."):  # raised on purpose: the message names the file and the fix
+        if kind.__module__.startswith(
+            "memdissect."
+        ):  # raised on purpose: the message names the file and the fix
             logger.error("%s: %s", kind.__name__, error)
             print(f"{kind.__name__}: {error}", file=sys.stderr)
             return
@@ -35,10 +40,18 @@ def start(snakemake, needs_device=False):
 
         allocated = gpu_allocated_by_scheduler(snakemake.resources.get("gpu", 0))
         jobs_per_gpu = snakemake.config.get("sharing", {}).get("models", 1)
-        device = resolve_device(snakemake.config.get("device", "auto"), gpu_allocated=allocated,
-                                jobs_per_gpu=jobs_per_gpu)
-        logger.info("device %s, %d CPU threads, CUDA_VISIBLE_DEVICES=%s, SLURM_JOB_ID=%s", device,
-                    torch.get_num_threads(), os.environ.get("CUDA_VISIBLE_DEVICES"), os.environ.get("SLURM_JOB_ID"))
+        device = resolve_device(
+            snakemake.config.get("device", "auto"),
+            gpu_allocated=allocated,
+            jobs_per_gpu=jobs_per_gpu,
+        )
+        logger.info(
+            "device %s, %d CPU threads, CUDA_VISIBLE_DEVICES=%s, SLURM_JOB_ID=%s",
+            device,
+            torch.get_num_threads(),
+            os.environ.get("CUDA_VISIBLE_DEVICES"),
+            os.environ.get("SLURM_JOB_ID"),
+        )
     return logger.info, device
 
 

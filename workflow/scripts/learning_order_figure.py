@@ -16,6 +16,7 @@ for model, path in inputs_by_role(snakemake, "histories").items():
     member, history = spec["members"][model], read_parquet(path, made_by=maker_of(path))
     if set(GROUP_COLUMNS) <= set(history.columns):  # else p > 0 rounds to no relabeled sample
         panels.setdefault(f"{member['name']}, {readable_name(member['condition'])}", []).append(
-            (f"seed {member['seed']}", history))
+            (f"seed {member['seed']}", history)
+        )
 fig = plot_learning_order(list(panels.items()), f"Learn, then memorize at p = {spec['noise']:g}")
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

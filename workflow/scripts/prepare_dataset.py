@@ -1,8 +1,7 @@
 """Turn the configured data set into uint8 tensors, once: train.pt and test.pt."""
 
-from job import start
-
 import pandas as pd
+from job import start
 
 from memdissect.data.tensors import prepare_dataset, root_of, save_split
 from memdissect.io import write_parquet
@@ -15,4 +14,6 @@ splits = prepare_dataset(**settings)
 for name, split in splits.items():
     log(f"{name}: {tuple(split['images'].shape)} images, {len(split['classes'])} classes")
     save_split(split, snakemake.output[name])
-write_parquet(pd.DataFrame({"label": splits["train"]["labels"].numpy()}), snakemake.output.true_labels)
+write_parquet(
+    pd.DataFrame({"label": splits["train"]["labels"].numpy()}), snakemake.output.true_labels
+)

@@ -13,17 +13,33 @@ from memdissect.training.train import load_classifier
 
 log, device = start(snakemake, needs_device=True)
 # chunk_size changes how, not what: it comes from the config, never from the params
-settings = PatternSettings.from_dict({**snakemake.params.settings, "chunk_size": snakemake.config["patterns"]["chunk_size"]})
+settings = PatternSettings.from_dict(
+    {**snakemake.params.settings, "chunk_size": snakemake.config["patterns"]["chunk_size"]}
+)
 classifier, classifier_settings, classes = load_classifier(
-    snakemake.input.classifier, device, expected_settings=ClassifierSettings.from_dict(snakemake.params.classifier),
-    made_by=maker_of(snakemake.input.classifier, snakemake.config))
-generator, discriminator, _ = load_gan(snakemake.input.gan, device, made_by=maker_of(snakemake.input.gan))
-patterns = synthesize_patterns(classifier, generator, classifier_settings.num_classes, settings, device, log=log,
-                               cuda_graphs=snakemake.config["cuda_graphs"])
+    snakemake.input.classifier,
+    device,
+    expected_settings=ClassifierSettings.from_dict(snakemake.params.classifier),
+    made_by=maker_of(snakemake.input.classifier, snakemake.config),
+)
+generator, discriminator, _ = load_gan(
+    snakemake.input.gan, device, made_by=maker_of(snakemake.input.gan)
+)
+patterns = synthesize_patterns(
+    classifier,
+    generator,
+    classifier_settings.num_classes,
+    settings,
+    device,
+    log=log,
+    cuda_graphs=snakemake.config["cuda_graphs"],
+)
 patterns["classes"] = classes
 save_patterns(patterns, snakemake.output.patterns)
 
 diagnostics = pattern_diagnostics(patterns, discriminator, device, settings.chunk_size)
 diagnostics = diagnostics.merge(diversity_table(patterns), on="class")
-log(f"hit rate {diagnostics['hit'].mean():.3f}, discriminator score {diagnostics['discriminator_score'].mean():.3f}")
+log(
+    f"hit rate {diagnostics['hit'].mean():.3f}, discriminator score {diagnostics['discriminator_score'].mean():.3f}"
+)
 write_parquet(diagnostics, snakemake.output.diagnostics)

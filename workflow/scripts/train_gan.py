@@ -16,8 +16,14 @@ settings = GanSettings.from_dict(snakemake.params.settings)
 log(f"settings {settings}")
 train = load_split(snakemake.input.train, made_by=maker_of(snakemake.input.train))
 resume_path = Path(snakemake.params.resume)
-generator, discriminator, losses = train_gan(settings, train["images"], device, resume_path=resume_path, log=log,
-                                             resume_every_seconds=snakemake.config["resume_every_seconds"])
+generator, discriminator, losses = train_gan(
+    settings,
+    train["images"],
+    device,
+    resume_path=resume_path,
+    log=log,
+    resume_every_seconds=snakemake.config["resume_every_seconds"],
+)
 save_gan(generator, discriminator, settings, snakemake.output.model)
 write_parquet(losses, snakemake.output.losses)
 with atomic_path(snakemake.output.samples) as tmp:

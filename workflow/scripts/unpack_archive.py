@@ -20,6 +20,8 @@ log(f"unpacking {snakemake.input.archive} into {target}")
 with tarfile.open(snakemake.input.archive) as archive:
     archive.extractall(staging, filter=with_umask_modes)
 top = [entry for entry in staging.iterdir()]
-source = top[0] if len(top) == 1 and top[0].is_dir() and not (staging / "train").exists() else staging
+source = (
+    top[0] if len(top) == 1 and top[0].is_dir() and not (staging / "train").exists() else staging
+)
 source.rename(target)
 shutil.rmtree(staging, ignore_errors=True)

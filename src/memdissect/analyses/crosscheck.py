@@ -50,15 +50,22 @@ def linear_cka(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def model_outputs(model, images_uint8: torch.Tensor, device, batch_size: int = EVAL_BATCH_SIZE,
-                  precision: str = "fp32") -> tuple[torch.Tensor, torch.Tensor]:
+def model_outputs(
+    model,
+    images_uint8: torch.Tensor,
+    device,
+    batch_size: int = EVAL_BATCH_SIZE,
+    precision: str = "fp32",
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(logits N x C, penultimate features N x D) of a classifier in eval mode, on the CPU in float32 (computed in IEEE
     fp32 unless asked for bf16)."""
     runtime = Runtime.for_device(device, precision, cuda_graphs=False)
     model.eval()
     logits, features = [], []
     for start in range(0, len(images_uint8), batch_size):
-        x = as_model_input(images_uint8[start:start + batch_size].to(runtime.device), channels_last=False)
+        x = as_model_input(
+            images_uint8[start : start + batch_size].to(runtime.device), channels_last=False
+        )
         with runtime.autocast():
             penultimate = model.penultimate(x)  # B x D
             logits.append(model.classifier(penultimate).float().cpu())  # B x C
@@ -73,8 +80,11 @@ def test_outputs(model, test: dict, device) -> dict:
     return {"logits": logits, "features": features.half(), "labels": test["labels"]}
 
 
-def crosscheck_pair(outputs_a: tuple[torch.Tensor, torch.Tensor], outputs_b: tuple[torch.Tensor, torch.Tensor],
-                    labels: torch.Tensor) -> dict:
+def crosscheck_pair(
+    outputs_a: tuple[torch.Tensor, torch.Tensor],
+    outputs_b: tuple[torch.Tensor, torch.Tensor],
+    labels: torch.Tensor,
+) -> dict:
     """Every measure for one pair, from each model's (logits, features) on the same images."""
     (logits_a, features_a), (logits_b, features_b) = outputs_a, outputs_b
     return {
@@ -87,8 +97,24 @@ def crosscheck_pair(outputs_a: tuple[torch.Tensor, torch.Tensor], outputs_b: tup
     }
 
 
-def crosscheck_table(outputs: dict, pairs: list[tuple[str, str]], labels: torch.Tensor) -> pd.DataFrame:
+def crosscheck_table(
+    outputs: dict, pairs: list[tuple[str, str]], labels: torch.Tensor
+) -> pd.DataFrame:
     """One row per pair (f1, f2) with the measures of `crosscheck_pair`; outputs maps model id to (logits, features)."""
-    rows = [{"f1": f1, "f2": f2, **crosscheck_pair(outputs[f1], outputs[f2], labels)} for f1, f2 in pairs]
-    return pd.DataFrame(rows, columns=["f1", "f2", "output_kl", "reverse_output_kl", "disagreement", "cka",
-                                       "test_error_a", "test_error_b"])
+    rows = [
+        {"f1": f1, "f2": f2, **crosscheck_pair(outputs[f1], outputs[f2], labels)}
+        for f1, f2 in pairs
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "f1",
+            "f2",
+            "output_kl",
+            "reverse_output_kl",
+            "disagreement",
+            "cka",
+            "test_error_a",
+            "test_error_b",
+        ],
+    )

@@ -43,8 +43,10 @@ def probe_indices(split_sizes: dict, size: int = PROBE_SIZE, seed: int = 0) -> d
     if size < 1:
         raise ValueError(f"the probe size must be at least 1, got {size!r}")
     streams = np.random.SeedSequence(seed).spawn(len(split_sizes))
-    return {split: np.sort(np.random.Generator(np.random.PCG64(stream)).permutation(n)[:min(size, n)])
-            for (split, n), stream in zip(split_sizes.items(), streams)}
+    return {
+        split: np.sort(np.random.Generator(np.random.PCG64(stream)).permutation(n)[: min(size, n)])
+        for (split, n), stream in zip(split_sizes.items(), streams)
+    }
 
 
 def compact_log_probs(logits: torch.Tensor) -> torch.Tensor:
@@ -54,13 +56,17 @@ def compact_log_probs(logits: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def probe_log_probs(model, images_uint8: torch.Tensor, runtime, batch_size: int = EVAL_BATCH_SIZE) -> torch.Tensor:
+def probe_log_probs(
+    model, images_uint8: torch.Tensor, runtime, batch_size: int = EVAL_BATCH_SIZE
+) -> torch.Tensor:
     """A classifier's float16 log-probabilities (N x C, on the CPU) on uint8 images, in eval mode, in the
     runtime's precision and memory format (as train.evaluate computes the test accuracy)."""
     model.eval()
     parts = []
     for start in range(0, len(images_uint8), batch_size):
-        x = as_model_input(images_uint8[start:start + batch_size].to(runtime.device), runtime.channels_last)
+        x = as_model_input(
+            images_uint8[start : start + batch_size].to(runtime.device), runtime.channels_last
+        )
         with runtime.autocast():
             parts.append(compact_log_probs(model(x)).cpu())
     return torch.cat(parts)
@@ -76,8 +82,13 @@ class ProbePath:
     """
 
     def __init__(self, images: dict, indices: dict, runtime):
-        self.indices = {split: torch.as_tensor(indices[split], dtype=torch.long) for split in indices}
-        self.probes = {split: images[split][index.to(images[split].device)] for split, index in self.indices.items()}
+        self.indices = {
+            split: torch.as_tensor(indices[split], dtype=torch.long) for split in indices
+        }
+        self.probes = {
+            split: images[split][index.to(images[split].device)]
+            for split, index in self.indices.items()
+        }
         self.runtime = runtime
         self.records = {split: [] for split in self.indices}  # split: one N x C tensor per epoch
 
@@ -91,17 +102,25 @@ class ProbePath:
 
     def load_state_dict(self, state: dict) -> None:
         recorded = state["indices"]
-        if recorded.keys() != self.indices.keys() or not all(torch.equal(recorded[s], self.indices[s]) for s in recorded):
-            raise ArtifactError("the resume state's probe predictions were recorded on other probe images (another "
-                                "probe size or seed); delete the resume state and rerun")
+        if recorded.keys() != self.indices.keys() or not all(
+            torch.equal(recorded[s], self.indices[s]) for s in recorded
+        ):
+            raise ArtifactError(
+                "the resume state's probe predictions were recorded on other probe images (another "
+                "probe size or seed); delete the resume state and rerun"
+            )
         self.records = {split: list(state["records"][split]) for split in self.indices}
 
     def as_file(self) -> dict:
         """The path file's content: its format, the epochs, the probe indices and per split E x N x C
         log-probabilities."""
         epochs = len(next(iter(self.records.values()), []))
-        return {"format": PATH_FILE.tag, "epochs": torch.arange(1, epochs + 1), "indices": dict(self.indices),
-                "paths": {split: torch.stack(records) for split, records in self.records.items()}}
+        return {
+            "format": PATH_FILE.tag,
+            "epochs": torch.arange(1, epochs + 1),
+            "indices": dict(self.indices),
+            "paths": {split: torch.stack(records) for split, records in self.records.items()},
+        }
 
 
 def save_probe_path(path_file: dict, path) -> None:
@@ -121,8 +140,10 @@ def check_same_probes(files: dict) -> None:
     for run, other in others:
         for key in ("epochs", *(f"indices/{split}" for split in reference["indices"])):
             if not torch.equal(part_of(reference, key), part_of(other, key)):
-                raise ArtifactError(f"the probe paths of {first} and {run} differ in {key}: they were recorded on "
-                                    "other probe sets or for other epochs; compare runs of one study only")
+                raise ArtifactError(
+                    f"the probe paths of {first} and {run} differ in {key}: they were recorded on "
+                    "other probe sets or for other epochs; compare runs of one study only"
+                )
 
 
 def part_of(path_file: dict, key: str) -> torch.Tensor:
@@ -145,17 +166,31 @@ def pairwise_path_table(files: dict) -> pd.DataFrame:
     runs, epochs = list(files), next(iter(files.values()))["epochs"].numpy()
     blocks = []
     for i, run_a in enumerate(runs):
-        for run_b in runs[i + 1:]:
+        for run_b in runs[i + 1 :]:
             for split in files[run_a]["paths"]:
-                measures = path_divergence(files[run_a]["paths"][split], files[run_b]["paths"][split])
-                blocks.append(pd.DataFrame({"run_a": run_a, "run_b": run_b, "split": split, "epoch": epochs,
-                                            **{name: values.numpy() for name, values in measures.items()}}))
+                measures = path_divergence(
+                    files[run_a]["paths"][split], files[run_b]["paths"][split]
+                )
+                blocks.append(
+                    pd.DataFrame(
+                        {
+                            "run_a": run_a,
+                            "run_b": run_b,
+                            "split": split,
+                            "epoch": epochs,
+                            **{name: values.numpy() for name, values in measures.items()},
+                        }
+                    )
+                )
     return pd.concat(blocks, ignore_index=True)
 
 
 def group_pair_table(groups: dict, keys=("condition", "name")) -> pd.DataFrame:
     """pairwise_path_table of each model group (groups: the group's key values, a tuple in the order of keys,
     to its runs' path files), with the keys as columns first."""
-    blocks = [pairwise_path_table(files).assign(**dict(zip(keys, group))) for group, files in groups.items()]
+    blocks = [
+        pairwise_path_table(files).assign(**dict(zip(keys, group)))
+        for group, files in groups.items()
+    ]
     table = pd.concat(blocks, ignore_index=True)
     return table[[*keys, *(column for column in table.columns if column not in keys)]]

@@ -29,9 +29,22 @@ import math
 
 import torch
 
-GROUP_COUNTS = ("clean_correct", "relabeled_correct", "relabeled_true_class", "clean", "relabeled")  # sizes last
-GROUP_COLUMNS = ["clean_train_acc", "relabeled_train_acc", "relabeled_true_class", "clean_grad_magnitude",
-                 "relabeled_grad_magnitude", "clean_samples", "relabeled_samples"]
+GROUP_COUNTS = (
+    "clean_correct",
+    "relabeled_correct",
+    "relabeled_true_class",
+    "clean",
+    "relabeled",
+)  # sizes last
+GROUP_COLUMNS = [
+    "clean_train_acc",
+    "relabeled_train_acc",
+    "relabeled_true_class",
+    "clean_grad_magnitude",
+    "relabeled_grad_magnitude",
+    "clean_samples",
+    "relabeled_samples",
+]
 
 
 def relabeled_mask(labels: torch.Tensor, true_labels: torch.Tensor) -> torch.Tensor:
@@ -42,8 +55,10 @@ def relabeled_mask(labels: torch.Tensor, true_labels: torch.Tensor) -> torch.Ten
 def zero_group_totals(device) -> dict:
     """The per-group sums of an epoch, on the device: counts in the order of GROUP_COUNTS and G of the clean
     and of the relabeled samples. Names apart from train.zero_totals', so that one dict can hold both."""
-    return {"group_counts": torch.zeros(len(GROUP_COUNTS), device=device, dtype=torch.long),
-            "group_grad": torch.zeros(2, device=device)}
+    return {
+        "group_counts": torch.zeros(len(GROUP_COUNTS), device=device, dtype=torch.long),
+        "group_grad": torch.zeros(2, device=device),
+    }
 
 
 def sample_grad_magnitudes(input_grad: torch.Tensor) -> torch.Tensor:
@@ -62,10 +77,19 @@ def add_group_step(totals: dict, logits, labels, true_labels, relabeled, sample_
     predicted = logits.argmax(1)
     clean = ~relabeled
     correct = predicted == labels
-    flags = torch.stack([correct & clean, correct & relabeled, (predicted == true_labels) & relabeled, clean,
-                         relabeled])  # 5 x B, in the order of GROUP_COUNTS
+    flags = torch.stack(
+        [
+            correct & clean,
+            correct & relabeled,
+            (predicted == true_labels) & relabeled,
+            clean,
+            relabeled,
+        ]
+    )  # 5 x B, in the order of GROUP_COUNTS
     totals["group_counts"] += flags.sum(1)
-    if sample_grad is not None:  # a slice, not an index list: no host-to-device copy in a captured step
+    if (
+        sample_grad is not None
+    ):  # a slice, not an index list: no host-to-device copy in a captured step
         totals["group_grad"] += flags[3:].to(sample_grad.dtype) @ sample_grad  # 2: clean, relabeled
 
 
@@ -76,10 +100,15 @@ def share(part: float, whole: float) -> float:
 def group_epoch_metrics(totals: dict, grad_recorded: bool) -> dict:
     """The epoch's GROUP_COLUMNS from the totals (two reads from the device)."""
     counts = dict(zip(GROUP_COUNTS, totals["group_counts"].tolist()))
-    clean_grad, relabeled_grad = totals["group_grad"].tolist() if grad_recorded else (math.nan, math.nan)
-    return {"clean_train_acc": share(counts["clean_correct"], counts["clean"]),
-            "relabeled_train_acc": share(counts["relabeled_correct"], counts["relabeled"]),
-            "relabeled_true_class": share(counts["relabeled_true_class"], counts["relabeled"]),
-            "clean_grad_magnitude": share(clean_grad, counts["clean"]),
-            "relabeled_grad_magnitude": share(relabeled_grad, counts["relabeled"]),
-            "clean_samples": counts["clean"], "relabeled_samples": counts["relabeled"]}
+    clean_grad, relabeled_grad = (
+        totals["group_grad"].tolist() if grad_recorded else (math.nan, math.nan)
+    )
+    return {
+        "clean_train_acc": share(counts["clean_correct"], counts["clean"]),
+        "relabeled_train_acc": share(counts["relabeled_correct"], counts["relabeled"]),
+        "relabeled_true_class": share(counts["relabeled_true_class"], counts["relabeled"]),
+        "clean_grad_magnitude": share(clean_grad, counts["clean"]),
+        "relabeled_grad_magnitude": share(relabeled_grad, counts["relabeled"]),
+        "clean_samples": counts["clean"],
+        "relabeled_samples": counts["relabeled"],
+    }

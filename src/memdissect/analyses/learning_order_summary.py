@@ -18,7 +18,10 @@ import pandas as pd
 
 from memdissect.report.summary import MEMORIZED, markdown_table
 
-GROUPS = {"clean": "clean_train_acc", "relabeled": "relabeled_train_acc"}  # group: its accuracy column
+GROUPS = {
+    "clean": "clean_train_acc",
+    "relabeled": "relabeled_train_acc",
+}  # group: its accuracy column
 THRESHOLDS = (0.5, MEMORIZED)
 
 
@@ -45,7 +48,10 @@ def peak(history: pd.DataFrame, column: str) -> tuple[float, int | None]:
 def group_row(history: pd.DataFrame, group: str, thresholds) -> dict:
     """One group's epochs at the thresholds, its mean G and the epoch of its largest G."""
     accuracy, grad = GROUPS[group], f"{group}_grad_magnitude"
-    row = {f"{group}_epoch_{threshold_name(t)}": first_epoch_reaching(history, accuracy, t) for t in thresholds}
+    row = {
+        f"{group}_epoch_{threshold_name(t)}": first_epoch_reaching(history, accuracy, t)
+        for t in thresholds
+    }
     row[f"{group}_g_mean"] = history[grad].mean()
     row[f"{group}_g_peak_epoch"] = peak(history, grad)[1]
     return row
@@ -55,8 +61,11 @@ def learning_order_row(history: pd.DataFrame, thresholds=THRESHOLDS) -> dict:
     """The table's row of one history (sorted by epoch here)."""
     history = history.sort_values("epoch")
     true_class_peak, true_class_epoch = peak(history, "relabeled_true_class")
-    row = {"epochs": int(history["epoch"].iloc[-1]), "clean_samples": int(history["clean_samples"].iloc[0]),
-           "relabeled_samples": int(history["relabeled_samples"].iloc[0])}
+    row = {
+        "epochs": int(history["epoch"].iloc[-1]),
+        "clean_samples": int(history["clean_samples"].iloc[0]),
+        "relabeled_samples": int(history["relabeled_samples"].iloc[0]),
+    }
     for group in GROUPS:
         row.update(group_row(history, group, thresholds))
     return {**row, "true_class_peak": true_class_peak, "true_class_peak_epoch": true_class_epoch}
@@ -64,8 +73,10 @@ def learning_order_row(history: pd.DataFrame, thresholds=THRESHOLDS) -> dict:
 
 def learning_order_table(histories: dict, noise_of: dict, thresholds=THRESHOLDS) -> pd.DataFrame:
     """One row per model id of histories (model: history), with its noise level (noise_of: model: p)."""
-    rows = [{"model": model, "noise": float(noise_of[model]), **learning_order_row(history, thresholds)}
-            for model, history in histories.items()]
+    rows = [
+        {"model": model, "noise": float(noise_of[model]), **learning_order_row(history, thresholds)}
+        for model, history in histories.items()
+    ]
     table = pd.DataFrame(rows)
     epochs = [column for column in table.columns if "_epoch" in column]
     table[epochs] = table[epochs].astype("Int64")  # missing where a group never got there
@@ -109,21 +120,32 @@ def order_clauses(kinds: dict, threshold: str) -> list[str]:
     clauses = []
     if kinds.get("clean first"):
         models, leads = zip(*kinds["clean first"])
-        clauses.append(f"the clean samples reached {threshold} before the relabeled ones in {len(models)} of "
-                       f"{sum(map(len, kinds.values()))} models, {lead_phrase(list(leads))}")
+        clauses.append(
+            f"the clean samples reached {threshold} before the relabeled ones in {len(models)} of "
+            f"{sum(map(len, kinds.values()))} models, {lead_phrase(list(leads))}"
+        )
     if kinds.get("relabeled never"):
         models, leads = zip(*kinds["relabeled never"])
-        clauses.append(f"in {models_phrase(list(models))} the clean samples reached {threshold} and the relabeled "
-                       f"ones never did within the run (a lead of at least {min(leads)} epochs)")
+        clauses.append(
+            f"in {models_phrase(list(models))} the clean samples reached {threshold} and the relabeled "
+            f"ones never did within the run (a lead of at least {min(leads)} epochs)"
+        )
     if kinds.get("relabeled first"):
         models, leads = zip(*kinds["relabeled first"])
-        clauses.append(f"in {models_phrase(list(models))} the clean samples were NOT fitted first: the relabeled "
-                       f"ones reached {threshold} earlier, {lead_phrase([-lead for lead in leads])}")
-    wording = {"same epoch": "both groups reached {t} in the same epoch",
-               "clean never": "the clean samples never reached {t}, the relabeled ones did",
-               "neither": "neither group reached {t}"}
-    clauses += [f"in {models_phrase([model for model, _ in kinds[kind]])} " + text.format(t=threshold)
-                for kind, text in wording.items() if kinds.get(kind)]
+        clauses.append(
+            f"in {models_phrase(list(models))} the clean samples were NOT fitted first: the relabeled "
+            f"ones reached {threshold} earlier, {lead_phrase([-lead for lead in leads])}"
+        )
+    wording = {
+        "same epoch": "both groups reached {t} in the same epoch",
+        "clean never": "the clean samples never reached {t}, the relabeled ones did",
+        "neither": "neither group reached {t}",
+    }
+    clauses += [
+        f"in {models_phrase([model for model, _ in kinds[kind]])} " + text.format(t=threshold)
+        for kind, text in wording.items()
+        if kinds.get(kind)
+    ]
     return clauses
 
 
@@ -133,8 +155,10 @@ def true_class_sentence(rows: pd.DataFrame) -> str:
     if peaks.empty:
         return ""
     epochs = rows.loc[peaks.index, "true_class_peak_epoch"].astype(float)
-    return (f" The share of relabeled samples predicted as their true class peaked at {100 * peaks.median():.0f}% "
-            f"(the median over models of each one's peak; median epoch {epochs.median():g}).")
+    return (
+        f" The share of relabeled samples predicted as their true class peaked at {100 * peaks.median():.0f}% "
+        f"(the median over models of each one's peak; median epoch {epochs.median():g})."
+    )
 
 
 def fitting_kinds(rows: pd.DataFrame, threshold: float) -> dict:
@@ -152,15 +176,27 @@ def learning_order_sentence(noise: float, rows: pd.DataFrame, thresholds=THRESHO
     head = f"At p = {noise:g} ({len(rows)} model{'s' if len(rows) != 1 else ''})"
     if (rows["relabeled_samples"] == 0).all():
         return f"{head} no sample is relabeled: there is no order of fitting to measure."
-    segments = ["; ".join(order_clauses(fitting_kinds(rows, threshold), f"{100 * threshold:g}% train accuracy"))
-                for threshold in thresholds]
-    later = "".join(f" At {100 * threshold:g}%: {segment}." for threshold, segment in zip(thresholds[1:], segments[1:]))
-    return f"{head}: {segments[0]}.{later}" + true_class_sentence(rows[rows["relabeled_samples"] > 0])
+    segments = [
+        "; ".join(
+            order_clauses(fitting_kinds(rows, threshold), f"{100 * threshold:g}% train accuracy")
+        )
+        for threshold in thresholds
+    ]
+    later = "".join(
+        f" At {100 * threshold:g}%: {segment}."
+        for threshold, segment in zip(thresholds[1:], segments[1:])
+    )
+    return f"{head}: {segments[0]}.{later}" + true_class_sentence(
+        rows[rows["relabeled_samples"] > 0]
+    )
 
 
 def learning_order_sentences(table: pd.DataFrame, thresholds=THRESHOLDS) -> list[str]:
     """One sentence per noise level of the table, in increasing order of p."""
-    return [learning_order_sentence(noise, rows, thresholds) for noise, rows in table.groupby("noise", sort=True)]
+    return [
+        learning_order_sentence(noise, rows, thresholds)
+        for noise, rows in table.groupby("noise", sort=True)
+    ]
 
 
 def learning_order_section(table: pd.DataFrame, thresholds=THRESHOLDS) -> str:
@@ -169,8 +205,10 @@ def learning_order_section(table: pd.DataFrame, thresholds=THRESHOLDS) -> str:
         return ""
     shown = table.astype(object).where(table.notna(), "")
     sentences = "\n\n".join(learning_order_sentences(table, thresholds))
-    return ("## Learn, then memorize\n\nThe paper, after Arpit et al. (2017): a network fits the samples whose labels "
-            "follow from the images first and memorizes the relabeled ones later. Per model trained on corrupted "
-            "labels: the first epoch at which each group's train accuracy (on its assigned label) reaches each "
-            "threshold, each group's mean G and the epoch of its largest G, and the peak share of relabeled samples "
-            "predicted as their true class.\n\n" + markdown_table(shown) + f"\n\n{sentences}")
+    return (
+        "## Learn, then memorize\n\nThe paper, after Arpit et al. (2017): a network fits the samples whose labels "
+        "follow from the images first and memorizes the relabeled ones later. Per model trained on corrupted "
+        "labels: the first epoch at which each group's train accuracy (on its assigned label) reaches each "
+        "threshold, each group's mean G and the epoch of its largest G, and the peak share of relabeled samples "
+        "predicted as their true class.\n\n" + markdown_table(shown) + f"\n\n{sentences}"
+    )

@@ -46,7 +46,9 @@ from memdissect.training.batches import EVAL_BATCH_SIZE, as_model_input
 
 DEFAULT_K = 1
 DEFAULT_SMOOTHING = 0.01
-DISTANCE_RESOLUTION = 1e-12  # of the training features' mean squared norm: 1000 times float64's rounding there
+DISTANCE_RESOLUTION = (
+    1e-12  # of the training features' mean squared norm: 1000 times float64's rounding there
+)
 QUERY_CHUNK = 256
 REFERENCE_CHUNK = 4096
 
@@ -64,8 +66,10 @@ class NetworkFeatures(nn.Module):
     def __init__(self, network: nn.Module):
         super().__init__()
         if not callable(getattr(network, "penultimate", None)):
-            raise ValueError(f"a feature network must have a penultimate(x) method, as memdissect's classifiers do; "
-                             f"{type(network).__name__} has none")
+            raise ValueError(
+                f"a feature network must have a penultimate(x) method, as memdissect's classifiers do; "
+                f"{type(network).__name__} has none"
+            )
         self.network = network.eval().requires_grad_(False)
 
     def train(self, mode: bool = True):
@@ -95,42 +99,70 @@ def nearest_k(distances: torch.Tensor, k: int) -> torch.Tensor:
     return closer | (tied & (tied.cumsum(1) <= room))
 
 
-def check_table(reference: torch.Tensor, labels: torch.Tensor, num_classes: int, k: int, smoothing: float) -> None:
+def check_table(
+    reference: torch.Tensor, labels: torch.Tensor, num_classes: int, k: int, smoothing: float
+) -> None:
     """ValueError naming the bad value unless the table can be built."""
     if len(labels) != len(reference):
-        raise ValueError(f"the lookup table has {len(reference)} training images but {len(labels)} labels")
+        raise ValueError(
+            f"the lookup table has {len(reference)} training images but {len(labels)} labels"
+        )
     if not 1 <= k <= len(reference):
-        raise ValueError(f"k must lie between 1 and the {len(reference)} training images, got {k!r}")
+        raise ValueError(
+            f"k must lie between 1 and the {len(reference)} training images, got {k!r}"
+        )
     if not 0 < smoothing <= 1:
-        raise ValueError(f"smoothing must lie in (0, 1], got {smoothing!r}: at 0 a class without votes has "
-                         "probability 0 and KL against it is infinite")
+        raise ValueError(
+            f"smoothing must lie in (0, 1], got {smoothing!r}: at 0 a class without votes has "
+            "probability 0 and KL against it is infinite"
+        )
     if len(labels) and not (0 <= int(labels.min()) and int(labels.max()) < num_classes):
-        raise ValueError(f"labels must lie in [0, {num_classes}), got {int(labels.min())} to {int(labels.max())}")
+        raise ValueError(
+            f"labels must lie in [0, {num_classes}), got {int(labels.min())} to {int(labels.max())}"
+        )
 
 
 class LookupTable(nn.Module):
     """k-NN of training features (N x ..., uint8 images or float features of `features`) and their labels (N):
     pixels in [0, 1] in, log of the smoothed soft vote (N x C, float32) out."""
 
-    def __init__(self, reference: torch.Tensor, labels: torch.Tensor, num_classes: int, k: int = DEFAULT_K,
-                 smoothing: float = DEFAULT_SMOOTHING, features: nn.Module | None = None,
-                 query_chunk: int = QUERY_CHUNK, reference_chunk: int = REFERENCE_CHUNK):
+    def __init__(
+        self,
+        reference: torch.Tensor,
+        labels: torch.Tensor,
+        num_classes: int,
+        k: int = DEFAULT_K,
+        smoothing: float = DEFAULT_SMOOTHING,
+        features: nn.Module | None = None,
+        query_chunk: int = QUERY_CHUNK,
+        reference_chunk: int = REFERENCE_CHUNK,
+    ):
         super().__init__()
         check_table(reference, labels, num_classes, k, smoothing)
         self.k, self.smoothing, self.num_classes = k, smoothing, num_classes
         self.query_chunk, self.reference_chunk = query_chunk, reference_chunk
         self.features = features if features is not None else PixelFeatures()
-        norms = torch.cat([as_features(part).square().sum(1) for part in reference.split(reference_chunk)])  # N
+        norms = torch.cat(
+            [as_features(part).square().sum(1) for part in reference.split(reference_chunk)]
+        )  # N
         self.register_buffer("reference", reference, persistent=False)
         self.register_buffer("reference_norms", norms, persistent=False)
-        self.register_buffer("votes", F.one_hot(labels.long(), num_classes).double(), persistent=False)  # N x C
-        self.resolution = DISTANCE_RESOLUTION * max(norms.mean().item(), torch.finfo(torch.float64).tiny)
+        self.register_buffer(
+            "votes", F.one_hot(labels.long(), num_classes).double(), persistent=False
+        )  # N x C
+        self.resolution = DISTANCE_RESOLUTION * max(
+            norms.mean().item(), torch.finfo(torch.float64).tiny
+        )
 
     def distances(self, queries: torch.Tensor) -> torch.Tensor:
         """Squared distances (Q x N, float64) of query features (Q x D) to every training image, on the grid."""
-        parts = [self.reference_norms[start:start + len(part)] - 2 * queries @ as_features(part).T
-                 for start, part in zip(range(0, len(self.reference), self.reference_chunk),
-                                        self.reference.split(self.reference_chunk))]
+        parts = [
+            self.reference_norms[start : start + len(part)] - 2 * queries @ as_features(part).T
+            for start, part in zip(
+                range(0, len(self.reference), self.reference_chunk),
+                self.reference.split(self.reference_chunk),
+            )
+        ]
         squared = torch.cat(parts, dim=1) + queries.square().sum(1, keepdim=True)
         return torch.round(squared.clamp(min=0) / self.resolution)
 
@@ -141,36 +173,54 @@ class LookupTable(nn.Module):
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        with torch.autocast(x.device.type, enabled=False):  # float64 distances whatever precision the caller runs in
+        with torch.autocast(
+            x.device.type, enabled=False
+        ):  # float64 distances whatever precision the caller runs in
             queries = self.features(x.float()).flatten(1).double()  # Q x D
             parts = [self.log_vote(block) for block in queries.split(self.query_chunk)]
         return torch.cat(parts).float() if parts else x.new_zeros(0, self.num_classes)
 
 
 @torch.no_grad()
-def network_features_of(features: NetworkFeatures, images_uint8: torch.Tensor, device,
-                        batch_size: int = EVAL_BATCH_SIZE) -> torch.Tensor:
+def network_features_of(
+    features: NetworkFeatures, images_uint8: torch.Tensor, device, batch_size: int = EVAL_BATCH_SIZE
+) -> torch.Tensor:
     """A fixed network's features of uint8 images (N x D, float32, on the device), in batches."""
-    parts = [features(as_model_input(part.to(device), channels_last=False)).float()
-             for part in images_uint8.split(batch_size)]
+    parts = [
+        features(as_model_input(part.to(device), channels_last=False)).float()
+        for part in images_uint8.split(batch_size)
+    ]
     return torch.cat(parts)
 
 
-def build_lookup_table(images_uint8: torch.Tensor, labels: torch.Tensor, num_classes: int, k: int = DEFAULT_K,
-                       smoothing: float = DEFAULT_SMOOTHING, feature_network: nn.Module | None = None,
-                       device="cpu") -> LookupTable:
+def build_lookup_table(
+    images_uint8: torch.Tensor,
+    labels: torch.Tensor,
+    num_classes: int,
+    k: int = DEFAULT_K,
+    smoothing: float = DEFAULT_SMOOTHING,
+    feature_network: nn.Module | None = None,
+    device="cpu",
+) -> LookupTable:
     """The k-NN of one condition on the device: its training images (uint8, N x 3 x H x W) and labels (N), in
     pixel space, or in the penultimate features of feature_network (a classifier, moved to the device)."""
     if feature_network is None:
-        return LookupTable(images_uint8.to(device), labels.to(device), num_classes, k, smoothing).to(device)
+        return LookupTable(
+            images_uint8.to(device), labels.to(device), num_classes, k, smoothing
+        ).to(device)
     features = NetworkFeatures(feature_network.to(device))
     reference = network_features_of(features, images_uint8, device)
     return LookupTable(reference, labels.to(device), num_classes, k, smoothing, features).to(device)
 
 
-def lookup_table_evaluations(patterns: Mapping[str, dict], condition_of: Mapping[str, str],
-                             build_table: Callable[[str], LookupTable], device, chunk_size: int = 1000,
-                             log=print) -> pd.DataFrame:
+def lookup_table_evaluations(
+    patterns: Mapping[str, dict],
+    condition_of: Mapping[str, str],
+    build_table: Callable[[str], LookupTable],
+    device,
+    chunk_size: int = 1000,
+    log=print,
+) -> pd.DataFrame:
     """Each f1's patterns through the lookup table of its condition, as evaluation.COLUMNS rows with f2 = LOOKUP.
 
     patterns: each f1's ``evaluation.kept_for_evaluation``; condition_of: each f1's condition; build_table: the
@@ -181,8 +231,10 @@ def lookup_table_evaluations(patterns: Mapping[str, dict], condition_of: Mapping
         table = build_table(condition)
         for f1 in (f1 for f1 in patterns if condition_of[f1] == condition):
             rows = divergence_rows(f1, LOOKUP, patterns[f1], table, device, chunk_size)
-            log(f"Dist({f1}, the lookup table of {condition}) = {mean_over_starts(rows):.4f}, relabeled "
-                f"{mean_over_starts(rows, 'kl_relabeled'):.4f}")
+            log(
+                f"Dist({f1}, the lookup table of {condition}) = {mean_over_starts(rows):.4f}, relabeled "
+                f"{mean_over_starts(rows, 'kl_relabeled'):.4f}"
+            )
             blocks.append(rows)
         del table
     return pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=COLUMNS)

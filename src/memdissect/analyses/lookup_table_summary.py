@@ -22,9 +22,13 @@ def standing_among(value: float, networks: pd.DataFrame) -> str:
     names = ", ".join(networks["f2_network"])
     span = f"{low:.4g}" if len(networks) == 1 else f"{low:.4g} to {high:.4g}"
     if value < low:
-        verdict = "f1 answers on its patterns closer to the lookup table than to any trained network"
+        verdict = (
+            "f1 answers on its patterns closer to the lookup table than to any trained network"
+        )
     elif value > high:
-        verdict = "f1 answers on its patterns farther from the lookup table than from any trained network"
+        verdict = (
+            "f1 answers on its patterns farther from the lookup table than from any trained network"
+        )
     else:
         verdict = "the lookup table lies among the trained networks"
     return f"against {span} for the trained f2 ({names}): {verdict}"
@@ -40,30 +44,44 @@ def lookup_sentence(summary: pd.DataFrame, reference: str, condition: str, role:
         return f"On {role} ({condition}) there is no Dist of {reference} against a lookup table."
     row = lookup.iloc[0]
     networks = rows[~rows["f2"].isin([LOOKUP, UNTRAINED])]
-    position = relabeled_position(row["relabeled_ratio"], row["relabeled_ratio_ci_low"], row["relabeled_ratio_ci_high"])
-    return (f"On {role} ({condition}), Dist({reference}, {LOOKUP_LABEL}) = {interval(row)}, "
-            f"{standing_among(row['dist_mean'], networks)}; its Dist / relabeled is {ratio_interval(row)}, "
-            f"{position}.")
+    position = relabeled_position(
+        row["relabeled_ratio"], row["relabeled_ratio_ci_low"], row["relabeled_ratio_ci_high"]
+    )
+    return (
+        f"On {role} ({condition}), Dist({reference}, {LOOKUP_LABEL}) = {interval(row)}, "
+        f"{standing_among(row['dist_mean'], networks)}; its Dist / relabeled is {ratio_interval(row)}, "
+        f"{position}."
+    )
 
 
-def lookup_sentences(summary: pd.DataFrame, reference: str, true_condition: str, random_condition: str) -> list[str]:
+def lookup_sentences(
+    summary: pd.DataFrame, reference: str, true_condition: str, random_condition: str
+) -> list[str]:
     """The lookup table on X_T and on X_R."""
-    return [lookup_sentence(summary, reference, condition, role)
-            for condition, role in ((true_condition, "X_T"), (random_condition, "X_R")) if condition]
+    return [
+        lookup_sentence(summary, reference, condition, role)
+        for condition, role in ((true_condition, "X_T"), (random_condition, "X_R"))
+        if condition
+    ]
 
 
 LOOKUP_INTRO = (
     "The paper: given the training examples and its hyperparameters, the built k-NN model is unique, where networks "
     "memorize in N ways. Each trained f1's patterns go through the k-NN lookup table of its condition's training "
-    "images and labels ({table}; f2 = \"{lookup}\" in the Dist tables). Two lookup tables of one condition are the "
+    'images and labels ({table}; f2 = "{lookup}" in the Dist tables). Two lookup tables of one condition are the '
     "same function by construction (nothing is drawn at random, nothing is trained): Dist between them is 0, so the "
     "table shows where f1 answers on its patterns against what its labels' lookup table answers there, beside the "
-    "trained f2.")
+    "trained f2."
+)
 
 
 def describe_table(spec: dict) -> str:
     """The lookup table's settings in words: spec is config lookup_table."""
-    space = "pixels" if spec["features"] == LOOKUP_PIXELS else f"the penultimate features of {spec['features']}"
+    space = (
+        "pixels"
+        if spec["features"] == LOOKUP_PIXELS
+        else f"the penultimate features of {spec['features']}"
+    )
     return f"k = {spec['k']}, votes smoothed by s = {spec['smoothing']:g}, distances in {space}"
 
 
@@ -76,23 +94,34 @@ def against_the_networks(summary: pd.DataFrame, reference: str, condition: str):
     return lookup["dist_mean"].iloc[0] / networks["dist_mean"].mean()
 
 
-def resemblance_sentence(summary: pd.DataFrame, reference: str, true_condition: str, random_condition: str) -> str:
+def resemblance_sentence(
+    summary: pd.DataFrame, reference: str, true_condition: str, random_condition: str
+) -> str:
     """Whether f1 is as far from its labels' lookup table as from another trained network, on X_T beside X_R."""
-    ratios = {role: against_the_networks(summary, reference, condition)
-              for role, condition in (("X_T", true_condition), ("X_R", random_condition)) if condition}
+    ratios = {
+        role: against_the_networks(summary, reference, condition)
+        for role, condition in (("X_T", true_condition), ("X_R", random_condition))
+        if condition
+    }
     measured = {role: ratio for role, ratio in ratios.items() if ratio is not None}
     if not measured:
         return ""
     parts = [f"{ratio:.3g} on {role}" for role, ratio in measured.items()]
-    return ("Dist(f1, lookup table) over the mean Dist(f1, trained f2) (1: f1 is as far from its labels' lookup "
-            f"table as from another trained network): {', '.join(parts)}.")
+    return (
+        "Dist(f1, lookup table) over the mean Dist(f1, trained f2) (1: f1 is as far from its labels' lookup "
+        f"table as from another trained network): {', '.join(parts)}."
+    )
 
 
-def lookup_section(summary: pd.DataFrame, reference: str, true_condition, random_condition, spec: dict) -> str:
+def lookup_section(
+    summary: pd.DataFrame, reference: str, true_condition, random_condition, spec: dict
+) -> str:
     """The lookup table beside the networks on X_T and X_R; "" where the reference has no lookup row."""
     if summary[(summary["f1_network"] == reference) & (summary["f2"] == LOOKUP)].empty:
         return ""
     sentences = lookup_sentences(summary, reference, true_condition, random_condition)
     sentences.append(resemblance_sentence(summary, reference, true_condition, random_condition))
     intro = LOOKUP_INTRO.format(table=describe_table(spec), lookup=LOOKUP)
-    return f"## A lookup table as a reference, f1 = {reference}\n\n{intro}\n\n" + "\n\n".join(filter(None, sentences))
+    return f"## A lookup table as a reference, f1 = {reference}\n\n{intro}\n\n" + "\n\n".join(
+        filter(None, sentences)
+    )

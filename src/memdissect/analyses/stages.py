@@ -50,8 +50,12 @@ import pandas as pd
 @dataclass(frozen=True)
 class Stages:
     hunting: bool
-    fitting_start_epoch: int | None  # None without a hunting stage, or when the run never left chance
-    left_chance_epoch: int | None  # the first epoch with lift >= chance_band; None if the run never got there
+    fitting_start_epoch: (
+        int | None
+    )  # None without a hunting stage, or when the run never left chance
+    left_chance_epoch: (
+        int | None
+    )  # the first epoch with lift >= chance_band; None if the run never got there
     g_min_epoch: int  # the end of the hunting stage, or the run's G minimum without one
     g_min: float
     g_first: float  # G in the first epoch
@@ -60,7 +64,12 @@ class Stages:
 
 def smoothed_accuracy(train_acc) -> np.ndarray:
     """The centered running median of train accuracy over 3 epochs (2 at the ends)."""
-    return pd.Series(train_acc, dtype=np.float64).rolling(3, center=True, min_periods=1).median().to_numpy()
+    return (
+        pd.Series(train_acc, dtype=np.float64)
+        .rolling(3, center=True, min_periods=1)
+        .median()
+        .to_numpy()
+    )
 
 
 def lift_above_chance(train_acc, num_classes: int) -> np.ndarray:
@@ -77,10 +86,14 @@ def near_chance_epochs(lift: np.ndarray, chance_band: float) -> int:
 
 def check_history(g: np.ndarray, acc: np.ndarray) -> None:
     if len(g) == 0 or not np.isfinite(g).all():
-        raise ValueError("the history needs a finite grad_magnitude in every epoch (was it trained with "
-                         "grad_mode 'off'?)")
+        raise ValueError(
+            "the history needs a finite grad_magnitude in every epoch (was it trained with "
+            "grad_mode 'off'?)"
+        )
     if not np.isfinite(acc).all() or (acc < 0).any() or (acc > 1).any():
-        raise ValueError(f"train_acc must be a fraction in [0, 1] in every epoch, got {acc.tolist()}")
+        raise ValueError(
+            f"train_acc must be a fraction in [0, 1] in every epoch, got {acc.tolist()}"
+        )
 
 
 def detect_stages(history: pd.DataFrame, num_classes: int = 10, chance_band: float = 0.2) -> Stages:
@@ -99,14 +112,27 @@ def detect_stages(history: pd.DataFrame, num_classes: int = 10, chance_band: flo
     low = int(np.argmin(g[:near_chance])) if near_chance else 0
     if low == 0:
         low = int(np.argmin(g))
-        return Stages(False, None, left_chance, int(epochs[low]), float(g[low]), float(g[0]), float(acc[low]))
+        return Stages(
+            False, None, left_chance, int(epochs[low]), float(g[low]), float(g[0]), float(acc[low])
+        )
     fitting_start = int(epochs[low + 1]) if left_chance is not None else None
-    return Stages(True, fitting_start, left_chance, int(epochs[low]), float(g[low]), float(g[0]), float(acc[low]))
+    return Stages(
+        True,
+        fitting_start,
+        left_chance,
+        int(epochs[low]),
+        float(g[low]),
+        float(g[0]),
+        float(acc[low]),
+    )
 
 
 def stage_table(histories: dict, **thresholds) -> pd.DataFrame:
     """One row per model id with the fields of `Stages`; thresholds go to `detect_stages`."""
-    rows = [{"model": model, **asdict(detect_stages(history, **thresholds))} for model, history in histories.items()]
+    rows = [
+        {"model": model, **asdict(detect_stages(history, **thresholds))}
+        for model, history in histories.items()
+    ]
     table = pd.DataFrame(rows, columns=["model", *Stages.__dataclass_fields__])
     for column in ("fitting_start_epoch", "left_chance_epoch"):
         table[column] = table[column].astype("Int64")  # missing where there is no such epoch

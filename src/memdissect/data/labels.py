@@ -24,15 +24,19 @@ def corrupt_labels(true_labels, noise: float, num_classes: int, seed: int) -> pd
     random_labels = rng.integers(0, num_classes, size=n, dtype=np.int64)
     corrupted = np.zeros(n, dtype=bool)
     corrupted[order[: round(noise * n)]] = True
-    return pd.DataFrame({
-        "index": np.arange(n, dtype=np.int64),
-        "true_label": true_labels,
-        "label": np.where(corrupted, random_labels, true_labels),
-        "corrupted": corrupted,
-    })
+    return pd.DataFrame(
+        {
+            "index": np.arange(n, dtype=np.int64),
+            "true_label": true_labels,
+            "label": np.where(corrupted, random_labels, true_labels),
+            "corrupted": corrupted,
+        }
+    )
 
 
-def check_label_table(table: pd.DataFrame, expected_length: int, path="", made_by: str = "") -> None:
+def check_label_table(
+    table: pd.DataFrame, expected_length: int, path="", made_by: str = ""
+) -> None:
     """DataError naming the file (and ``made_by``, the rule that writes it) unless it has one row per example."""
     if len(table) != expected_length:
         raise DataError(

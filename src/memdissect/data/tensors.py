@@ -15,14 +15,21 @@ import torch
 
 from memdissect.data.catalogue import IDX_FILES, TORCHVISION_SETS
 from memdissect.io import ArtifactError, DataError, load_torch, made_by_hint, save_torch
-from memdissect.study.validation import IMAGE_FOLDER_SPLITS, check_torchvision_folder, image_folder_classes, stored_file
+from memdissect.study.validation import (
+    IMAGE_FOLDER_SPLITS,
+    check_torchvision_folder,
+    image_folder_classes,
+    stored_file,
+)
 
 IMAGE_SIZE = 32
 IDX_SPLITS = {"train": IDX_FILES[:2], "test": IDX_FILES[2:]}  # (images, labels) of each split
 IDX_UINT8 = 0x08  # the type byte of an idx file of unsigned bytes
 
 
-def per_class_subset(labels: torch.Tensor, per_class: int, seed: int, where: str = "the data set") -> torch.Tensor:
+def per_class_subset(
+    labels: torch.Tensor, per_class: int, seed: int, where: str = "the data set"
+) -> torch.Tensor:
     """Indices of `per_class` examples of every class, drawn without replacement from `seed`, in data order.
 
     The same labels, count and seed give the same indices on every machine.
@@ -32,8 +39,10 @@ def per_class_subset(labels: torch.Tensor, per_class: int, seed: int, where: str
     for label in torch.unique(labels).tolist():
         members = torch.nonzero(labels == label).flatten()
         if len(members) < per_class:
-            raise DataError(f"{where}: class {label} has {len(members)} images, fewer than the {per_class} per class "
-                            f"that dataset.subset asks for; valid: at most {len(members)}")
+            raise DataError(
+                f"{where}: class {label} has {len(members)} images, fewer than the {per_class} per class "
+                f"that dataset.subset asks for; valid: at most {len(members)}"
+            )
         chosen.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
     return torch.cat(chosen).sort().values
 
@@ -43,7 +52,9 @@ def subset_of(labels, subset: dict | None, split: str, where: str):
     per_class = (subset or {}).get(f"{split}_per_class")
     if per_class is None:
         return None
-    return per_class_subset(torch.as_tensor(labels), per_class, subset.get("seed", 0), f"{where} ({split})")
+    return per_class_subset(
+        torch.as_tensor(labels), per_class, subset.get("seed", 0), f"{where} ({split})"
+    )
 
 
 # ----------------------------------------------------------------------------- torchvision's data sets
@@ -52,8 +63,13 @@ def subset_of(labels, subset: dict | None, split: str, where: str):
 def torchvision_class(kind: str):
     from torchvision import datasets
 
-    return {"cifar10": datasets.CIFAR10, "cifar100": datasets.CIFAR100, "svhn": datasets.SVHN,
-            "mnist": datasets.MNIST, "fashionmnist": datasets.FashionMNIST}[kind]
+    return {
+        "cifar10": datasets.CIFAR10,
+        "cifar100": datasets.CIFAR100,
+        "svhn": datasets.SVHN,
+        "mnist": datasets.MNIST,
+        "fashionmnist": datasets.FashionMNIST,
+    }[kind]
 
 
 def load_torchvision_split(kind: str, root, split: str, subset: dict | None = None) -> dict:
@@ -62,8 +78,10 @@ def load_torchvision_split(kind: str, root, split: str, subset: dict | None = No
     check_torchvision_folder(kind, root)
     images, labels = SPLIT_READERS[kind](kind, Path(root), split)
     if len(labels) and not 0 <= labels.min() <= labels.max() < len(spec.classes):
-        raise DataError(f"the {spec.title} folder {Path(root) / spec.folder} holds {split} labels from "
-                        f"{labels.min()} to {labels.max()}; valid: 0 to {len(spec.classes) - 1}")
+        raise DataError(
+            f"the {spec.title} folder {Path(root) / spec.folder} holds {split} labels from "
+            f"{labels.min()} to {labels.max()}; valid: 0 to {len(spec.classes) - 1}"
+        )
     keep = subset_of(labels, subset, split, f"{spec.title} at {root}")
     if keep is not None:
         images, labels = images[keep], labels[keep]
@@ -93,12 +111,17 @@ def checksum_problem(kind: str, root) -> str:
     from torchvision.datasets.utils import check_integrity
 
     dataset_class, folder = torchvision_class(kind), Path(root) / TORCHVISION_SETS[kind].folder
-    expected = [*dataset_class.train_list, *dataset_class.test_list, [dataset_class.meta["filename"],
-                                                                      dataset_class.meta["md5"]]]
+    expected = [
+        *dataset_class.train_list,
+        *dataset_class.test_list,
+        [dataset_class.meta["filename"], dataset_class.meta["md5"]],
+    ]
     corrupt = [name for name, md5 in expected if not check_integrity(str(folder / name), md5)]
-    return (f"the {TORCHVISION_SETS[kind].title} folder {folder} has files that fail torchvision's checksum: "
-            f"{', '.join(corrupt) or 'none'}; delete the folder so that the workflow downloads its own copy, or copy "
-            f"an intact one there")
+    return (
+        f"the {TORCHVISION_SETS[kind].title} folder {folder} has files that fail torchvision's checksum: "
+        f"{', '.join(corrupt) or 'none'}; delete the folder so that the workflow downloads its own copy, or copy "
+        f"an intact one there"
+    )
 
 
 def read_svhn(kind: str, root: Path, split: str):
@@ -111,13 +134,25 @@ def read_svhn(kind: str, root: Path, split: str):
     try:
         content = loadmat(str(path))
         images, labels = content["X"], content["y"]
-    except (MatReadError, OSError, ValueError, KeyError, TypeError) as error:  # a truncated or foreign file
-        raise DataError(f"cannot read the SVHN file {path}: {error!r}; valid: an intact copy of torchvision's "
-                        f"{path.name}") from None
-    valid_images = images.dtype.name == "uint8" and images.ndim == 4 and images.shape[:3] == (32, 32, 3)
+    except (
+        MatReadError,
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+    ) as error:  # a truncated or foreign file
+        raise DataError(
+            f"cannot read the SVHN file {path}: {error!r}; valid: an intact copy of torchvision's "
+            f"{path.name}"
+        ) from None
+    valid_images = (
+        images.dtype.name == "uint8" and images.ndim == 4 and images.shape[:3] == (32, 32, 3)
+    )
     if not valid_images or labels.shape != (images.shape[-1], 1):
-        raise DataError(f"the SVHN file {path} holds X of shape {images.shape} ({images.dtype}) and y of shape "
-                        f"{labels.shape}; valid: X uint8 32 x 32 x 3 x N and y N x 1")
+        raise DataError(
+            f"the SVHN file {path} holds X of shape {images.shape} ({images.dtype}) and y of shape "
+            f"{labels.shape}; valid: X uint8 32 x 32 x 3 x N and y N x 1"
+        )
     labels = torch.from_numpy(labels.astype("int64").reshape(-1))
     return torch.from_numpy(images).permute(3, 2, 0, 1), labels.where(labels != 10, 0)
 
@@ -127,10 +162,15 @@ def read_idx_split(kind: str, root: Path, split: str):
     reads only the unzipped ones): N x 1 x 28 x 28 and labels."""
     folder = root / TORCHVISION_SETS[kind].folder
     image_name, label_name = IDX_SPLITS[split]
-    images, labels = read_idx(stored_file(folder, image_name, True)), read_idx(stored_file(folder, label_name, True))
+    images, labels = (
+        read_idx(stored_file(folder, image_name, True)),
+        read_idx(stored_file(folder, label_name, True)),
+    )
     if images.dim() != 3 or images.shape[1:] != (28, 28) or labels.shape != images.shape[:1]:
-        raise DataError(f"the {TORCHVISION_SETS[kind].title} folder {folder} holds {split} images of shape "
-                        f"{tuple(images.shape)} and labels of shape {tuple(labels.shape)}; valid: N x 28 x 28 and N")
+        raise DataError(
+            f"the {TORCHVISION_SETS[kind].title} folder {folder} holds {split} images of shape "
+            f"{tuple(images.shape)} and labels of shape {tuple(labels.shape)}; valid: N x 28 x 28 and N"
+        )
     return images.unsqueeze(1), labels.long()
 
 
@@ -141,22 +181,33 @@ def read_idx(path: Path) -> torch.Tensor:
         with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as handle:
             content = handle.read()
     except (OSError, EOFError) as error:  # gzip's errors for a truncated or foreign file
-        raise DataError(f"cannot read the idx file {path}: {error}; valid: an intact copy of torchvision's "
-                        f"{path.name}") from None
+        raise DataError(
+            f"cannot read the idx file {path}: {error}; valid: an intact copy of torchvision's "
+            f"{path.name}"
+        ) from None
     dimensions = content[3] if len(content) >= 4 and content[:3] == bytes([0, 0, IDX_UINT8]) else 0
     header = 4 + 4 * dimensions
     if not dimensions or len(content) < header:
-        raise DataError(f"{path} is not an idx file of unsigned bytes; valid: an intact copy of torchvision's "
-                        f"{path.name}")
-    shape = [int.from_bytes(content[4 + 4 * i:8 + 4 * i], "big") for i in range(dimensions)]
+        raise DataError(
+            f"{path} is not an idx file of unsigned bytes; valid: an intact copy of torchvision's "
+            f"{path.name}"
+        )
+    shape = [int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(dimensions)]
     if len(content) - header != math.prod(shape):
-        raise DataError(f"{path} is truncated or too long: its header says {' x '.join(map(str, shape))} bytes, it "
-                        f"holds {len(content) - header}; delete it and copy an intact one there")
+        raise DataError(
+            f"{path} is truncated or too long: its header says {' x '.join(map(str, shape))} bytes, it "
+            f"holds {len(content) - header}; delete it and copy an intact one there"
+        )
     return torch.frombuffer(bytearray(content[header:]), dtype=torch.uint8).reshape(shape)
 
 
-SPLIT_READERS = {"cifar10": read_cifar, "cifar100": read_cifar, "svhn": read_svhn, "mnist": read_idx_split,
-                 "fashionmnist": read_idx_split}
+SPLIT_READERS = {
+    "cifar10": read_cifar,
+    "cifar100": read_cifar,
+    "svhn": read_svhn,
+    "mnist": read_idx_split,
+    "fashionmnist": read_idx_split,
+}
 
 
 def download_torchvision_set(kind: str, root) -> None:
@@ -202,7 +253,9 @@ def load_image_folder_split(root, split: str, subset: dict | None = None) -> dic
     return read_class_folders(Path(root) / split, subset, split, f"image folder {root}")
 
 
-def read_class_folders(folder, subset: dict | None = None, split: str = "train", where: str = "") -> dict:
+def read_class_folders(
+    folder, subset: dict | None = None, split: str = "train", where: str = ""
+) -> dict:
     """`folder/<class>/<image>` with torchvision's ImageFolder: images (uint8 N x 3 x 32 x 32, resized where they
     are not 32 x 32), labels (int64 N, the classes in sorted order) and classes; subset as dataset.subset."""
     from torchvision.datasets import ImageFolder
@@ -216,10 +269,16 @@ def read_class_folders(folder, subset: dict | None = None, split: str = "train",
     if keep is not None:  # decode only the images kept
         samples = [samples[index] for index in keep.tolist()]
     images = torch.stack([dataset.loader(path) for path, _ in samples])  # N x 3 x 32 x 32
-    return {"images": images, "labels": torch.tensor([label for _, label in samples]), "classes": dataset.classes}
+    return {
+        "images": images,
+        "labels": torch.tensor([label for _, label in samples]),
+        "classes": dataset.classes,
+    }
 
 
-def prepare_dataset(kind: str, root=None, train_size=None, test_size=None, seed=0, subset=None) -> dict:
+def prepare_dataset(
+    kind: str, root=None, train_size=None, test_size=None, seed=0, subset=None
+) -> dict:
     """Both splits of a data set, by kind: one of torchvision's (TORCHVISION_SETS, read from `root` as
     torchvision keeps them), "imagefolder" (`root`/<split>/<class>/) or "synthetic".
 
@@ -231,10 +290,15 @@ def prepare_dataset(kind: str, root=None, train_size=None, test_size=None, seed=
 
         return make_synthetic_dataset(train_size, test_size, seed)
     if kind in TORCHVISION_SETS:
-        return {split: load_torchvision_split(kind, root, split, subset) for split in IMAGE_FOLDER_SPLITS}
+        return {
+            split: load_torchvision_split(kind, root, split, subset)
+            for split in IMAGE_FOLDER_SPLITS
+        }
     if kind != "imagefolder":
-        raise ValueError(f"unknown data set kind {kind!r}; valid: {', '.join(TORCHVISION_SETS)}, imagefolder, "
-                         f"synthetic")
+        raise ValueError(
+            f"unknown data set kind {kind!r}; valid: {', '.join(TORCHVISION_SETS)}, imagefolder, "
+            f"synthetic"
+        )
     return {split: load_image_folder_split(root, split, subset) for split in IMAGE_FOLDER_SPLITS}
 
 
@@ -245,7 +309,13 @@ def save_split(split: dict, path) -> None:
 def load_split(path, made_by: str = "") -> dict:
     """A split saved by save_split; ArtifactError naming the file (and ``made_by``, the rule that writes it)."""
     split = load_torch(path, made_by=made_by)
-    if split.get("images") is None or split["images"].dtype != torch.uint8 or split["images"].shape[1:] != (3, 32, 32):
-        raise ArtifactError(f"{path} does not hold uint8 N x 3 x 32 x 32 images{made_by_hint(made_by)}; "
-                            f"delete it and rerun")
+    if (
+        split.get("images") is None
+        or split["images"].dtype != torch.uint8
+        or split["images"].shape[1:] != (3, 32, 32)
+    ):
+        raise ArtifactError(
+            f"{path} does not hold uint8 N x 3 x 32 x 32 images{made_by_hint(made_by)}; "
+            f"delete it and rerun"
+        )
     return split

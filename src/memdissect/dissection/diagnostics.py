@@ -14,7 +14,11 @@ import torch
 from torch import nn
 
 # the summary, kept torch-free for the job that only reads tables; importable from here too
-from memdissect.dissection.diagnostics_table import DIAGNOSTIC_COLUMNS, DIVERSITY_COLUMNS, summarize_diagnostics  # noqa: F401
+from memdissect.dissection.diagnostics_table import (  # noqa: F401
+    DIAGNOSTIC_COLUMNS,
+    DIVERSITY_COLUMNS,
+    summarize_diagnostics,
+)
 from memdissect.dissection.patterns import logits_on_patterns
 
 
@@ -22,7 +26,9 @@ def pattern_hits(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """hit (argmax is the searched class j) and confidence (softmax probability of j), each C x S."""
     target = torch.arange(logits.shape[0])[:, None]  # C x 1: row j was searched for class j
     hit = logits.argmax(-1) == target
-    confidence = torch.softmax(logits.double(), -1).gather(-1, target.expand(logits.shape[:2])[..., None])
+    confidence = torch.softmax(logits.double(), -1).gather(
+        -1, target.expand(logits.shape[:2])[..., None]
+    )
     return hit, confidence.squeeze(-1)
 
 
@@ -38,7 +44,9 @@ def pattern_diversity(x: torch.Tensor) -> torch.Tensor:
     starts, pixels = flat.shape[1:]
     if starts < 2:
         return torch.full((flat.shape[0],), float("nan"), dtype=torch.float64)
-    distances = torch.cdist(flat, flat, compute_mode="donot_use_mm_for_euclid_dist")  # C x S x S, zero diagonal
+    distances = torch.cdist(
+        flat, flat, compute_mode="donot_use_mm_for_euclid_dist"
+    )  # C x S x S, zero diagonal
     return distances.sum(dim=(1, 2)) / (starts * (starts - 1)) / pixels**0.5
 
 
@@ -53,35 +61,51 @@ class PixelRangeDiscriminator(nn.Module):
         return self.discriminator(x * 2 - 1)[:, None]  # [0, 1] -> [-1, 1], the GAN's range
 
 
-def discriminator_scores(discriminator, x: torch.Tensor, device, chunk_size: int = 1000) -> torch.Tensor:
+def discriminator_scores(
+    discriminator, x: torch.Tensor, device, chunk_size: int = 1000
+) -> torch.Tensor:
     """sigmoid(D(x)): the discriminator's probability that each pattern is a real image, C x S."""
-    logits = logits_on_patterns(PixelRangeDiscriminator(discriminator), x, device, chunk_size)  # C x S x 1
+    logits = logits_on_patterns(
+        PixelRangeDiscriminator(discriminator), x, device, chunk_size
+    )  # C x S x 1
     return torch.sigmoid(logits.double().squeeze(-1))
 
 
 def class_start_frame(columns: dict[str, torch.Tensor]) -> pd.DataFrame:
     """A long table from C x S tensors: columns class and start, then one per tensor."""
     num_classes, starts = next(iter(columns.values())).shape
-    grid_class, grid_start = torch.meshgrid(torch.arange(num_classes), torch.arange(starts), indexing="ij")
+    grid_class, grid_start = torch.meshgrid(
+        torch.arange(num_classes), torch.arange(starts), indexing="ij"
+    )
     frame = {"class": grid_class.flatten().numpy(), "start": grid_start.flatten().numpy()}
-    return pd.DataFrame({**frame, **{name: values.flatten().numpy() for name, values in columns.items()}})
+    return pd.DataFrame(
+        {**frame, **{name: values.flatten().numpy() for name, values in columns.items()}}
+    )
 
 
-def pattern_diagnostics(patterns: dict, discriminator, device, chunk_size: int = 1000) -> pd.DataFrame:
+def pattern_diagnostics(
+    patterns: dict, discriminator, device, chunk_size: int = 1000
+) -> pd.DataFrame:
     """One row per (class, start): class, start, hit, confidence, z_moved, z0_norm, z_norm, discriminator_score."""
     hit, confidence = pattern_hits(patterns["logits"])
-    return class_start_frame({
-        "hit": hit,
-        "confidence": confidence,
-        **latent_movement(patterns["z0"], patterns["z"]),
-        "discriminator_score": discriminator_scores(discriminator, patterns["x"], device, chunk_size),
-    })
+    return class_start_frame(
+        {
+            "hit": hit,
+            "confidence": confidence,
+            **latent_movement(patterns["z0"], patterns["z"]),
+            "discriminator_score": discriminator_scores(
+                discriminator, patterns["x"], device, chunk_size
+            ),
+        }
+    )
 
 
 def diversity_table(patterns: dict) -> pd.DataFrame:
     """Per class: the diversity of the patterns x* and, for scale, of their starting images x0."""
-    return pd.DataFrame({
-        "class": range(patterns["x"].shape[0]),
-        "diversity": pattern_diversity(patterns["x"]).numpy(),
-        "start_diversity": pattern_diversity(patterns["x0"]).numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "class": range(patterns["x"].shape[0]),
+            "diversity": pattern_diversity(patterns["x"]).numpy(),
+            "start_diversity": pattern_diversity(patterns["x0"]).numpy(),
+        }
+    )

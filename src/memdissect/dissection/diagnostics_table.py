@@ -15,6 +15,10 @@ def summarize_diagnostics(table: pd.DataFrame, keys=("f1",)) -> pd.DataFrame:
 
     Takes the table of `pattern_diagnostics` or of `diversity_table`, with the keys added.
     """
-    present = [column for column in (*DIAGNOSTIC_COLUMNS, *DIVERSITY_COLUMNS) if column in table.columns]
+    present = [
+        column for column in (*DIAGNOSTIC_COLUMNS, *DIVERSITY_COLUMNS) if column in table.columns
+    ]
     summary = table.groupby(list(keys), sort=False)[present].mean().reset_index()
-    return summary.rename(columns={"hit": "hit_rate", **{c: f"{c}_mean" for c in present if c != "hit"}})
+    return summary.rename(
+        columns={"hit": "hit_rate", **{c: f"{c}_mean" for c in present if c != "hit"}}
+    )

@@ -6,7 +6,9 @@ Pandas only, so the jobs that read and draw these tables start without torch.
 
 import pandas as pd
 
-UNTRAINED_LABEL = "untrained network (≈ log C when f1 is certain)"  # how tables and figures name that f2
+UNTRAINED_LABEL = (
+    "untrained network (≈ log C when f1 is certain)"  # how tables and figures name that f2
+)
 LOOKUP_LABEL = "k-NN lookup table of f1's labels"  # how tables and figures name the lookup table (design.LOOKUP)
 MEASURES = ("kl", "reverse_kl", "js", "kl_relabeled")
 
@@ -15,8 +17,10 @@ def dist_per_start(long: pd.DataFrame, keys=("f1", "f2")) -> pd.DataFrame:
     """Dist_s: each measure averaged over classes, one row per pair and start."""
     missing = [measure for measure in MEASURES if measure not in long.columns]
     if missing:
-        raise ValueError(f"the Dist table lacks the columns {missing}; it needs {list(MEASURES)} (a table made "
-                         "before kl_relabeled existed must be made again)")
+        raise ValueError(
+            f"the Dist table lacks the columns {missing}; it needs {list(MEASURES)} (a table made "
+            "before kl_relabeled existed must be made again)"
+        )
     return long.groupby([*keys, "start"], as_index=False)[list(MEASURES)].mean()
 
 
@@ -26,7 +30,9 @@ def summarize_dist(long: pd.DataFrame, keys=("f1", "f2")) -> pd.DataFrame:
     relabeled_mean (0: the same function, 1: as far apart as f2 with its classes relabeled)."""
     per_start = dist_per_start(long, keys)
     grouped = per_start.groupby(list(keys), sort=False)
-    summary = grouped["kl"].agg(dist_mean="mean", dist_variance="var", n_starts="count").reset_index()
+    summary = (
+        grouped["kl"].agg(dist_mean="mean", dist_variance="var", n_starts="count").reset_index()
+    )
     summary["reverse_kl_mean"] = grouped["reverse_kl"].mean().to_numpy()
     summary["js_mean"] = grouped["js"].mean().to_numpy()
     summary["relabeled_mean"] = grouped["kl_relabeled"].mean().to_numpy()

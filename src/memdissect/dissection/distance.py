@@ -26,7 +26,12 @@ import torch
 import torch.nn.functional as F
 
 # Dist of the long table, kept torch-free for the jobs that only read tables; importable from here too
-from memdissect.dissection.dist_table import MEASURES, UNTRAINED_LABEL, dist_per_start, summarize_dist  # noqa: F401
+from memdissect.dissection.dist_table import (  # noqa: F401
+    MEASURES,
+    UNTRAINED_LABEL,
+    dist_per_start,
+    summarize_dist,
+)
 
 
 def kl_divergence(p_logits: torch.Tensor, q_logits: torch.Tensor) -> torch.Tensor:
@@ -64,12 +69,16 @@ def js_divergence(p_logits: torch.Tensor, q_logits: torch.Tensor) -> torch.Tenso
 def pattern_divergence_table(f1_logits: torch.Tensor, f2_logits: torch.Tensor) -> pd.DataFrame:
     """One row per (class, start): kl, reverse_kl, js and kl_relabeled of f1 and f2 on f1's pattern."""
     num_classes, starts = f1_logits.shape[:2]
-    grid_class, grid_start = torch.meshgrid(torch.arange(num_classes), torch.arange(starts), indexing="ij")
-    return pd.DataFrame({
-        "class": grid_class.flatten().numpy(),
-        "start": grid_start.flatten().numpy(),
-        "kl": kl_divergence(f1_logits, f2_logits).flatten().numpy(),
-        "reverse_kl": kl_divergence(f2_logits, f1_logits).flatten().numpy(),
-        "js": js_divergence(f1_logits, f2_logits).flatten().numpy(),
-        "kl_relabeled": relabeled_kl_divergence(f1_logits, f2_logits).flatten().numpy(),
-    })
+    grid_class, grid_start = torch.meshgrid(
+        torch.arange(num_classes), torch.arange(starts), indexing="ij"
+    )
+    return pd.DataFrame(
+        {
+            "class": grid_class.flatten().numpy(),
+            "start": grid_start.flatten().numpy(),
+            "kl": kl_divergence(f1_logits, f2_logits).flatten().numpy(),
+            "reverse_kl": kl_divergence(f2_logits, f1_logits).flatten().numpy(),
+            "js": js_divergence(f1_logits, f2_logits).flatten().numpy(),
+            "kl_relabeled": relabeled_kl_divergence(f1_logits, f2_logits).flatten().numpy(),
+        }
+    )

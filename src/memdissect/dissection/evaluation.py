@@ -20,7 +20,10 @@ from memdissect.training.runtime import precision_that_ran
 from memdissect.training.train import build_untrained_twin
 
 COLUMNS = ["f1", "f2", "class", "start", "kl", "reverse_kl", "js", "kl_relabeled", "precision"]
-KEPT = ("x", "logits")  # of a pattern file: x* (C x S x 3 x 32 x 32) and f1's logits on it (C x S x K)
+KEPT = (
+    "x",
+    "logits",
+)  # of a pattern file: x* (C x S x 3 x 32 x 32) and f1's logits on it (C x S x K)
 
 
 def kept_for_evaluation(patterns: dict) -> dict:
@@ -28,8 +31,9 @@ def kept_for_evaluation(patterns: dict) -> dict:
     return {key: patterns[key] for key in KEPT}
 
 
-def divergence_rows(f1: str, f2: str, patterns: dict, model: torch.nn.Module, device,
-                    chunk_size: int = 1000) -> pd.DataFrame:
+def divergence_rows(
+    f1: str, f2: str, patterns: dict, model: torch.nn.Module, device, chunk_size: int = 1000
+) -> pd.DataFrame:
     """One row per (class, start) of f1's patterns: f1's outputs there against the model's (in fp32)."""
     f2_logits = logits_on_patterns(model, patterns["x"], device, chunk_size)  # C x S x K
     table = pattern_divergence_table(patterns["logits"], f2_logits)
@@ -41,9 +45,15 @@ def mean_over_starts(rows: pd.DataFrame, column: str = "kl") -> float:
     return rows.groupby("start")[column].mean().mean()
 
 
-def evaluation_table(patterns: Mapping[str, dict], pairs, load_f2: Callable[[str], torch.nn.Module],
-                     settings: Mapping[str, ClassifierSettings], device, chunk_size: int = 1000,
-                     log=print) -> pd.DataFrame:
+def evaluation_table(
+    patterns: Mapping[str, dict],
+    pairs,
+    load_f2: Callable[[str], torch.nn.Module],
+    settings: Mapping[str, ClassifierSettings],
+    device,
+    chunk_size: int = 1000,
+    log=print,
+) -> pd.DataFrame:
     """Every pair (f1, f2) and every f1's untrained twin on f1's patterns, as one long table.
 
     patterns: each f1's ``kept_for_evaluation``; load_f2: f2's model from its name, called once per f2;
@@ -62,7 +72,9 @@ def evaluation_table(patterns: Mapping[str, dict], pairs, load_f2: Callable[[str
     for f1 in patterns:
         twin = build_untrained_twin(settings[f1], device)
         rows = divergence_rows(f1, UNTRAINED, patterns[f1], twin, device, chunk_size)
-        log(f"Dist against an untrained {settings[f1].arch} on {f1}'s patterns: {mean_over_starts(rows):.4f}")
+        log(
+            f"Dist against an untrained {settings[f1].arch} on {f1}'s patterns: {mean_over_starts(rows):.4f}"
+        )
         blocks[f1, UNTRAINED] = rows
     ordered = [blocks[pair] for pair in pairs] + [blocks[f1, UNTRAINED] for f1 in patterns]
     return pd.concat(ordered, ignore_index=True) if ordered else pd.DataFrame(columns=COLUMNS)

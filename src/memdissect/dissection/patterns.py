@@ -16,11 +16,19 @@ from memdissect.study.settings import PatternSettings
 from memdissect.training.checkpoints import ArtifactFormat, load_artifact
 from memdissect.training.gan import to_pixel_range
 from memdissect.training.optim import SGD, Adam
-from memdissect.training.runtime import GraphStatus, RandomState, ReplayedStep, Runtime, compute_on, precision_that_ran
+from memdissect.training.runtime import (
+    GraphStatus,
+    RandomState,
+    ReplayedStep,
+    Runtime,
+    compute_on,
+    precision_that_ran,
+)
 
 LATENT_CLAMP = 3.0
-ADAM_NOT_CAPTURED = GraphStatus("eager", "Adam's ascent is not captured: its bias correction follows its step count "
-                                         "on the host")
+ADAM_NOT_CAPTURED = GraphStatus(
+    "eager", "Adam's ascent is not captured: its bias correction follows its step count on the host"
+)
 PATTERN_FILE = ArtifactFormat("memdissect-patterns-v1", "a memdissect pattern file")
 
 
@@ -56,9 +64,16 @@ class AscentStep:
     in `objective` (B). z, its optimizer and the objective are fixed tensors, so that the step can be captured
     as a CUDA graph and replayed."""
 
-    def __init__(self, classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime):
-        self.classifier, self.generator, self.target, self.settings, self.runtime = (classifier, generator, target,
-                                                                                     settings, runtime)
+    def __init__(
+        self, classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime
+    ):
+        self.classifier, self.generator, self.target, self.settings, self.runtime = (
+            classifier,
+            generator,
+            target,
+            settings,
+            runtime,
+        )
         self.z = z0.clone().requires_grad_(True)
         optimizer_class = Adam if settings.optimizer == "adam" else SGD
         self.optimizer = optimizer_class([self.z], lr=settings.lr, maximize=True)
@@ -85,31 +100,43 @@ class AscentStep:
 
     def graph_status(self) -> GraphStatus:
         """Why the step is not captured, where it is not."""
-        return ADAM_NOT_CAPTURED if self.runtime.cuda_graphs else self.runtime.status_without_graphs()
+        return (
+            ADAM_NOT_CAPTURED if self.runtime.cuda_graphs else self.runtime.status_without_graphs()
+        )
 
 
-def search_chunk(classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime, log=print):
+def search_chunk(
+    classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime, log=print
+):
     """Gradient ascent on one chunk: z*, the objective per step (iterations x B) and whether the step replayed as
     a CUDA graph. Where it can be (plain SGD, runtime.cuda_graphs) the step is captured after
     ReplayedStep.WARM_UP_STEPS eager ones and its first replay checked against the eager step."""
     step = AscentStep(classifier, generator, z0, target, settings, runtime)
     trace = torch.empty(settings.iterations, len(z0), device=z0.device)
-    random_state = RandomState(z0.device)  # the search draws nothing; a capture registers this state, not the process's
+    random_state = RandomState(
+        z0.device
+    )  # the search draws nothing; a capture registers this state, not the process's
     run = step
     if step.capturable:
         stream = torch.cuda.Stream(z0.device) if z0.device.type == "cuda" else None
-        run = ReplayedStep(step, step.state, random_state, runtime.precision, stream, log, "searching")
+        run = ReplayedStep(
+            step, step.state, random_state, runtime.precision, stream, log, "searching"
+        )
     with random_state.installed():
         for iteration in range(settings.iterations):
             run()
             trace[iteration].copy_(step.objective)
     first_bad = (~torch.isfinite(trace)).any(dim=1).nonzero()
     if len(first_bad):
-        raise NonFiniteObjectiveError(f"the pattern objective became NaN or infinite at iteration {first_bad[0].item()}")
+        raise NonFiniteObjectiveError(
+            f"the pattern objective became NaN or infinite at iteration {first_bad[0].item()}"
+        )
     return step.z.detach(), trace, run.status() if run is not step else step.graph_status()
 
 
-def ascend(classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime, log=print):
+def ascend(
+    classifier, generator, z0, target, settings: PatternSettings, runtime: Runtime, log=print
+):
     """Gradient ascent on one chunk; returns z* and the objective per step (iterations x B): search_chunk."""
     z, trace, _ = search_chunk(classifier, generator, z0, target, settings, runtime, log)
     return z, trace
@@ -121,11 +148,20 @@ def chunks_status(statuses: list[GraphStatus]) -> GraphStatus:
     if not fallbacks or len(fallbacks) == len(statuses):
         return statuses[0]
     replayed = len(statuses) - len(fallbacks)
-    return GraphStatus("eager", f"{replayed} of {len(statuses)} chunks replayed; then {fallbacks[0].note}")
+    return GraphStatus(
+        "eager", f"{replayed} of {len(statuses)} chunks replayed; then {fallbacks[0].note}"
+    )
 
 
-def synthesize_patterns(classifier, generator, num_classes: int, settings: PatternSettings, device, log=print,
-                        cuda_graphs: bool = True) -> dict:
+def synthesize_patterns(
+    classifier,
+    generator,
+    num_classes: int,
+    settings: PatternSettings,
+    device,
+    log=print,
+    cuda_graphs: bool = True,
+) -> dict:
     """z0, z*, x*, f1's logits at x* and the objective per iteration, all as C x S x ... tensors; and what ran: the
     search's precision and that of f1's logits (fp32, bf16 or tf32), and whether the ascent replayed as a CUDA graph
     (cuda_graph, and cuda_graph_note: why not where it did not)."""
@@ -139,13 +175,22 @@ def synthesize_patterns(classifier, generator, num_classes: int, settings: Patte
     z_parts, trace_parts, statuses = [], [], []
     for start in range(0, len(flat_z0), settings.chunk_size):
         chunk = slice(start, start + settings.chunk_size)
-        z, trace, status = search_chunk(classifier, generator, flat_z0[chunk].to(device),
-                                        flat_target[chunk].to(device), settings, runtime, log)
+        z, trace, status = search_chunk(
+            classifier,
+            generator,
+            flat_z0[chunk].to(device),
+            flat_target[chunk].to(device),
+            settings,
+            runtime,
+            log,
+        )
         z_parts.append(z.cpu())
         trace_parts.append(trace.cpu())
         statuses.append(status)
-        log(f"patterns {min(start + settings.chunk_size, len(flat_z0))}/{len(flat_z0)}: "
-            f"objective {trace[0].mean().item():.3f} -> {trace[-1].mean().item():.3f}")
+        log(
+            f"patterns {min(start + settings.chunk_size, len(flat_z0))}/{len(flat_z0)}: "
+            f"objective {trace[0].mean().item():.3f} -> {trace[-1].mean().item():.3f}"
+        )
     z_star = torch.cat(z_parts).view_as(z0)
     trace = torch.cat(trace_parts, dim=1)  # iterations x (C * S)
     x_star = generate(generator, z_star, device)
@@ -158,7 +203,9 @@ def synthesize_patterns(classifier, generator, num_classes: int, settings: Patte
         "x": x_star,
         "x0": generate(generator, z0, device),
         "logits": logits,
-        "objective_trace": trace.view(settings.iterations, num_classes, settings.starts).mean(dim=2),  # T x C
+        "objective_trace": trace.view(settings.iterations, num_classes, settings.starts).mean(
+            dim=2
+        ),  # T x C
         "objective_start": trace[0].view(num_classes, settings.starts),
         "objective_end": trace[-1].view(num_classes, settings.starts),
         "precision": runtime.precision_that_ran,  # the search's
@@ -172,13 +219,19 @@ def generate(generator, z: torch.Tensor, device, chunk_size: int = 1000) -> torc
     """G(z) in pixel space [0, 1], for z of shape ... x D, in fp32."""
     device = compute_on(device)
     flat = z.reshape(-1, z.shape[-1])
-    images = torch.cat([to_pixel_range(generator(flat[i:i + chunk_size].to(device))).float().cpu()
-                        for i in range(0, len(flat), chunk_size)])
+    images = torch.cat(
+        [
+            to_pixel_range(generator(flat[i : i + chunk_size].to(device))).float().cpu()
+            for i in range(0, len(flat), chunk_size)
+        ]
+    )
     return images.view(*z.shape[:-1], *images.shape[1:])
 
 
 @torch.no_grad()
-def logits_on_patterns(model, x: torch.Tensor, device, chunk_size: int = 1000, precision="fp32") -> torch.Tensor:
+def logits_on_patterns(
+    model, x: torch.Tensor, device, chunk_size: int = 1000, precision="fp32"
+) -> torch.Tensor:
     """A model's logits on patterns x (C x S x 3 x 32 x 32), as C x S x K, evaluated in chunks (in IEEE fp32 unless
     asked for bf16; precision_that_ran says what ran)."""
     runtime = Runtime.for_device(device, precision, cuda_graphs=False)
@@ -187,7 +240,7 @@ def logits_on_patterns(model, x: torch.Tensor, device, chunk_size: int = 1000, p
     parts = []
     for i in range(0, len(flat), chunk_size):
         with runtime.autocast():
-            parts.append(model(flat[i:i + chunk_size].to(runtime.device)).float().cpu())
+            parts.append(model(flat[i : i + chunk_size].to(runtime.device)).float().cpu())
     logits = torch.cat(parts)
     return logits.view(*x.shape[:-3], logits.shape[-1])
 

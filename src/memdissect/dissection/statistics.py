@@ -14,7 +14,9 @@ from memdissect.study.settings import BOOTSTRAP
 MAX_RESAMPLED_VALUES = 2**22  # values drawn per block of resamples: bounds memory for long inputs
 
 
-def resample_statistics(values: np.ndarray, statistic, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+def resample_statistics(
+    values: np.ndarray, statistic, n_resamples: int, rng: np.random.Generator
+) -> np.ndarray:
     """The statistic of n_resamples resamples (with replacement) of the rows of values, drawn in blocks."""
     n = len(values)
     rows_per_block = max(1, MAX_RESAMPLED_VALUES // values.size)
@@ -31,8 +33,13 @@ def ratio_of_means(values: np.ndarray, axis: int = 0) -> np.ndarray:
     return means[..., 0] / means[..., 1]
 
 
-def bootstrap_ci(values, statistic=np.mean, n_resamples: int = BOOTSTRAP["n_resamples"], confidence: float = BOOTSTRAP["confidence"],
-                 seed: int = BOOTSTRAP["seed"]) -> tuple[float, float, float]:
+def bootstrap_ci(
+    values,
+    statistic=np.mean,
+    n_resamples: int = BOOTSTRAP["n_resamples"],
+    confidence: float = BOOTSTRAP["confidence"],
+    seed: int = BOOTSTRAP["seed"],
+) -> tuple[float, float, float]:
     """(estimate, low, high): the statistic of values and its percentile-bootstrap interval.
 
     values: n values, or n rows of k values that are resampled together (as `ratio_of_means`
@@ -46,7 +53,9 @@ def bootstrap_ci(values, statistic=np.mean, n_resamples: int = BOOTSTRAP["n_resa
         raise ValueError(f"n_resamples must be positive, got {n_resamples!r}")
     values = np.asarray(values, dtype=np.float64)
     if values.ndim not in (1, 2) or len(values) == 0:
-        raise ValueError(f"values must be a non-empty sequence of values or of rows, got shape {values.shape}")
+        raise ValueError(
+            f"values must be a non-empty sequence of values or of rows, got shape {values.shape}"
+        )
     estimate = float(statistic(values[None], axis=1)[0])
     if len(values) < 2:
         return estimate, float("nan"), float("nan")
@@ -57,19 +66,34 @@ def bootstrap_ci(values, statistic=np.mean, n_resamples: int = BOOTSTRAP["n_resa
     return estimate, float(low), float(high)
 
 
-def bootstrap_groups(table: pd.DataFrame, keys: list[str], value, statistic=np.mean, **bootstrap) -> pd.DataFrame:
+def bootstrap_groups(
+    table: pd.DataFrame, keys: list[str], value, statistic=np.mean, **bootstrap
+) -> pd.DataFrame:
     """Per group of keys: the statistic of value (a column, or a list of columns resampled together as
     rows), its bootstrap interval and the number of rows resampled."""
     rows = []
     for group, rows_of_group in table.groupby(keys, sort=False):
         estimate, low, high = bootstrap_ci(rows_of_group[value].to_numpy(), statistic, **bootstrap)
-        rows.append({**dict(zip(keys, group)), "mean": estimate, "ci_low": low, "ci_high": high,
-                     "n": len(rows_of_group)})
+        rows.append(
+            {
+                **dict(zip(keys, group)),
+                "mean": estimate,
+                "ci_low": low,
+                "ci_high": high,
+                "n": len(rows_of_group),
+            }
+        )
     return pd.DataFrame(rows, columns=[*keys, "mean", "ci_low", "ci_high", "n"])
 
 
-def bootstrap_dist_over_starts(long: pd.DataFrame, keys=("f1", "f2"), measure: str = "kl",
-                               n_resamples: int = BOOTSTRAP["n_resamples"], confidence: float = BOOTSTRAP["confidence"], seed: int = BOOTSTRAP["seed"]) -> pd.DataFrame:
+def bootstrap_dist_over_starts(
+    long: pd.DataFrame,
+    keys=("f1", "f2"),
+    measure: str = "kl",
+    n_resamples: int = BOOTSTRAP["n_resamples"],
+    confidence: float = BOOTSTRAP["confidence"],
+    seed: int = BOOTSTRAP["seed"],
+) -> pd.DataFrame:
     """Per pair: the intervals of Dist (the mean over starts of Dist_s) and of relabeled_ratio (Dist over
     the relabeled reference, a ratio of two means over starts) from resampling whole starts.
 
@@ -81,26 +105,41 @@ def bootstrap_dist_over_starts(long: pd.DataFrame, keys=("f1", "f2"), measure: s
     per_start = dist_per_start(long, keys)
     bootstrap = {"n_resamples": n_resamples, "confidence": confidence, "seed": seed}
     dist = bootstrap_groups(per_start, list(keys), measure, **bootstrap)
-    ratio = bootstrap_groups(per_start, list(keys), [measure, "kl_relabeled"], ratio_of_means, **bootstrap)
-    return pd.DataFrame({
-        **{key: dist[key] for key in keys},
-        "dist_ci_low": dist["ci_low"], "dist_ci_high": dist["ci_high"],
-        "relabeled_ratio_ci_low": ratio["ci_low"], "relabeled_ratio_ci_high": ratio["ci_high"],
-    })
+    ratio = bootstrap_groups(
+        per_start, list(keys), [measure, "kl_relabeled"], ratio_of_means, **bootstrap
+    )
+    return pd.DataFrame(
+        {
+            **{key: dist[key] for key in keys},
+            "dist_ci_low": dist["ci_low"],
+            "dist_ci_high": dist["ci_high"],
+            "relabeled_ratio_ci_low": ratio["ci_low"],
+            "relabeled_ratio_ci_high": ratio["ci_high"],
+        }
+    )
 
 
 def dist_summary_with_intervals(long: pd.DataFrame, keys=("f1", "f2"), **bootstrap) -> pd.DataFrame:
     """Per pair: `summarize_dist`'s numbers and `bootstrap_dist_over_starts`' intervals, the columns of
     dist_summary; the one assembly of a Dist summary, for the workflow's table and the API's DistResult."""
-    return summarize_dist(long, keys).merge(bootstrap_dist_over_starts(long, keys, **bootstrap), on=list(keys))
+    return summarize_dist(long, keys).merge(
+        bootstrap_dist_over_starts(long, keys, **bootstrap), on=list(keys)
+    )
 
 
-def bootstrap_over_seeds(summary: pd.DataFrame, group_keys, value: str = "dist_mean", n_resamples: int = BOOTSTRAP["n_resamples"],
-                         confidence: float = BOOTSTRAP["confidence"], seed: int = BOOTSTRAP["seed"]) -> pd.DataFrame:
+def bootstrap_over_seeds(
+    summary: pd.DataFrame,
+    group_keys,
+    value: str = "dist_mean",
+    n_resamples: int = BOOTSTRAP["n_resamples"],
+    confidence: float = BOOTSTRAP["confidence"],
+    seed: int = BOOTSTRAP["seed"],
+) -> pd.DataFrame:
     """Per group (say condition and f2 network): the mean of value over its pairs and its interval
     from resampling the pairs. Columns: the group keys, mean, ci_low, ci_high, n_pairs; a group
     of one pair has no interval (NaN).
     """
-    ci = bootstrap_groups(summary, list(group_keys), value, n_resamples=n_resamples, confidence=confidence,
-                          seed=seed)
+    ci = bootstrap_groups(
+        summary, list(group_keys), value, n_resamples=n_resamples, confidence=confidence, seed=seed
+    )
     return ci.rename(columns={"n": "n_pairs"})

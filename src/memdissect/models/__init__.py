@@ -16,11 +16,15 @@ def build_model(name: str, num_classes: int = 10, width: float = 1.0) -> nn.Modu
         from memdissect.models.external import build_external
 
         if width != 1.0:
-            raise ValueError(f"{name}: only memdissect's own architectures scale by width; valid: width 1.0")
+            raise ValueError(
+                f"{name}: only memdissect's own architectures scale by width; valid: width 1.0"
+            )
         return build_external(name, num_classes)
     if name not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {name!r}; valid: {', '.join(sorted(ARCHITECTURES))}, "
-                         f"torchvision:<name>, <module>:<function>")
+        raise ValueError(
+            f"unknown architecture {name!r}; valid: {', '.join(sorted(ARCHITECTURES))}, "
+            f"torchvision:<name>, <module>:<function>"
+        )
     if not width > 0:
         raise ValueError(f"width must be positive, got {width!r}")
     return ARCHITECTURES[name](num_classes=num_classes, width=width)

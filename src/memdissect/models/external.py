@@ -19,7 +19,12 @@ import torch
 from torch import nn
 
 from memdissect.models.normalize import CIFAR10_MEAN, CIFAR10_STD
-from memdissect.study.architectures import TORCHVISION_PREFIX, ArchitectureError, importable_from, is_torchvision
+from memdissect.study.architectures import (
+    TORCHVISION_PREFIX,
+    ArchitectureError,
+    importable_from,
+    is_torchvision,
+)
 
 PROBE_SIZE = 32
 
@@ -44,7 +49,9 @@ class ExternalClassifier(nn.Module):
     def penultimate(self, x: torch.Tensor) -> torch.Tensor:
         """The input of the output layer, B x D."""
         captured = []
-        hook = self.classifier.register_forward_hook(lambda module, inputs, output: captured.append(inputs[0]))
+        hook = self.classifier.register_forward_hook(
+            lambda module, inputs, output: captured.append(inputs[0])
+        )
         try:
             self(x)
         finally:
@@ -55,17 +62,24 @@ class ExternalClassifier(nn.Module):
 def output_layer_name(network: nn.Module) -> str:
     linear = [name for name, module in network.named_modules() if isinstance(module, nn.Linear)]
     if not linear:
-        raise ArchitectureError(f"{type(network).__name__} has no nn.Linear; valid: a network whose output layer is "
-                                f"one (memdissect reads the penultimate features at its input)")
+        raise ArchitectureError(
+            f"{type(network).__name__} has no nn.Linear; valid: a network whose output layer is "
+            f"one (memdissect reads the penultimate features at its input)"
+        )
     return linear[-1]
 
 
 def adapt_to_small_images(network: nn.Module) -> nn.Module:
     """Replace a ResNet-style 7x7 stride-2 stem and its max-pool by a 3x3 stride-1 convolution."""
     stem = getattr(network, "conv1", None)
-    if isinstance(stem, nn.Conv2d) and stem.kernel_size == (7, 7) and isinstance(getattr(network, "maxpool", None),
-                                                                               nn.MaxPool2d):
-        network.conv1 = nn.Conv2d(stem.in_channels, stem.out_channels, kernel_size=3, stride=1, padding=1, bias=False)
+    if (
+        isinstance(stem, nn.Conv2d)
+        and stem.kernel_size == (7, 7)
+        and isinstance(getattr(network, "maxpool", None), nn.MaxPool2d)
+    ):
+        network.conv1 = nn.Conv2d(
+            stem.in_channels, stem.out_channels, kernel_size=3, stride=1, padding=1, bias=False
+        )
         network.maxpool = nn.Identity()
     return network
 
@@ -75,7 +89,9 @@ def build_network(arch: str, num_classes: int) -> nn.Module:
     if is_torchvision(arch):
         from torchvision import models
 
-        network = models.get_model(arch.removeprefix(TORCHVISION_PREFIX), weights=None, num_classes=num_classes)
+        network = models.get_model(
+            arch.removeprefix(TORCHVISION_PREFIX), weights=None, num_classes=num_classes
+        )
         return adapt_to_small_images(network)
     module, _, function = arch.partition(":")
     importable_from(".")
@@ -83,11 +99,15 @@ def build_network(arch: str, num_classes: int) -> nn.Module:
     try:
         network = constructor(num_classes=num_classes)
     except TypeError as error:  # a constructor that takes no num_classes
-        raise ArchitectureError(f"{arch} cannot be called as {function}(num_classes={num_classes}): {error}; valid: "
-                                f"a function that takes num_classes and returns an nn.Module") from None
+        raise ArchitectureError(
+            f"{arch} cannot be called as {function}(num_classes={num_classes}): {error}; valid: "
+            f"a function that takes num_classes and returns an nn.Module"
+        ) from None
     if not isinstance(network, nn.Module):
-        raise ArchitectureError(f"{arch} returned a {type(network).__name__}; valid: a function that returns an "
-                                f"nn.Module")
+        raise ArchitectureError(
+            f"{arch} returned a {type(network).__name__}; valid: a function that returns an "
+            f"nn.Module"
+        )
     return network
 
 
@@ -99,20 +119,30 @@ def check_output_layer(model: ExternalClassifier, arch: str, num_classes: int) -
     with torch.no_grad():
         try:
             logits = model(probe)
-        except (RuntimeError, AssertionError, ValueError) as error:  # torch's shape errors; torchvision's asserts
-            raise ArchitectureError(f"{arch} cannot classify a 3x{PROBE_SIZE}x{PROBE_SIZE} image: "
-                                    f"{str(error).strip().splitlines()[0]}") from None
+        except (
+            RuntimeError,
+            AssertionError,
+            ValueError,
+        ) as error:  # torch's shape errors; torchvision's asserts
+            raise ArchitectureError(
+                f"{arch} cannot classify a 3x{PROBE_SIZE}x{PROBE_SIZE} image: "
+                f"{str(error).strip().splitlines()[0]}"
+            ) from None
         through_head = model.classifier(model.penultimate(probe))
     model.train(model_was_training)
     if logits.shape != (2, num_classes):
         outputs = " x ".join(map(str, logits.shape[1:]))
-        raise ArchitectureError(f"{arch}: {arch.rsplit(':', 1)[-1]}(num_classes={num_classes}) built a network of "
-                                f"{outputs} outputs per image, not one per class; valid: a constructor whose output "
-                                f"layer has num_classes outputs")
+        raise ArchitectureError(
+            f"{arch}: {arch.rsplit(':', 1)[-1]}(num_classes={num_classes}) built a network of "
+            f"{outputs} outputs per image, not one per class; valid: a constructor whose output "
+            f"layer has num_classes outputs"
+        )
     if not torch.allclose(logits, through_head, atol=1e-5, rtol=1e-4):
-        raise ArchitectureError(f"{arch}: its last nn.Linear ({model.head_name}) is not its output layer (the "
-                                f"network computes more after it); valid: a network whose last nn.Linear gives the "
-                                f"logits, as memdissect reads the penultimate features at that layer's input")
+        raise ArchitectureError(
+            f"{arch}: its last nn.Linear ({model.head_name}) is not its output layer (the "
+            f"network computes more after it); valid: a network whose last nn.Linear gives the "
+            f"logits, as memdissect reads the penultimate features at that layer's input"
+        )
 
 
 def build_external(arch: str, num_classes: int) -> ExternalClassifier:

@@ -13,6 +13,7 @@ from memdissect.study.settings import ClassifierSettings
 from memdissect.study.validation import listing
 from memdissect.training.train import CLASSIFIER_CHECKPOINT, build_classifier
 
+
 def read_state_dict(path) -> dict:
     """The tensors of a weights file, by parameter name: a plain state_dict, one under a "state_dict" key (as
     training scripts often save it beside the optimizer and the epoch), or a memdissect checkpoint's;
@@ -22,9 +23,13 @@ def read_state_dict(path) -> dict:
         stored = stored["state_dict"]
     elif isinstance(stored, dict) and isinstance(stored.get("state_dict"), dict):
         stored = stored["state_dict"]
-    if not isinstance(stored, dict) or not all(isinstance(value, torch.Tensor) for value in stored.values()):
-        raise ArtifactError(f"{path} holds no state_dict (a mapping of parameter names to tensors); valid: the file "
-                            f"torch.save(model.state_dict(), path) writes, or a memdissect checkpoint")
+    if not isinstance(stored, dict) or not all(
+        isinstance(value, torch.Tensor) for value in stored.values()
+    ):
+        raise ArtifactError(
+            f"{path} holds no state_dict (a mapping of parameter names to tensors); valid: the file "
+            f"torch.save(model.state_dict(), path) writes, or a memdissect checkpoint"
+        )
     return {key.removeprefix("module."): value for key, value in stored.items()}
 
 
@@ -36,12 +41,21 @@ def mismatches(module: nn.Module, state: dict) -> str:
     """Every tensor of state that does not fit module: each of another shape, with both shapes, then the missing
     and unexpected names (at most validation.LISTED of each); "" where all fit."""
     own = module.state_dict()
-    resized = [f"{key} {shape_of(state[key])} (the network's {shape_of(own[key])})" for key in own
-               if key in state and state[key].shape != own[key].shape]
-    missing, unexpected = [key for key in own if key not in state], [key for key in state if key not in own]
+    resized = [
+        f"{key} {shape_of(state[key])} (the network's {shape_of(own[key])})"
+        for key in own
+        if key in state and state[key].shape != own[key].shape
+    ]
+    missing, unexpected = (
+        [key for key in own if key not in state],
+        [key for key in state if key not in own],
+    )
     parts = [f"{len(resized)} tensor(s) of another shape: {', '.join(resized)}"] if resized else []
-    parts += [f"{len(keys)} {label} tensor(s): {listing(keys)}" for label, keys in (("missing", missing),
-                                                                                    ("unexpected", unexpected)) if keys]
+    parts += [
+        f"{len(keys)} {label} tensor(s): {listing(keys)}"
+        for label, keys in (("missing", missing), ("unexpected", unexpected))
+        if keys
+    ]
     return "; ".join(parts)
 
 
@@ -49,18 +63,24 @@ def load_into(module: nn.Module, state: dict, path, settings: ClassifierSettings
     """Load state into module, or raise an ArtifactError naming the file and every tensor that does not fit."""
     problems = mismatches(module, state)
     if problems:
-        raise ArtifactError(f"{path} does not fit {settings.arch} at width {settings.width} with "
-                            f"{settings.num_classes} classes: {problems}; valid: the weights of exactly this "
-                            f"network (the arch, width and number of classes they were trained with)")
+        raise ArtifactError(
+            f"{path} does not fit {settings.arch} at width {settings.width} with "
+            f"{settings.num_classes} classes: {problems}; valid: the weights of exactly this "
+            f"network (the arch, width and number of classes they were trained with)"
+        )
     module.load_state_dict(state)
 
 
-def import_classifier(path, settings: ClassifierSettings, normalization: dict | None = None) -> torch.nn.Module:
+def import_classifier(
+    path, settings: ClassifierSettings, normalization: dict | None = None
+) -> torch.nn.Module:
     """The classifier of a weights file, in eval mode on the CPU, taking pixels in [0, 1], behind the
     normalization its network expects (normalization: {"mean": [3], "std": [3]}, or None for the model's own)."""
     model = build_classifier(settings, "cpu")
     state = read_state_dict(path)
-    wrapped = isinstance(model, ExternalClassifier) and not any(key.startswith("network.") for key in state)
+    wrapped = isinstance(model, ExternalClassifier) and not any(
+        key.startswith("network.") for key in state
+    )
     load_into(model.network if wrapped else model, state, path, settings)
     if normalization:
         model = with_normalization(model, normalization["mean"], normalization["std"])
@@ -73,7 +93,9 @@ def with_normalization(model: nn.Module, mean, std) -> nn.Module:
     if mean is None and std is None:
         return model
     if mean is None or std is None or len(mean) != 3 or len(std) != 3:
-        raise ValueError(f"mean and std must both be given, 3 values each (one per channel), got {mean!r}, {std!r}")
+        raise ValueError(
+            f"mean and std must both be given, 3 values each (one per channel), got {mean!r}, {std!r}"
+        )
     if isinstance(getattr(model, "normalize", None), Normalize):
         model.normalize = Normalize(tuple(mean), tuple(std))
     elif all(isinstance(getattr(model, name, None), torch.Tensor) for name in ("mean", "std")):
@@ -82,4 +104,3 @@ def with_normalization(model: nn.Module, mean, std) -> nn.Module:
     else:
         model = nn.Sequential(Normalize(tuple(mean), tuple(std)), model)
     return model
-

@@ -32,9 +32,13 @@ def use_style() -> None:
 
 def save_figure(fig, pdf_path, png_path) -> None:
     """PDF and PNG with no creation date or software stamp, so equal figures are equal bytes."""
-    logging.getLogger("fontTools").setLevel(logging.WARNING)  # the PDF's font subsetting logs each step at INFO
+    logging.getLogger("fontTools").setLevel(
+        logging.WARNING
+    )  # the PDF's font subsetting logs each step at INFO
     with atomic_path(pdf_path) as tmp:
-        fig.savefig(tmp, format="pdf", metadata={"CreationDate": None, "Producer": None, "Creator": None})
+        fig.savefig(
+            tmp, format="pdf", metadata={"CreationDate": None, "Producer": None, "Creator": None}
+        )
     with atomic_path(png_path) as tmp:
         fig.savefig(tmp, format="png", metadata={"Software": None})
     plt.close(fig)
@@ -58,8 +62,12 @@ def legend_below(fig, axes, columns: int = 4) -> None:
             if label and not label.startswith("_"):
                 entries.setdefault(label, handle)
     if entries:
-        fig.legend(list(entries.values()), list(entries), loc="outside lower center",
-                   ncol=min(columns, len(entries)))
+        fig.legend(
+            list(entries.values()),
+            list(entries),
+            loc="outside lower center",
+            ncol=min(columns, len(entries)),
+        )
 
 
 def scale_for_spread(axis, values) -> None:
@@ -73,7 +81,9 @@ def scale_for_spread(axis, values) -> None:
 def mark_fitting_start(axis, epoch) -> None:
     """A dotted vertical line where the fitting stage starts (after a hunting stage)."""
     if epoch is not None:
-        axis.axvline(epoch, color="0.4", linestyle=":", linewidth=1, label=FITTING_START_LABEL, zorder=1)
+        axis.axvline(
+            epoch, color="0.4", linestyle=":", linewidth=1, label=FITTING_START_LABEL, zorder=1
+        )
 
 
 def plot_training_curves(histories: list[tuple[str, "object"]], title: str, fitting_starts=None):
@@ -82,8 +92,9 @@ def plot_training_curves(histories: list[tuple[str, "object"]], title: str, fitt
     fitting_starts: per panel, the epoch where the fitting stage starts (None: no hunting stage).
     """
     use_style()
-    fig, axes = plt.subplots(1, len(histories), figsize=(3.4 * len(histories), 3.1), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        1, len(histories), figsize=(3.4 * len(histories), 3.1), squeeze=False, layout="constrained"
+    )
     fitting_starts = fitting_starts or [None] * len(histories)
     grad_axes = []
     for axis, (label, history), fitting_start in zip(axes[0], histories, fitting_starts):
@@ -97,8 +108,13 @@ def plot_training_curves(histories: list[tuple[str, "object"]], title: str, fitt
         axis.set_ylabel("accuracy")
         axis.set_title(label)
         grad_axis = axis.twinx()
-        grad_axis.plot(history["epoch"], history["grad_magnitude"], label="gradient magnitude G", color="#d62728",
-                       linestyle="--")
+        grad_axis.plot(
+            history["epoch"],
+            history["grad_magnitude"],
+            label="gradient magnitude G",
+            color="#d62728",
+            linestyle="--",
+        )
         scale_for_spread(grad_axis, history["grad_magnitude"])
         grad_axis.set_ylabel("gradient magnitude G")
         grad_axis.grid(False)
@@ -114,13 +130,20 @@ def condition_bars(summary, f2_order: list[str]):
     and the width of one bar's slot."""
     conditions = list(dict.fromkeys(summary["condition"]))
     slot = 0.8 / max(len(conditions), 1)
-    bars = [(condition, summary[summary["condition"] == condition].set_index("f2_network").reindex(f2_order),
-             np.arange(len(f2_order)) + (k - (len(conditions) - 1) / 2) * slot)
-            for k, condition in enumerate(conditions)]
+    bars = [
+        (
+            condition,
+            summary[summary["condition"] == condition].set_index("f2_network").reindex(f2_order),
+            np.arange(len(f2_order)) + (k - (len(conditions) - 1) / 2) * slot,
+        )
+        for k, condition in enumerate(conditions)
+    ]
     return bars, slot
 
 
-def draw_measure_bars(axis, summary, f2_order: list[str], condition_styles: dict, value: str, error=None):
+def draw_measure_bars(
+    axis, summary, f2_order: list[str], condition_styles: dict, value: str, error=None
+):
     """Bars of `value` per f2, one bar per condition; error: a column of symmetric errors or a (low, high) pair."""
     bars, slot = condition_bars(summary, f2_order)
     for condition, rows, positions in bars:
@@ -129,8 +152,15 @@ def draw_measure_bars(axis, summary, f2_order: list[str], condition_styles: dict
             yerr = np.vstack([rows[value] - rows[error[0]], rows[error[1]] - rows[value]])
         else:
             yerr = rows[error] if error else None
-        axis.bar(positions, rows[value], width=slot * width, color=color, label=label, yerr=yerr,
-                 error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "black"})
+        axis.bar(
+            positions,
+            rows[value],
+            width=slot * width,
+            color=color,
+            label=label,
+            yerr=yerr,
+            error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "black"},
+        )
     axis.set_xticks(np.arange(len(f2_order)), f2_order)
 
 
@@ -141,7 +171,9 @@ def plot_dist_bars(panels: list[tuple[str, "object"]], f2_order: list[str], cond
     condition_styles: condition -> (label, color, bar width).
     """
     use_style()
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.3), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(3.6 * len(panels), 3.3), squeeze=False, layout="constrained"
+    )
     for axis, (title, summary) in zip(axes[0], panels):
         draw_measure_bars(axis, summary, f2_order, condition_styles, "dist_mean", "dist_variance")
         axis.set_ylabel("Dist(f1, f2) [nats]")
@@ -161,14 +193,21 @@ CROSSCHECK_PANELS = [
 def plot_crosscheck(table, f2_order: list[str], condition_styles: dict):
     """Dist beside the test-image cross-checks, per f2 and condition; black marks: the pair's mean test error."""
     use_style()
-    fig, axes = plt.subplots(1, len(CROSSCHECK_PANELS), figsize=(12.5, 3.3), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        1, len(CROSSCHECK_PANELS), figsize=(12.5, 3.3), squeeze=False, layout="constrained"
+    )
     for axis, (value, error, label) in zip(axes[0], CROSSCHECK_PANELS):
         draw_measure_bars(axis, table, f2_order, condition_styles, value, error)
         axis.set_title(label)
         if value == "disagreement":
             for k, (_, rows, positions) in enumerate(condition_bars(table, f2_order)[0]):
-                axis.plot(positions, (rows["test_error_a"] + rows["test_error_b"]) / 2, "k_", markersize=12,
-                          label="mean test error" if k == 0 else None)
+                axis.plot(
+                    positions,
+                    (rows["test_error_a"] + rows["test_error_b"]) / 2,
+                    "k_",
+                    markersize=12,
+                    label="mean test error" if k == 0 else None,
+                )
     legend_below(fig, axes, columns=5)
     return fig
 
@@ -194,25 +233,39 @@ def plot_dist_matrix(summary, condition: str, lookup=None):
     after a gap, labelled as the lookup table, outside the clustering."""
     use_style()
     networks = sorted(set(summary["f1_network"]) | set(summary["f2_network"]))
-    matrix = (summary.pivot_table(index="f1_network", columns="f2_network", values="dist_mean")
-              .reindex(index=networks, columns=networks).to_numpy(copy=True))
+    matrix = (
+        summary.pivot_table(index="f1_network", columns="f2_network", values="dist_mean")
+        .reindex(index=networks, columns=networks)
+        .to_numpy(copy=True)
+    )
     np.fill_diagonal(matrix, 0.0)
-    symmetric = np.nan_to_num((matrix + matrix.T) / 2, nan=np.nanmax(matrix) if np.isfinite(matrix).any() else 0)
+    symmetric = np.nan_to_num(
+        (matrix + matrix.T) / 2, nan=np.nanmax(matrix) if np.isfinite(matrix).any() else 0
+    )
     order = average_linkage_order(symmetric)
     matrix = matrix[np.ix_(order, order)]
     labels = [networks[i] for i in order]
     column_labels = list(labels)
     if lookup is not None and len(lookup):
         against_lookup = lookup.set_index("f1_network")["dist_mean"].reindex(labels).to_numpy()  # N
-        matrix = np.column_stack([matrix, np.full(len(labels), np.nan), against_lookup])  # N x (N + 2): a gap
+        matrix = np.column_stack(
+            [matrix, np.full(len(labels), np.nan), against_lookup]
+        )  # N x (N + 2): a gap
         column_labels += ["", LOOKUP_MATRIX_LABEL]
     size = 1.0 + 0.55 * len(labels)
     fig, axis = plt.subplots(figsize=(size + 1.2 + 0.55 * (len(column_labels) - len(labels)), size))
     image = axis.imshow(matrix, cmap="viridis")
     for (i, j), value in np.ndenumerate(matrix):
         if np.isfinite(value):
-            axis.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                      color="white" if value < np.nanmax(matrix) / 2 else "black")
+            axis.text(
+                j,
+                i,
+                f"{value:.2f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if value < np.nanmax(matrix) / 2 else "black",
+            )
     columns = [index for index, label in enumerate(column_labels) if label]  # no tick at the gap
     axis.set_xticks(columns, [column_labels[index] for index in columns], rotation=45, ha="right")
     axis.set_yticks(range(len(labels)), labels)
@@ -227,24 +280,36 @@ def plot_dist_matrix(summary, condition: str, lookup=None):
 
 def pattern_panel(x0, x, class_indices: list[int], columns: int):
     """Rows: G(z0), then x* of each chosen class; the same starts in every column."""
-    from torchvision.utils import make_grid
     import torch
+    from torchvision.utils import make_grid
 
-    rows = [x0[0, :columns]] + [x[j, :columns] for j in class_indices]  # each: columns x 3 x 32 x 32
+    rows = [x0[0, :columns]] + [
+        x[j, :columns] for j in class_indices
+    ]  # each: columns x 3 x 32 x 32
     grid = make_grid(torch.cat(rows), nrow=columns, padding=2, pad_value=1.0)
     return grid.permute(1, 2, 0).clamp(0, 1).numpy()
 
 
-def plot_patterns(panels: list[tuple[str, "object", "object"]], class_indices: list[int], class_names: list[str],
-                  columns: int):
+def plot_patterns(
+    panels: list[tuple[str, "object", "object"]],
+    class_indices: list[int],
+    class_names: list[str],
+    columns: int,
+):
     """Figure 3: G(z0) in the first row, then the patterns x* for chosen classes, per panel."""
     use_style()
-    fig, axes = plt.subplots(1, len(panels), figsize=(0.42 * columns * len(panels) + 1.2,
-                                                       0.45 * (len(class_indices) + 1) + 0.6), squeeze=False)
+    fig, axes = plt.subplots(
+        1,
+        len(panels),
+        figsize=(0.42 * columns * len(panels) + 1.2, 0.45 * (len(class_indices) + 1) + 0.6),
+        squeeze=False,
+    )
     row_labels = ["G(z0)"] + [class_names[j] for j in class_indices]
     for axis, (title, x0, x) in zip(axes[0], panels):
         axis.imshow(pattern_panel(x0, x, class_indices, columns))
-        axis.set_yticks([18 + 34 * row for row in range(len(row_labels))], row_labels)  # 32 px + 2 px padding
+        axis.set_yticks(
+            [18 + 34 * row for row in range(len(row_labels))], row_labels
+        )  # 32 px + 2 px padding
         axis.set_xticks([])
         axis.grid(False)
         for spine in axis.spines.values():
@@ -261,19 +326,35 @@ def plot_seed_curves(panels: list[tuple[str, list]], fitting_starts=None):
     fitting_starts: per panel, one epoch (or None) per seed, marked on the G curves.
     """
     use_style()
-    fig, axes = plt.subplots(2, len(panels), figsize=(3.4 * len(panels), 4.8), squeeze=False, sharex="col",
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        2,
+        len(panels),
+        figsize=(3.4 * len(panels), 4.8),
+        squeeze=False,
+        sharex="col",
+        layout="constrained",
+    )
     for column, (title, histories) in enumerate(panels):
         colors = plt.cm.viridis(np.linspace(0, 0.9, max(len(histories), 1)))
         starts = (fitting_starts or [None] * len(panels))[column] or [None] * len(histories)
         for color, (seed_label, history), fitting_start in zip(colors, histories, starts):
-            axes[0, column].plot(history["epoch"], history["train_acc"], color=color, label=seed_label)
+            axes[0, column].plot(
+                history["epoch"], history["train_acc"], color=color, label=seed_label
+            )
             axes[1, column].plot(history["epoch"], history["grad_magnitude"], color=color)
             if fitting_start is not None:
                 marked = history["epoch"] == fitting_start
-                axes[1, column].plot(history["epoch"][marked], history["grad_magnitude"][marked], "v", color=color,
-                                     markeredgecolor="black", label=FITTING_START_LABEL)
-        scale_for_spread(axes[1, column], [g for _, history in histories for g in history["grad_magnitude"]])
+                axes[1, column].plot(
+                    history["epoch"][marked],
+                    history["grad_magnitude"][marked],
+                    "v",
+                    color=color,
+                    markeredgecolor="black",
+                    label=FITTING_START_LABEL,
+                )
+        scale_for_spread(
+            axes[1, column], [g for _, history in histories for g in history["grad_magnitude"]]
+        )
         axes[0, column].set_title(title)
         axes[0, column].set_ylim(0, 1.02)
         axes[0, column].set_ylabel("train accuracy")
@@ -293,9 +374,14 @@ def plot_dist_vs_noise(summary):
     fig, axis = plt.subplots(figsize=(4.2, 3.4), layout="constrained")
     for f2, rows in summary.groupby("f2_network", sort=False):
         rows = rows.sort_values("noise")
-        style = ({"color": "0.5", "linestyle": ":", "marker": None, "label": UNTRAINED_LABEL} if f2 == UNTRAINED
-                 else {"marker": "o", "label": f"f2 = {f2}"})
-        axis.errorbar(rows["noise"], rows["dist_mean"], yerr=rows["dist_variance"], capsize=2, **style)
+        style = (
+            {"color": "0.5", "linestyle": ":", "marker": None, "label": UNTRAINED_LABEL}
+            if f2 == UNTRAINED
+            else {"marker": "o", "label": f"f2 = {f2}"}
+        )
+        axis.errorbar(
+            rows["noise"], rows["dist_mean"], yerr=rows["dist_variance"], capsize=2, **style
+        )
     axis.set_xlabel("noise level p (fraction of random labels)")
     axis.set_ylabel("Dist(f1, f2) [nats]")
     legend_below(fig, [axis], columns=2)
@@ -327,9 +413,18 @@ def dist_bar_panels(summary, reference: str, panels: list[list[str]]):
                 color = RANDOM_COLOR
             else:
                 color = next(palette)
-            styles[condition] = (condition_label(condition, noise), color, 0.5 if noise == 0 else 1.0)
+            styles[condition] = (
+                condition_label(condition, noise),
+                color,
+                0.5 if noise == 0 else 1.0,
+            )
         panel = rows[rows["condition"].isin(present)]
-        chosen.append((f"{title}, f1 = {reference}", panel.sort_values("condition", key=lambda c: c.map(present.index))))
+        chosen.append(
+            (
+                f"{title}, f1 = {reference}",
+                panel.sort_values("condition", key=lambda c: c.map(present.index)),
+            )
+        )
     return chosen, styles
 
 
@@ -339,10 +434,14 @@ def class_indices(requested: list, classes: list[str]) -> list[int]:
     for entry in requested:
         if isinstance(entry, int):
             if not 0 <= entry < len(classes):
-                raise ValueError(f"class index {entry} is out of range; the data set has {len(classes)} classes")
+                raise ValueError(
+                    f"class index {entry} is out of range; the data set has {len(classes)} classes"
+                )
             indices.append(entry)
         elif entry in classes:
             indices.append(classes.index(entry))
         else:
-            raise ValueError(f"class {entry!r} is not a class of the data set; valid: {', '.join(classes)}")
+            raise ValueError(
+                f"class {entry!r} is not a class of the data set; valid: {', '.join(classes)}"
+            )
     return indices

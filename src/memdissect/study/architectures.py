@@ -17,16 +17,26 @@ from pathlib import Path
 
 import memdissect
 
-PACKAGE_DIR = Path(memdissect.__file__).parent  # the package's root, wherever in it this module lies
-BUILT_IN_SOURCES = {"vgg11": "models/vgg.py", "vgg13": "models/vgg.py", "resnet32": "models/resnet.py"}
+PACKAGE_DIR = Path(
+    memdissect.__file__
+).parent  # the package's root, wherever in it this module lies
+BUILT_IN_SOURCES = {
+    "vgg11": "models/vgg.py",
+    "vgg13": "models/vgg.py",
+    "resnet32": "models/resnet.py",
+}
 TORCHVISION_PREFIX = "torchvision:"
 EXTERNAL_SOURCE = PACKAGE_DIR / "models" / "external.py"
 
 
 # Every kind of architecture a model group, a checkpoint, the API and the command may name.
-VALID_ARCHITECTURES = ("vgg11, vgg13, resnet32, torchvision:<name> (a classification model of torchvision.models) or "
-                       "<module>:<function> (your constructor, called as function(num_classes=C))")
-CIFAR10_NORMALIZATION = "CIFAR-10's [0.4914, 0.4822, 0.4465] and [0.2470, 0.2435, 0.2616]"  # models.normalize
+VALID_ARCHITECTURES = (
+    "vgg11, vgg13, resnet32, torchvision:<name> (a classification model of torchvision.models) or "
+    "<module>:<function> (your constructor, called as function(num_classes=C))"
+)
+CIFAR10_NORMALIZATION = (
+    "CIFAR-10's [0.4914, 0.4822, 0.4465] and [0.2470, 0.2435, 0.2616]"  # models.normalize
+)
 
 
 class ArchitectureError(ValueError):
@@ -65,17 +75,29 @@ def defines_function(path: Path, function: str) -> bool:
     """Whether a source file defines (or assigns) `function` at its top level."""
     tree = ast.parse(path.read_text(), filename=str(path))
     names = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
-    names |= {target.id for node in tree.body if isinstance(node, ast.Assign)
-              for target in node.targets if isinstance(target, ast.Name)}
-    names |= {alias.asname or alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
-              for alias in node.names}
+    names |= {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    names |= {
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
     return function in names
 
 
 def registered_name(node: ast.FunctionDef) -> str | None:
     """The name under which torchvision's @register_model() decorator registers a constructor, if it does."""
     for decorator in node.decorator_list:
-        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "register_model":
+        if (
+            isinstance(decorator, ast.Call)
+            and getattr(decorator.func, "id", None) == "register_model"
+        ):
             named = [keyword.value.value for keyword in decorator.keywords if keyword.arg == "name"]
             return named[0] if named else node.name
     return None
@@ -86,8 +108,12 @@ def torchvision_models() -> list[str]:
     """torchvision.models.list_models(module=torchvision.models), read from its source files: every job
     re-plans the study, and importing torch for a list of names would cost each one seconds."""
     folder = Path(importlib.util.find_spec("torchvision").submodule_search_locations[0]) / "models"
-    names = {registered_name(node) for path in folder.glob("*.py")
-             for node in ast.parse(path.read_text()).body if isinstance(node, ast.FunctionDef)}
+    names = {
+        registered_name(node)
+        for path in folder.glob("*.py")
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.FunctionDef)
+    }
     return sorted(names - {None})
 
 
@@ -105,23 +131,31 @@ def check_architecture(arch: str, workdir=".") -> None:
         name = arch.removeprefix(TORCHVISION_PREFIX)
         valid = torchvision_models()
         if name not in valid:
-            raise ArchitectureError(f"{arch!r}: torchvision has no classification model {name!r}; valid: "
-                                    f"torchvision:<name> with a name from {', '.join(valid[:12])}, ...")
+            raise ArchitectureError(
+                f"{arch!r}: torchvision has no classification model {name!r}; valid: "
+                f"torchvision:<name> with a name from {', '.join(valid[:12])}, ..."
+            )
         return
     module, _, function = arch.partition(":")
     path = user_module_file(module, workdir)
     if path is None:
-        raise ArchitectureError(f"{arch!r}: no module {module!r} in the working directory {Path(workdir).resolve()} "
-                                f"(looked for {module.replace('.', '/')}.py); valid: vgg11, vgg13, resnet32, "
-                                f"torchvision:<name>, or <module>:<function> with the module's file there")
+        raise ArchitectureError(
+            f"{arch!r}: no module {module!r} in the working directory {Path(workdir).resolve()} "
+            f"(looked for {module.replace('.', '/')}.py); valid: vgg11, vgg13, resnet32, "
+            f"torchvision:<name>, or <module>:<function> with the module's file there"
+        )
     try:
         defined = defines_function(path, function)
     except SyntaxError as error:
-        raise ArchitectureError(f"{arch!r}: {path} does not parse ({error.msg}, line {error.lineno}); valid: a Python "
-                                f"file that defines {function}") from None
+        raise ArchitectureError(
+            f"{arch!r}: {path} does not parse ({error.msg}, line {error.lineno}); valid: a Python "
+            f"file that defines {function}"
+        ) from None
     if not defined:
-        raise ArchitectureError(f"{arch!r}: {path} defines no {function!r} at its top level; valid: a function "
-                                f"there that takes num_classes and returns an nn.Module")
+        raise ArchitectureError(
+            f"{arch!r}: {path} defines no {function!r} at its top level; valid: a function "
+            f"there that takes num_classes and returns an nn.Module"
+        )
 
 
 def check_normalization(arch: str, mean, std, names=("mean", "std")) -> None:
@@ -130,9 +164,11 @@ def check_normalization(arch: str, mean, std, names=("mean", "std")) -> None:
     both. ArchitectureError naming the options as the caller calls them (`names`)."""
     given = [name for name, value in zip(names, (mean, std)) if value is not None]
     if len(given) == 1 or (not given and is_outside(arch)):
-        raise ArchitectureError(f"{arch} needs {names[0]} and {names[1]}, the per-channel normalization its network "
-                                f"expects; valid: both, 3 values each (for example {CIFAR10_NORMALIZATION}, or "
-                                f"[0, 0, 0] and [1, 1, 1] for none)")
+        raise ArchitectureError(
+            f"{arch} needs {names[0]} and {names[1]}, the per-channel normalization its network "
+            f"expects; valid: both, 3 values each (for example {CIFAR10_NORMALIZATION}, or "
+            f"[0, 0, 0] and [1, 1, 1] for none)"
+        )
 
 
 def source_files(arch: str, workdir=".") -> list[str]:

@@ -17,7 +17,11 @@ from dataclasses import dataclass, field
 from memdissect.study.architectures import default_name
 from memdissect.study.settings import ClassifierSettings, config_keys
 
-GROUP_KEYS = ("arch", "seed", "num_classes")  # a classifier's settings that come from its model group and data set
+GROUP_KEYS = (
+    "arch",
+    "seed",
+    "num_classes",
+)  # a classifier's settings that come from its model group and data set
 TRAINING_KEYS = tuple(key for key in config_keys(ClassifierSettings) if key not in GROUP_KEYS)
 
 
@@ -32,8 +36,12 @@ class Classifier:
     noise: float
     label_seed: int
     settings: dict = field(hash=False, compare=False)
-    weights: str | None = None  # an imported classifier's weights file; None for one the study trains
-    normalization: dict | None = field(default=None, hash=False, compare=False)  # its {mean, std}, if given
+    weights: str | None = (
+        None  # an imported classifier's weights file; None for one the study trains
+    )
+    normalization: dict | None = field(
+        default=None, hash=False, compare=False
+    )  # its {mean, std}, if given
 
 
 def network_id(name: str, seed: int) -> str:
@@ -57,15 +65,22 @@ def expand_classifiers(config: dict) -> dict[str, Classifier]:
     """Every classifier of the study by id, in config order: the trained ones of the model groups, then
     the imported ones of `checkpoints`; a repeated id is an error."""
     classifiers: dict[str, Classifier] = {}
-    members = [(f"models[{index}]", trained) for index, group in enumerate(config["models"])
-               for trained in group_members(config, group)]
-    members += [(f"checkpoints[{index}]", imported(config, entry))
-                for index, entry in enumerate(config.get("checkpoints", []))]
+    members = [
+        (f"models[{index}]", trained)
+        for index, group in enumerate(config["models"])
+        for trained in group_members(config, group)
+    ]
+    members += [
+        (f"checkpoints[{index}]", imported(config, entry))
+        for index, entry in enumerate(config.get("checkpoints", []))
+    ]
     for where, classifier in members:
         if classifier.id in classifiers:
-            raise ValueError(f"{where}: the model id {classifier.id!r} is taken by another model (condition "
-                             f"{classifier.condition!r}, name {classifier.name!r}, seed {classifier.seed}); give "
-                             f"this one its own `name`")
+            raise ValueError(
+                f"{where}: the model id {classifier.id!r} is taken by another model (condition "
+                f"{classifier.condition!r}, name {classifier.name!r}, seed {classifier.seed}); give "
+                f"this one its own `name`"
+            )
         classifiers[classifier.id] = classifier
     return classifiers
 
@@ -83,24 +98,45 @@ def group_members(config: dict, group: dict) -> list[Classifier]:
                 settings.update({key: source[key] for key in TRAINING_KEYS if key in source})
             settings.update(config.get("overrides", {}).get(identifier, {}))
             settings.update(arch=group["arch"], seed=int(seed), num_classes=num_classes_of(config))
-            members.append(Classifier(
-                id=identifier, network=network_id(name, seed), name=name, arch=group["arch"], seed=int(seed),
-                condition=condition, noise=float(spec["noise"]), label_seed=label_seed_of(config, spec),
-                settings=settings))
+            members.append(
+                Classifier(
+                    id=identifier,
+                    network=network_id(name, seed),
+                    name=name,
+                    arch=group["arch"],
+                    seed=int(seed),
+                    condition=condition,
+                    noise=float(spec["noise"]),
+                    label_seed=label_seed_of(config, spec),
+                    settings=settings,
+                )
+            )
     return members
 
 
 def imported(config: dict, entry: dict) -> Classifier:
     """A classifier trained elsewhere: its weights file, and the normalization an outside network expects."""
     spec, seed = config["conditions"][entry["condition"]], int(entry.get("seed", 1))
-    settings = {"arch": entry["arch"], "width": entry.get("width", 1.0), "seed": seed,
-                "num_classes": num_classes_of(config)}
+    settings = {
+        "arch": entry["arch"],
+        "width": entry.get("width", 1.0),
+        "seed": seed,
+        "num_classes": num_classes_of(config),
+    }
     normalization = {key: entry[key] for key in ("mean", "std") if key in entry} or None
     return Classifier(
-        id=model_id(entry["condition"], entry["name"], seed), network=network_id(entry["name"], seed),
-        name=entry["name"], arch=entry["arch"], seed=seed, condition=entry["condition"], noise=float(spec["noise"]),
-        label_seed=label_seed_of(config, spec), settings=settings, weights=entry["weights"],
-        normalization=normalization)
+        id=model_id(entry["condition"], entry["name"], seed),
+        network=network_id(entry["name"], seed),
+        name=entry["name"],
+        arch=entry["arch"],
+        seed=seed,
+        condition=entry["condition"],
+        noise=float(spec["noise"]),
+        label_seed=label_seed_of(config, spec),
+        settings=settings,
+        weights=entry["weights"],
+        normalization=normalization,
+    )
 
 
 def classifier_maker(config: dict, model: str) -> str:
@@ -132,7 +168,9 @@ def conditions_in_use(classifiers: dict) -> list[str]:
     return list(dict.fromkeys(c.condition for c in classifiers.values()))
 
 
-UNTRAINED = "untrained"  # f2 of the null baseline: a freshly initialized network of f1's architecture
+UNTRAINED = (
+    "untrained"  # f2 of the null baseline: a freshly initialized network of f1's architecture
+)
 LOOKUP = "knn"  # f2 of the lookup table: the k-NN of f1's training images and labels (memdissect.analyses.lookup_table)
 LOOKUP_PIXELS = "pixels"  # lookup_table.features: distances between the images themselves
 
@@ -177,10 +215,14 @@ def reference_conditions(config: dict) -> dict:
     dissection, conditions = config["dissection"], config["conditions"]
 
     def first_with(noise):
-        return next((name for name, spec in conditions.items() if float(spec["noise"]) == noise), None)
+        return next(
+            (name for name, spec in conditions.items() if float(spec["noise"]) == noise), None
+        )
 
-    return {"true_labels": dissection.get("true_labels") or first_with(0.0),
-            "random_labels": dissection.get("random_labels") or first_with(1.0)}
+    return {
+        "true_labels": dissection.get("true_labels") or first_with(0.0),
+        "random_labels": dissection.get("random_labels") or first_with(1.0),
+    }
 
 
 def fill_study_defaults(config: dict, classifiers: dict) -> None:
@@ -192,7 +234,9 @@ def fill_study_defaults(config: dict, classifiers: dict) -> None:
     if dissection["reference"] is None:
         dissection["reference"] = networks[0]
     if dissection["compare"] is None:
-        dissection["compare"] = [network for network in networks if network != dissection["reference"]]
+        dissection["compare"] = [
+            network for network in networks if network != dissection["reference"]
+        ]
     fill_figure_defaults(config, classifiers)
 
 
@@ -201,18 +245,27 @@ def fill_figure_defaults(config: dict, classifiers: dict) -> None:
     trained_ones = [classifiers[model] for model in trained(classifiers)]
     figure1, figure4 = figures["figure1"], figures["figure4"]
     if figure1["network"] is None:
-        shown = [c.network for c in trained_ones if c.network == reference] + [c.network for c in trained_ones]
+        shown = [c.network for c in trained_ones if c.network == reference] + [
+            c.network for c in trained_ones
+        ]
         figure1["network"] = next(iter(shown), None)
     if figure1["conditions"] is None:
-        figure1["conditions"] = in_config_order(config, [c.condition for c in trained_ones
-                                                         if c.network == figure1["network"]])
+        figure1["conditions"] = in_config_order(
+            config, [c.condition for c in trained_ones if c.network == figure1["network"]]
+        )
     if figure4["name"] is None:
-        figure4["name"] = next((c.name for c in trained_ones if c.network == figure1["network"]), None)
+        figure4["name"] = next(
+            (c.name for c in trained_ones if c.network == figure1["network"]), None
+        )
     if figure4["conditions"] is None:
-        figure4["conditions"] = in_config_order(config, [c.condition for c in trained_ones
-                                                         if c.name == figure4["name"]])
-    with_patterns = [classifiers[f1].condition for f1, _ in dissection_pairs(config, classifiers)
-                     if classifiers[f1].network == reference]
+        figure4["conditions"] = in_config_order(
+            config, [c.condition for c in trained_ones if c.name == figure4["name"]]
+        )
+    with_patterns = [
+        classifiers[f1].condition
+        for f1, _ in dissection_pairs(config, classifiers)
+        if classifiers[f1].network == reference
+    ]
     for name in ("figure2", "figure3", "figure5"):
         if figures[name]["conditions"] is None:
             figures[name]["conditions"] = in_config_order(config, with_patterns)
@@ -232,7 +285,13 @@ def pattern_sources(pairs: list[tuple[str, str]]) -> list[str]:
 
 # Settings that change how a job computes, never what it computes: no job's params hold them,
 # so changing one reruns nothing. Jobs read them from the config itself.
-HOW_SETTINGS = (("device",), ("cuda_graphs",), ("sharing",), ("resume_every_seconds",), ("patterns", "chunk_size"))
+HOW_SETTINGS = (
+    ("device",),
+    ("cuda_graphs",),
+    ("sharing",),
+    ("resume_every_seconds",),
+    ("patterns", "chunk_size"),
+)
 
 
 def canonical(value):

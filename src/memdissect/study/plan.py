@@ -28,29 +28,49 @@ READ_IN_PLACE = ("architecture", "checkpoint")
 
 # ----------------------------------------------------------------------------- paths
 
-DATA = {"train": "results/data/train.pt", "test": "results/data/test.pt",
-        "true_labels": "results/data/train_labels.parquet"}
+DATA = {
+    "train": "results/data/train.pt",
+    "test": "results/data/test.pt",
+    "true_labels": "results/data/train_labels.parquet",
+}
 DOWNLOADS = "results/data/download"
 UNPACKED_ARCHIVE = "results/data/unpacked"
-GAN = {"model": "results/gan/dcgan.pt", "losses": "results/gan/losses.parquet", "samples": "results/gan/samples.png"}
+GAN = {
+    "model": "results/gan/dcgan.pt",
+    "losses": "results/gan/losses.parquet",
+    "samples": "results/gan/samples.png",
+}
 GAN_RESUME = "results/resume/gan.pt"
-DIST = {"long": "results/dist/dist_long.parquet", "summary": "results/dist/dist_summary.csv",
-        "summary_parquet": "results/dist/dist_summary.parquet", "over_seeds": "results/dist/dist_over_seeds.csv"}
+DIST = {
+    "long": "results/dist/dist_long.parquet",
+    "summary": "results/dist/dist_summary.csv",
+    "summary_parquet": "results/dist/dist_summary.parquet",
+    "over_seeds": "results/dist/dist_over_seeds.csv",
+}
 EVALUATIONS = "results/dist/evaluations.parquet"
 LOOKUP_EVALUATIONS = "results/lookup/evaluations.parquet"
-CROSSCHECK = {"parquet": "results/crosscheck/crosscheck.parquet", "csv": "results/crosscheck/crosscheck.csv"}
+CROSSCHECK = {
+    "parquet": "results/crosscheck/crosscheck.parquet",
+    "csv": "results/crosscheck/crosscheck.csv",
+}
 STAGES = {"parquet": "results/stages/stages.parquet", "csv": "results/stages/stages.csv"}
 DIAGNOSTICS_SUMMARY = "results/patterns/diagnostics_summary.csv"
 SUMMARY = "results/summary.md"
 STUDY_CONFIG = "results/study_config.yaml"
 GAN_SOURCE = "models/dcgan.py"
 # The paper's other claims: learn then memorize (results/learning_order), paths in function space (results/paths)
-LEARNING_ORDER = {"parquet": "results/learning_order/learning_order.parquet",
-                  "csv": "results/learning_order/learning_order.csv"}
-PATH_TABLES = {"by_epoch": "results/paths/path_divergence_by_epoch.parquet",
-               "by_epoch_csv": "results/paths/path_divergence_by_epoch.csv",
-               "overall": "results/paths/path_divergence.parquet", "overall_csv": "results/paths/path_divergence.csv",
-               "fit_epochs": "results/paths/fit_epochs.parquet", "fit_epochs_csv": "results/paths/fit_epochs.csv"}
+LEARNING_ORDER = {
+    "parquet": "results/learning_order/learning_order.parquet",
+    "csv": "results/learning_order/learning_order.csv",
+}
+PATH_TABLES = {
+    "by_epoch": "results/paths/path_divergence_by_epoch.parquet",
+    "by_epoch_csv": "results/paths/path_divergence_by_epoch.csv",
+    "overall": "results/paths/path_divergence.parquet",
+    "overall_csv": "results/paths/path_divergence.csv",
+    "fit_epochs": "results/paths/fit_epochs.parquet",
+    "fit_epochs_csv": "results/paths/fit_epochs.csv",
+}
 
 
 def label_set_path(label_set: str) -> str:
@@ -58,8 +78,11 @@ def label_set_path(label_set: str) -> str:
 
 
 def classifier_paths(model: str) -> dict:
-    return {"weights": f"results/models/{model}/weights.pt", "history": f"results/models/{model}/history.parquet",
-            "test_outputs": f"results/models/{model}/test_outputs.pt"}
+    return {
+        "weights": f"results/models/{model}/weights.pt",
+        "history": f"results/models/{model}/history.parquet",
+        "test_outputs": f"results/models/{model}/test_outputs.pt",
+    }
 
 
 def classifier_resume_path(model: str) -> str:
@@ -71,7 +94,10 @@ def classifier_log_path(model: str) -> str:
 
 
 def pattern_paths(model: str) -> dict:
-    return {"patterns": f"results/patterns/{model}.pt", "diagnostics": f"results/patterns/diagnostics/{model}.parquet"}
+    return {
+        "patterns": f"results/patterns/{model}.pt",
+        "diagnostics": f"results/patterns/diagnostics/{model}.parquet",
+    }
 
 
 def figure_paths(name: str, folder: str = "results/figures") -> dict:
@@ -101,7 +127,9 @@ def named_inputs(inputs: dict) -> dict:
 def inputs_by_role(flat: dict, role: str) -> dict:
     """The files of one role by name, in plan order: the inverse of ``named_inputs``."""
     prefix = f"{role}{ROLE_SEPARATOR}"
-    return {name.removeprefix(prefix): path for name, path in flat.items() if name.startswith(prefix)}
+    return {
+        name.removeprefix(prefix): path for name, path in flat.items() if name.startswith(prefix)
+    }
 
 
 # ----------------------------------------------------------------------------- the plan
@@ -175,27 +203,40 @@ class Plan:
     def jobs(self) -> list[Job]:
         """Every job of the study, data preparation first, the report last; a figure or table only where the
         study has the data it shows (`has_data`)."""
-        wildcards = {"make_labels": [{"label_set": name} for name in self.label_sets()],
-                     "train_classifier": [{"model": model} for model in self.trained],
-                     "import_classifier": [{"model": model} for model in self.imported],
-                     "synthesize_patterns": [{"model": model} for model in self.pattern_sources],
-                     "dist_matrix_figure": [{"condition": c} for c in self.matrix_conditions()],
-                     "learning_order_figure": [{"noise": noise} for noise in self.learning_order_levels()],
-                     "path_figure": [{"name": name} for name in self.path_names()]}
-        return [self.job(rule, **each) for rule in RULES if self.has_data(rule)
-                for each in wildcards.get(rule, [{}])]
+        wildcards = {
+            "make_labels": [{"label_set": name} for name in self.label_sets()],
+            "train_classifier": [{"model": model} for model in self.trained],
+            "import_classifier": [{"model": model} for model in self.imported],
+            "synthesize_patterns": [{"model": model} for model in self.pattern_sources],
+            "dist_matrix_figure": [{"condition": c} for c in self.matrix_conditions()],
+            "learning_order_figure": [{"noise": noise} for noise in self.learning_order_levels()],
+            "path_figure": [{"name": name} for name in self.path_names()],
+        }
+        return [
+            self.job(rule, **each)
+            for rule in RULES
+            if self.has_data(rule)
+            for each in wildcards.get(rule, [{}])
+        ]
 
     def has_data(self, rule: str) -> bool:
         """Whether the study has what a figure or table shows: histories for Figures 1 and 4 and the stage
         table (a checkpoint has none), pairs of the reference for Figures 2 and 3 and the cross-check figure
         (in X_T or X_R), pairs at two noise levels or more for Figure 5."""
         figure2, figure5 = self.config["figures"]["figure2"], self.config["figures"]["figure5"]
-        shown = {"figure1": self.figure1_models, "figure4": self.figure4_members, "stage_table": lambda: self.trained,
-                 "figure2": lambda: self.with_pairs(*figure2["conditions"], *figure2["ablations"]),
-                 "figure3": lambda: self.figure3()[0]["patterns"],
-                 "figure5": lambda: len(set(self.noise_of(self.with_pairs(*figure5["conditions"])).values())) > 1,
-                 "crosscheck_figure": lambda: self.with_pairs(*filter(None, self.references.values())),
-                 "learning_order_table": self.learning_order_models, "path_tables": self.path_groups}
+        shown = {
+            "figure1": self.figure1_models,
+            "figure4": self.figure4_members,
+            "stage_table": lambda: self.trained,
+            "figure2": lambda: self.with_pairs(*figure2["conditions"], *figure2["ablations"]),
+            "figure3": lambda: self.figure3()[0]["patterns"],
+            "figure5": lambda: (
+                len(set(self.noise_of(self.with_pairs(*figure5["conditions"])).values())) > 1
+            ),
+            "crosscheck_figure": lambda: self.with_pairs(*filter(None, self.references.values())),
+            "learning_order_table": self.learning_order_models,
+            "path_tables": self.path_groups,
+        }
         if rule == "evaluate_lookup_tables":
             return bool(self.lookup_sources)
         return bool(shown[rule]()) if rule in shown else True
@@ -203,7 +244,11 @@ class Plan:
     def with_pairs(self, *conditions) -> list[str]:
         """Those of the conditions where the reference network is f1 of a pair."""
         reference = self.config["dissection"]["reference"]
-        paired = {self.classifiers[f1].condition for f1, _ in self.pairs if self.classifiers[f1].network == reference}
+        paired = {
+            self.classifiers[f1].condition
+            for f1, _ in self.pairs
+            if self.classifiers[f1].network == reference
+        }
         return [condition for condition in conditions if condition in paired]
 
     def classifier(self, model: str):
@@ -224,8 +269,13 @@ class Plan:
 
     def label_sets(self) -> dict:
         """Every label set the study trains on, by name: its noise and seed (a checkpoint trains on none)."""
-        return {self.label_set_of(model): {"noise": self.classifiers[model].noise,
-                                           "seed": self.classifiers[model].label_seed} for model in self.trained}
+        return {
+            self.label_set_of(model): {
+                "noise": self.classifiers[model].noise,
+                "seed": self.classifiers[model].label_seed,
+            }
+            for model in self.trained
+        }
 
     def matrix_conditions(self) -> list[str]:
         return design.all_pairs_conditions(self.config, self.classifiers)
@@ -233,20 +283,31 @@ class Plan:
     def final_outputs(self) -> list[str]:
         """What `rule all` asks for: every job's outputs but the intermediate ones."""
         intermediate = {"prepare_dataset", "make_labels", "synthesize_patterns"}
-        return [path for job in self.jobs() if job.rule not in intermediate for path in job.outputs.values()]
+        return [
+            path
+            for job in self.jobs()
+            if job.rule not in intermediate
+            for path in job.outputs.values()
+        ]
 
     # ------------------------------------------------------------------------- wall times of the GPU jobs (minutes)
 
     def training_minutes(self, model: str, attempt: int) -> int:
         epochs = self.classifier(model).settings["epochs"]
-        return resources.classifier_minutes(epochs, self.split_sizes["train"], self.split_sizes["test"], attempt)
+        return resources.classifier_minutes(
+            epochs, self.split_sizes["train"], self.split_sizes["test"], attempt
+        )
 
     def gan_minutes(self, attempt: int) -> int:
-        return resources.gan_minutes(self.config["gan"]["epochs"], self.split_sizes["train"], attempt)
+        return resources.gan_minutes(
+            self.config["gan"]["epochs"], self.split_sizes["train"], attempt
+        )
 
     def pattern_minutes(self, attempt: int) -> int:
         spec = self.config["patterns"]
-        return resources.pattern_minutes(self.num_classes, spec["starts"], spec["iterations"], attempt)
+        return resources.pattern_minutes(
+            self.num_classes, spec["starts"], spec["iterations"], attempt
+        )
 
     def evaluation_minutes(self, attempt: int) -> int:
         """The one evaluation job: every pair's f2, and each f1's untrained twin, on f1's C x S patterns."""
@@ -277,7 +338,9 @@ class Plan:
     def make_labels(self, label_set):
         sets = self.label_sets()
         if label_set not in sets:
-            raise ValueError(f"{label_set!r} is not a label set of this study; valid: {', '.join(sets)}")
+            raise ValueError(
+                f"{label_set!r} is not a label set of this study; valid: {', '.join(sets)}"
+            )
         params = {"label_set": {**sets[label_set], "num_classes": self.num_classes}}
         return {"true_labels": DATA["true_labels"]}, params
 
@@ -285,16 +348,26 @@ class Plan:
 
     def train_classifier(self, model):
         classifier = self.classifier(model)
-        inputs = {"train": DATA["train"], "test": DATA["test"], "labels": label_set_path(self.label_set_of(model)),
-                  "architecture": architectures.source_files(classifier.arch)}
-        return inputs, {"settings": classifier.settings, "resume": classifier_resume_path(model),
-                        "probes": self.probes()}
+        inputs = {
+            "train": DATA["train"],
+            "test": DATA["test"],
+            "labels": label_set_path(self.label_set_of(model)),
+            "architecture": architectures.source_files(classifier.arch),
+        }
+        return inputs, {
+            "settings": classifier.settings,
+            "resume": classifier_resume_path(model),
+            "probes": self.probes(),
+        }
 
     def import_classifier(self, model):
         """A classifier trained elsewhere: its weights file is an input only, never an output."""
         classifier = self.classifier(model)
-        inputs = {"checkpoint": classifier.weights, "test": DATA["test"],
-                  "architecture": architectures.source_files(classifier.arch)}
+        inputs = {
+            "checkpoint": classifier.weights,
+            "test": DATA["test"],
+            "architecture": architectures.source_files(classifier.arch),
+        }
         return inputs, {"settings": classifier.settings, "normalization": classifier.normalization}
 
     def train_gan(self):
@@ -305,34 +378,57 @@ class Plan:
 
     def synthesize_patterns(self, model):
         inputs = {"classifier": classifier_paths(model)["weights"], "gan": GAN["model"]}
-        params = {"settings": design.without_how_settings(self.config)["patterns"],
-                  "classifier": self.classifier(model).settings}
+        params = {
+            "settings": design.without_how_settings(self.config)["patterns"],
+            "classifier": self.classifier(model).settings,
+        }
         return inputs, params
 
     def evaluate_on_patterns(self):
         """One job for the study: each f2 on the patterns of every f1 it is paired with, and each f1's patterns
         through its untrained twin (built from f1's settings)."""
-        inputs = {"classifiers": {f2: classifier_paths(f2)["weights"] for f2 in self.evaluated},
-                  "patterns": {f1: pattern_paths(f1)["patterns"] for f1 in self.pattern_sources}}
+        inputs = {
+            "classifiers": {f2: classifier_paths(f2)["weights"] for f2 in self.evaluated},
+            "patterns": {f1: pattern_paths(f1)["patterns"] for f1 in self.pattern_sources},
+        }
         built = dict.fromkeys([*self.evaluated, *self.pattern_sources])
-        params = {"pairs": [[f1, f2] for f1, f2 in self.pairs],
-                  "classifiers": {model: self.classifier(model).settings for model in built}}
+        params = {
+            "pairs": [[f1, f2] for f1, f2 in self.pairs],
+            "classifiers": {model: self.classifier(model).settings for model in built},
+        }
         return inputs, params
 
     def describe_pair(self, f1: str, f2: str) -> dict:
-        first, second = self.classifiers[f1], self.classifiers.get(f2)  # no second for the null baseline or lookup
-        reference = f2 if f2 == LOOKUP else f"{f2} {first.arch}"  # one lookup table per condition, of no architecture
-        return {"f1": f1, "f2": f2, "condition": first.condition, "noise": first.noise,
-                "f1_network": first.network, "f2_network": second.network if second else f2,
-                "f1_name": first.name, "f2_name": second.name if second else reference}
+        first, second = (
+            self.classifiers[f1],
+            self.classifiers.get(f2),
+        )  # no second for the null baseline or lookup
+        reference = (
+            f2 if f2 == LOOKUP else f"{f2} {first.arch}"
+        )  # one lookup table per condition, of no architecture
+        return {
+            "f1": f1,
+            "f2": f2,
+            "condition": first.condition,
+            "noise": first.noise,
+            "f1_network": first.network,
+            "f2_network": second.network if second else f2,
+            "f1_name": first.name,
+            "f2_name": second.name if second else reference,
+        }
 
     def dist_tables(self):
         """The Dist tables of the networks' evaluations, and of the lookup tables' where the study has them."""
-        inputs = {"evaluations": EVALUATIONS, **({"lookup": LOOKUP_EVALUATIONS} if self.lookup_sources else {})}
-        params = {"pairs": [self.describe_pair(f1, f2) for f1, f2 in self.pairs],
-                  "null": [self.describe_pair(f1, UNTRAINED) for f1 in self.pattern_sources],
-                  "lookup": [self.describe_pair(f1, LOOKUP) for f1 in self.lookup_sources],
-                  "statistics": self.config["statistics"]}
+        inputs = {
+            "evaluations": EVALUATIONS,
+            **({"lookup": LOOKUP_EVALUATIONS} if self.lookup_sources else {}),
+        }
+        params = {
+            "pairs": [self.describe_pair(f1, f2) for f1, f2 in self.pairs],
+            "null": [self.describe_pair(f1, UNTRAINED) for f1 in self.pattern_sources],
+            "lookup": [self.describe_pair(f1, LOOKUP) for f1 in self.lookup_sources],
+            "statistics": self.config["statistics"],
+        }
         return inputs, params
 
     # ------------------------------------------------------------------------- the lookup table
@@ -342,15 +438,28 @@ class Plan:
         and labels, in pixels or a fixed model's features (memdissect.analyses.lookup_table)."""
         spec = self.config["lookup_table"]
         conditions = {f1: self.classifier(f1).condition for f1 in self.lookup_sources}
-        label_sets = {self.classifier(f1).condition: label_set_path(self.label_set_of(f1))
-                      for f1 in self.lookup_sources}
+        label_sets = {
+            self.classifier(f1).condition: label_set_path(self.label_set_of(f1))
+            for f1 in self.lookup_sources
+        }
         features = None if spec["features"] == LOOKUP_PIXELS else spec["features"]
-        inputs = {"train": DATA["train"], "labels": label_sets,
-                  "patterns": {f1: pattern_paths(f1)["patterns"] for f1 in self.lookup_sources},
-                  **({"features": classifier_paths(features)["weights"]} if features else {})}
-        params = {"conditions": conditions,
-                  "table": {"k": spec["k"], "smoothing": spec["smoothing"], "num_classes": self.num_classes},
-                  "features": {"model": features, "settings": self.classifier(features).settings} if features else None}
+        inputs = {
+            "train": DATA["train"],
+            "labels": label_sets,
+            "patterns": {f1: pattern_paths(f1)["patterns"] for f1 in self.lookup_sources},
+            **({"features": classifier_paths(features)["weights"]} if features else {}),
+        }
+        params = {
+            "conditions": conditions,
+            "table": {
+                "k": spec["k"],
+                "smoothing": spec["smoothing"],
+                "num_classes": self.num_classes,
+            },
+            "features": {"model": features, "settings": self.classifier(features).settings}
+            if features
+            else None,
+        }
         return inputs, params
 
     def lookup_minutes(self, attempt: int) -> int:
@@ -362,15 +471,23 @@ class Plan:
 
     def crosscheck_table(self):
         models = dict.fromkeys(model for pair in self.pairs for model in pair)
-        inputs = {"test_outputs": {model: classifier_paths(model)["test_outputs"] for model in models}}
+        inputs = {
+            "test_outputs": {model: classifier_paths(model)["test_outputs"] for model in models}
+        }
         return inputs, {"pairs": [self.describe_pair(f1, f2) for f1, f2 in self.pairs]}
 
     def stage_table(self):
-        inputs = {"histories": {model: classifier_paths(model)["history"] for model in self.trained}}
+        inputs = {
+            "histories": {model: classifier_paths(model)["history"] for model in self.trained}
+        }
         return inputs, {"num_classes": self.num_classes}
 
     def diagnostics_summary(self):
-        inputs = {"diagnostics": {model: pattern_paths(model)["diagnostics"] for model in self.pattern_sources}}
+        inputs = {
+            "diagnostics": {
+                model: pattern_paths(model)["diagnostics"] for model in self.pattern_sources
+            }
+        }
         return inputs, {}
 
     # ------------------------------------------------------------------------- the paper's other claims
@@ -380,11 +497,17 @@ class Plan:
         config turns learning_order off."""
         if not self.config["learning_order"]["enabled"]:
             return {}
-        return {model: self.classifiers[model].noise for model in self.trained if self.classifiers[model].noise > 0}
+        return {
+            model: self.classifiers[model].noise
+            for model in self.trained
+            if self.classifiers[model].noise > 0
+        }
 
     def learning_order_levels(self) -> list[str]:
         """The noise levels of learning_order_models, as file names write them (design.format_noise)."""
-        return sorted(set(map(design.format_noise, self.learning_order_models().values())), key=float)
+        return sorted(
+            set(map(design.format_noise, self.learning_order_models().values())), key=float
+        )
 
     def learning_order_table(self):
         models = self.learning_order_models()
@@ -393,11 +516,19 @@ class Plan:
 
     def learning_order_figure(self, noise):
         if noise not in self.learning_order_levels():
-            raise ValueError(f"{noise!r} is no noise level of learn-then-memorize; valid: "
-                             f"{', '.join(self.learning_order_levels())}")
-        members = {model: {"condition": self.classifiers[model].condition, "name": self.classifiers[model].name,
-                           "seed": self.classifiers[model].seed}
-                   for model, p in self.learning_order_models().items() if design.format_noise(p) == noise}
+            raise ValueError(
+                f"{noise!r} is no noise level of learn-then-memorize; valid: "
+                f"{', '.join(self.learning_order_levels())}"
+            )
+        members = {
+            model: {
+                "condition": self.classifiers[model].condition,
+                "name": self.classifiers[model].name,
+                "seed": self.classifiers[model].seed,
+            }
+            for model, p in self.learning_order_models().items()
+            if design.format_noise(p) == noise
+        }
         inputs = {"histories": {model: classifier_paths(model)["history"] for model in members}}
         return inputs, {"spec": {"noise": float(noise), "members": members}}
 
@@ -424,18 +555,28 @@ class Plan:
     def path_tables(self):
         groups = self.path_groups()
         models = [model for members in groups.values() for model in members]
-        inputs = {"probes": {model: probe_path_file(model) for model in models},
-                  "histories": {model: classifier_paths(model)["history"] for model in models}}
-        params = {"groups": [{"condition": condition, "name": name, "models": members}
-                             for (condition, name), members in groups.items()],
-                  "statistics": self.config["statistics"]}
+        inputs = {
+            "probes": {model: probe_path_file(model) for model in models},
+            "histories": {model: classifier_paths(model)["history"] for model in models},
+        }
+        params = {
+            "groups": [
+                {"condition": condition, "name": name, "models": members}
+                for (condition, name), members in groups.items()
+            ],
+            "statistics": self.config["statistics"],
+        }
         return inputs, params
 
     def path_figure(self, name):
         if name not in self.path_names():
-            raise ValueError(f"{name!r} is no model group with two seeds or more; valid: "
-                             f"{', '.join(self.path_names())}")
-        conditions = [condition for condition, group_name in self.path_groups() if group_name == name]
+            raise ValueError(
+                f"{name!r} is no model group with two seeds or more; valid: "
+                f"{', '.join(self.path_names())}"
+            )
+        conditions = [
+            condition for condition, group_name in self.path_groups() if group_name == name
+        ]
         inputs = {"by_epoch": PATH_TABLES["by_epoch"], "fit_epochs": PATH_TABLES["fit_epochs"]}
         return inputs, {"spec": {"name": name, "noise": self.noise_of(conditions)}}
 
@@ -444,17 +585,29 @@ class Plan:
     def figure1_models(self) -> dict:
         """Figure 1's conditions where its network was trained: the model of each."""
         spec = self.config["figures"]["figure1"]
-        models = {c: design.classifier_in(self.classifiers, c, spec["network"]) for c in spec["conditions"]}
-        return {condition: model.id for condition, model in models.items() if model and model.id in self.trained}
+        models = {
+            c: design.classifier_in(self.classifiers, c, spec["network"])
+            for c in spec["conditions"]
+        }
+        return {
+            condition: model.id
+            for condition, model in models.items()
+            if model and model.id in self.trained
+        }
 
     def noise_of(self, conditions) -> dict:
         return {c: self.config["conditions"][c]["noise"] for c in conditions}
 
     def figure1(self):
         models = self.figure1_models()
-        inputs = {"histories": {c: classifier_paths(model)["history"] for c, model in models.items()}}
-        spec = {"network": self.config["figures"]["figure1"]["network"], "num_classes": self.num_classes,
-                "noise": self.noise_of(models)}
+        inputs = {
+            "histories": {c: classifier_paths(model)["history"] for c, model in models.items()}
+        }
+        spec = {
+            "network": self.config["figures"]["figure1"]["network"],
+            "num_classes": self.num_classes,
+            "noise": self.noise_of(models),
+        }
         return inputs, {"spec": spec}
 
     def dissection_names(self) -> dict:
@@ -462,32 +615,45 @@ class Plan:
 
     def figure2(self):
         spec = self.config["figures"]["figure2"]
-        params = {"spec": {**self.dissection_names(), "panels": [spec["conditions"], spec["ablations"]]}}
+        params = {
+            "spec": {**self.dissection_names(), "panels": [spec["conditions"], spec["ablations"]]}
+        }
         return {"summary": DIST["summary_parquet"]}, params
 
     def figure3(self):
         spec, reference = self.config["figures"]["figure3"], self.config["dissection"]["reference"]
         sources = {c: f"{c}-{reference}" for c in spec["conditions"]}
-        patterns = {c: pattern_paths(m)["patterns"] for c, m in sources.items() if m in self.pattern_sources}
-        params = {"spec": {"network": reference, "classes": spec["classes"], "columns": spec["columns"]}}
+        patterns = {
+            c: pattern_paths(m)["patterns"] for c, m in sources.items() if m in self.pattern_sources
+        }
+        params = {
+            "spec": {"network": reference, "classes": spec["classes"], "columns": spec["columns"]}
+        }
         return {"patterns": patterns}, params
 
     def figure4_members(self) -> dict:
         """The trained models of Figure 4's name in its conditions: the condition and seed of each."""
         spec = self.config["figures"]["figure4"]
-        return {c.id: {"condition": condition, "seed": c.seed} for condition in spec["conditions"]
-                for c in self.classifiers.values()
-                if c.condition == condition and c.name == spec["name"] and c.id in self.trained}
+        return {
+            c.id: {"condition": condition, "seed": c.seed}
+            for condition in spec["conditions"]
+            for c in self.classifiers.values()
+            if c.condition == condition and c.name == spec["name"] and c.id in self.trained
+        }
 
     def figure4(self):
         spec, members = self.config["figures"]["figure4"], self.figure4_members()
         inputs = {"histories": {model: classifier_paths(model)["history"] for model in members}}
-        params = {"spec": {"name": spec["name"], "num_classes": self.num_classes, "members": members}}
+        params = {
+            "spec": {"name": spec["name"], "num_classes": self.num_classes, "members": members}
+        }
         return inputs, params
 
     def figure5_spec(self) -> dict:
-        return {"reference": self.config["dissection"]["reference"],
-                "noise": self.noise_of(self.config["figures"]["figure5"]["conditions"])}
+        return {
+            "reference": self.config["dissection"]["reference"],
+            "noise": self.noise_of(self.config["figures"]["figure5"]["conditions"]),
+        }
 
     def figure5(self):
         return {"summary": DIST["summary_parquet"]}, {"spec": self.figure5_spec()}
@@ -504,16 +670,32 @@ class Plan:
 
     def summary_markdown(self):
         histories, figure1_params = self.figure1()
-        inputs = {**histories, "summary": DIST["summary_parquet"], "crosscheck": CROSSCHECK["parquet"],
-                  **({"stages": STAGES["parquet"]} if self.has_data("stage_table") else {}),
-                  **({"learning_order": LEARNING_ORDER["parquet"]} if self.has_data("learning_order_table") else {}),
-                  **({"paths": PATH_TABLES["overall"], "fit_epochs": PATH_TABLES["fit_epochs"]}
-                     if self.has_data("path_tables") else {})}
+        inputs = {
+            **histories,
+            "summary": DIST["summary_parquet"],
+            "crosscheck": CROSSCHECK["parquet"],
+            **({"stages": STAGES["parquet"]} if self.has_data("stage_table") else {}),
+            **(
+                {"learning_order": LEARNING_ORDER["parquet"]}
+                if self.has_data("learning_order_table")
+                else {}
+            ),
+            **(
+                {"paths": PATH_TABLES["overall"], "fit_epochs": PATH_TABLES["fit_epochs"]}
+                if self.has_data("path_tables")
+                else {}
+            ),
+        }
         network = figure1_params["spec"]
-        spec = {"network": network["network"], "num_classes": self.num_classes, "history_noise": network["noise"],
-                **self.figure5_spec(), **self.references,
-                "lookup_table": self.config["lookup_table"] if self.lookup_sources else None,
-                "learning_order_thresholds": self.config["learning_order"]["thresholds"]}
+        spec = {
+            "network": network["network"],
+            "num_classes": self.num_classes,
+            "history_noise": network["noise"],
+            **self.figure5_spec(),
+            **self.references,
+            "lookup_table": self.config["lookup_table"] if self.lookup_sources else None,
+            "learning_order_thresholds": self.config["learning_order"]["thresholds"],
+        }
         return inputs, {"spec": spec}
 
     def study_config(self):
@@ -538,17 +720,24 @@ OUTPUTS = {
     "crosscheck_table": lambda: CROSSCHECK,
     "stage_table": lambda: STAGES,
     "diagnostics_summary": lambda: {"summary": DIAGNOSTICS_SUMMARY},
-    **{f"figure{number}": lambda number=number: figure_paths(f"figure{number}") for number in range(1, 6)},
+    **{
+        f"figure{number}": lambda number=number: figure_paths(f"figure{number}")
+        for number in range(1, 6)
+    },
     "dist_matrix_figure": lambda condition: figure_paths(f"dist_matrix_{condition}"),
     "crosscheck_figure": lambda: figure_paths("crosscheck"),
     "learning_order_table": lambda: LEARNING_ORDER,
-    "learning_order_figure": lambda noise: figure_paths(f"learning_order_p{noise}", "results/learning_order"),
+    "learning_order_figure": lambda noise: figure_paths(
+        f"learning_order_p{noise}", "results/learning_order"
+    ),
     "path_tables": lambda: PATH_TABLES,
     "path_figure": lambda name: figure_paths(f"paths_{name}", "results/paths"),
     "summary_markdown": lambda: {"summary": SUMMARY},
     "study_config": lambda: {"config": STUDY_CONFIG},
 }
-OPTIONAL_OUTPUTS = {"train_classifier": lambda model: {"probes": probe_path_file(model)}}  # where the config asks
+OPTIONAL_OUTPUTS = {
+    "train_classifier": lambda model: {"probes": probe_path_file(model)}
+}  # where the config asks
 RULES = tuple(OUTPUTS)  # in the order of the study: data preparation first, the report last
 WILDCARD = re.compile(r"\{(\w+)\}")
 
@@ -556,12 +745,17 @@ WILDCARD = re.compile(r"\{(\w+)\}")
 @functools.cache
 def output_patterns(rule: str) -> list[re.Pattern]:
     """Each output of rule as a pattern of paths: its wildcards stand for any one path component."""
-    wildcards = [name for name, parameter in inspect.signature(OUTPUTS[rule]).parameters.items()
-                 if parameter.default is inspect.Parameter.empty]
+    wildcards = [
+        name
+        for name, parameter in inspect.signature(OUTPUTS[rule]).parameters.items()
+        if parameter.default is inspect.Parameter.empty
+    ]
     patterns = {name: f"{{{name}}}" for name in wildcards}
     optional = OPTIONAL_OUTPUTS[rule](**patterns) if rule in OPTIONAL_OUTPUTS else {}
     templates = [*rule_outputs(rule, **patterns).values(), *optional.values()]
-    escaped = (re.escape(template).replace(r"\{", "{").replace(r"\}", "}") for template in templates)
+    escaped = (
+        re.escape(template).replace(r"\{", "{").replace(r"\}", "}") for template in templates
+    )
     return [re.compile("(?:.*/)?" + WILDCARD.sub(r"[^/]+", pattern)) for pattern in escaped]
 
 
@@ -572,7 +766,9 @@ def maker_of(path, config: dict | None = None) -> str:
     directory). A classifier's weights and test outputs are import_classifier's for a model of the config's
     `checkpoints`, train_classifier's otherwise (or without a config)."""
     path = Path(path).as_posix()
-    makers = [rule for rule in RULES if any(pattern.fullmatch(path) for pattern in output_patterns(rule))]
+    makers = [
+        rule for rule in RULES if any(pattern.fullmatch(path) for pattern in output_patterns(rule))
+    ]
     if "import_classifier" in makers and config is not None:
         return design.classifier_maker(config, Path(path).parent.name)
     return makers[0] if makers else ""

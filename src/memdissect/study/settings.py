@@ -39,15 +39,19 @@ class FromConfig:
         valid = config_keys(cls)
         unknown = [key for key in values if key not in valid]
         if unknown:
-            raise SettingsError(f"{cls.__name__} has no setting {', '.join(map(repr, unknown))}; "
-                                f"valid: {', '.join(valid)}")
+            raise SettingsError(
+                f"{cls.__name__} has no setting {', '.join(map(repr, unknown))}; "
+                f"valid: {', '.join(valid)}"
+            )
         return cls(**values)
 
     def __post_init__(self):
         for setting in fields(self):
             valid, value = setting.metadata.get("choices"), getattr(self, setting.name)
             if valid and value not in valid:
-                raise SettingsError(f"{setting.name} must be one of {', '.join(valid)}, got {value!r}")
+                raise SettingsError(
+                    f"{setting.name} must be one of {', '.join(valid)}, got {value!r}"
+                )
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,13 @@ class StatisticsSettings(FromConfig):
 
     def bootstrap(self) -> dict:
         """The keyword arguments of memdissect.dissection.statistics' bootstrap functions."""
-        return {"n_resamples": self.bootstrap_resamples, "confidence": self.confidence, "seed": self.seed}
+        return {
+            "n_resamples": self.bootstrap_resamples,
+            "confidence": self.confidence,
+            "seed": self.seed,
+        }
 
 
-BOOTSTRAP = StatisticsSettings().bootstrap()  # the defaults of the API, the command and memdissect.dissection.statistics
+BOOTSTRAP = (
+    StatisticsSettings().bootstrap()
+)  # the defaults of the API, the command and memdissect.dissection.statistics

@@ -34,8 +34,15 @@ IMAGE_FOLDER_SPLITS = ("train", "test")
 CLASS_COUNTS = {kind: len(classes) for kind, classes in KNOWN_CLASSES.items()}
 # the files torchvision's ImageFolder reads as images (its IMG_EXTENSIONS)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
-TYPE_NAMES = {"integer": "an integer", "number": "a number", "string": "a string", "boolean": "true or false",
-              "array": "a list", "object": "a mapping", "null": "null"}
+TYPE_NAMES = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "null",
+}
 LISTED = 20  # at most this many valid values are spelled out in a message
 
 
@@ -69,13 +76,21 @@ def did_you_mean(value, valid) -> str:
 
 def not_in_study(path, value, valid, what: str) -> ConfigError:
     """The error for a name that refers to something the study does not have."""
-    return ConfigError(f"{key_path(path)}: {show(value)} is not {what}{did_you_mean(value, valid)}; "
-                       f"valid: {listing(valid)}")
+    return ConfigError(
+        f"{key_path(path)}: {show(value)} is not {what}{did_you_mean(value, valid)}; "
+        f"valid: {listing(valid)}"
+    )
 
 
 def type_of(value) -> str:
-    for name, kind in (("boolean", bool), ("integer", int), ("number", float), ("string", str), ("array", list),
-                       ("object", dict)):
+    for name, kind in (
+        ("boolean", bool),
+        ("integer", int),
+        ("number", float),
+        ("string", str),
+        ("array", list),
+        ("object", dict),
+    ):
         if isinstance(value, kind):
             return TYPE_NAMES[name]
     return "null" if value is None else type(value).__name__
@@ -97,7 +112,10 @@ def describe(schema: dict, root: dict) -> str:
     if "enum" in schema:
         return "one of " + ", ".join(str(value) for value in schema["enum"])
     types = schema.get("type", [])
-    text = " or ".join(TYPE_NAMES[t] for t in ([types] if isinstance(types, str) else types)) or "a value"
+    text = (
+        " or ".join(TYPE_NAMES[t] for t in ([types] if isinstance(types, str) else types))
+        or "a value"
+    )
     low = [f">= {schema['minimum']}"] if "minimum" in schema else []
     low += [f"> {schema['exclusiveMinimum']}"] if "exclusiveMinimum" in schema else []
     high = [f"<= {schema['maximum']}"] if "maximum" in schema else []
@@ -124,11 +142,17 @@ def explain(error, root: dict) -> str:
     if error.validator == "additionalProperties":
         known = list(schema.get("properties", {}))
         key = next(key for key in error.instance if key not in known)
-        return (f"{key_path(path + [key])}: unknown key{did_you_mean(key, known)}; "
-                f"valid keys {'of ' + key_path(path) if path else 'at the top level'}: {listing(known)}")
+        return (
+            f"{key_path(path + [key])}: unknown key{did_you_mean(key, known)}; "
+            f"valid keys {'of ' + key_path(path) if path else 'at the top level'}: {listing(known)}"
+        )
     if error.validator == "required":
         key = next(key for key in error.validator_value if key not in error.instance)
-        wanted = describe(schema["properties"][key], root) if key in schema.get("properties", {}) else "a value"
+        wanted = (
+            describe(schema["properties"][key], root)
+            if key in schema.get("properties", {})
+            else "a value"
+        )
         return f"{key_path(path)}: the required key {key!r} is missing; valid: {key}: {wanted}"
     value = error.instance
     if error.validator == "type":
@@ -160,14 +184,14 @@ def is_number(text: str) -> bool:
 # ----------------------------------------------------------------------------- the schema
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema(path) -> dict:
     import yaml
 
     return yaml.safe_load(Path(path).read_text())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def strict_validator_class():
     """Draft 2020-12 where an integer is an int: 10.0 epochs and true as a seed are refused."""
     from jsonschema import Draft202012Validator, validators
@@ -186,7 +210,10 @@ def check_schema(config: dict, schema_path) -> None:
     check_finite(config, [])
     schema = load_schema(str(schema_path))
     errors = list(strict_validator_class()(schema).iter_errors(config))
-    unknown = sorted((e for e in errors if e.validator == "additionalProperties"), key=lambda e: len(e.absolute_path))
+    unknown = sorted(
+        (e for e in errors if e.validator == "additionalProperties"),
+        key=lambda e: len(e.absolute_path),
+    )
     if unknown or errors:
         raise ConfigError(explain(unknown[0] if unknown else best_match(errors), schema))
 
@@ -194,8 +221,16 @@ def check_schema(config: dict, schema_path) -> None:
 def check_finite(value, path) -> None:
     """NaN and infinity pass every bound of a schema; refuse them here."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"{key_path(path)}: {value} is not a finite number; valid: a finite number")
-    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        raise ConfigError(
+            f"{key_path(path)}: {value} is not a finite number; valid: a finite number"
+        )
+    children = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
     for key, child in children:
         check_finite(child, path + [key])
 
@@ -203,8 +238,15 @@ def check_finite(value, path) -> None:
 # ----------------------------------------------------------------------------- the study
 
 
-def check_config(config: dict, schema_path, fill_defaults, owned_folders, workdir=".", shared_files=True,
-                 in_job=False) -> dict:
+def check_config(
+    config: dict,
+    schema_path,
+    fill_defaults,
+    owned_folders,
+    workdir=".",
+    shared_files=True,
+    in_job=False,
+) -> dict:
     """The schema, then its defaults filled into config by ``fill_defaults(config, schema_path)``, then
     the study's names: the study's classifiers (`design.expand_classifiers`), or ConfigError for the
     first problem. ``owned_folders`` are where the workflow writes and may delete: no user data there.
@@ -227,44 +269,79 @@ def check_study(config: dict, owned_folders, workdir=".", shared_files=True, in_
     for check_config.
     """
     users_files_here = shared_files or not in_job
-    classifiers, classes = check_networks(config, Path(workdir), owned_folders, users_files_here, shared_files)
+    classifiers, classes = check_networks(
+        config, Path(workdir), owned_folders, users_files_here, shared_files
+    )
     for identifier in config["overrides"]:
         check_name(["overrides"], identifier, list(classifiers), "a model id of this study")
     design.fill_study_defaults(config, classifiers)
     conditions = list(config["conditions"])
     networks = list(dict.fromkeys(c.network for c in classifiers.values()))
     dissection = config["dissection"]
-    check_name(["dissection", "reference"], dissection["reference"], networks, "a network of this study")
-    check_names(["dissection", "compare"], dissection["compare"], networks, "a network of this study")
+    check_name(
+        ["dissection", "reference"], dissection["reference"], networks, "a network of this study"
+    )
+    check_names(
+        ["dissection", "compare"], dissection["compare"], networks, "a network of this study"
+    )
     if isinstance(dissection.get("all_pairs"), list):  # the conditions with a full Dist matrix
-        check_names(["dissection", "all_pairs"], dissection["all_pairs"], conditions, "a condition of this study")
+        check_names(
+            ["dissection", "all_pairs"],
+            dissection["all_pairs"],
+            conditions,
+            "a condition of this study",
+        )
     check_pairs(config, classifiers)
     check_reference_conditions(config, conditions)
-    check_lookup_table(config["lookup_table"], classifiers, split_sizes(config["dataset"], workdir)["train"])
-    check_figures(config["figures"], conditions, networks, classifiers, config["dataset"]["num_classes"], classes)
+    check_lookup_table(
+        config["lookup_table"], classifiers, split_sizes(config["dataset"], workdir)["train"]
+    )
+    check_figures(
+        config["figures"],
+        conditions,
+        networks,
+        classifiers,
+        config["dataset"]["num_classes"],
+        classes,
+    )
     return classifiers
 
 
-def check_networks(config: dict, workdir: Path, owned_folders, users_files_here=True, shared_files=True):
+def check_networks(
+    config: dict, workdir: Path, owned_folders, users_files_here=True, shared_files=True
+):
     """(the study's classifiers, the data set's class names or None): the model groups, the data set (its
     number of classes filled in) and the checkpoints, which must fit it; at least one network. The user's
     files are checked only where they are (`users_files_here`)."""
     conditions = list(config["conditions"])
     for index, group in enumerate(config["models"]):
-        check_names(["models", index, "conditions"], group["conditions"], conditions, "a condition of this study")
+        check_names(
+            ["models", index, "conditions"],
+            group["conditions"],
+            conditions,
+            "a condition of this study",
+        )
         check_architecture(["models", index], group, workdir)
     for index, entry in enumerate(config["checkpoints"]):
-        check_checkpoint(["checkpoints", index], entry, conditions, workdir, owned_folders, users_files_here)
-    classes = check_dataset(config["dataset"], workdir, owned_folders, users_files_here, shared_files)
+        check_checkpoint(
+            ["checkpoints", index], entry, conditions, workdir, owned_folders, users_files_here
+        )
+    classes = check_dataset(
+        config["dataset"], workdir, owned_folders, users_files_here, shared_files
+    )
     for index, entry in enumerate(config["checkpoints"] if users_files_here else []):
-        check_checkpoint_file(["checkpoints", index], entry, config["dataset"]["num_classes"], workdir)
+        check_checkpoint_file(
+            ["checkpoints", index], entry, config["dataset"]["num_classes"], workdir
+        )
     try:
         classifiers = design.expand_classifiers(config)
     except ValueError as error:  # a repeated model id
         raise ConfigError(str(error)) from None
     if not classifiers:
-        raise ConfigError("models, checkpoints: the config names no network (both are empty); valid: a model group "
-                          "under `models` for the study to train, or a file under `checkpoints` trained elsewhere")
+        raise ConfigError(
+            "models, checkpoints: the config names no network (both are empty); valid: a model group "
+            "under `models` for the study to train, or a file under `checkpoints` trained elsewhere"
+        )
     return classifiers, classes
 
 
@@ -273,12 +350,18 @@ def check_pairs(config: dict, classifiers: dict) -> None:
     if design.dissection_pairs(config, classifiers):
         return
     dissection = config["dissection"]
-    where = listing(design.in_config_order(config, [c.condition for c in classifiers.values()
-                                                   if c.network == dissection["reference"]]))
-    raise ConfigError(f"dissection.compare: no network of {dissection['compare']} shares a condition with the "
-                      f"reference {dissection['reference']} (trained in {where}), so there is no pair to dissect; "
-                      f"valid: a network in a condition of the reference, or dissection.all_pairs over a condition "
-                      f"of two networks or more")
+    where = listing(
+        design.in_config_order(
+            config,
+            [c.condition for c in classifiers.values() if c.network == dissection["reference"]],
+        )
+    )
+    raise ConfigError(
+        f"dissection.compare: no network of {dissection['compare']} shares a condition with the "
+        f"reference {dissection['reference']} (trained in {where}), so there is no pair to dissect; "
+        f"valid: a network in a condition of the reference, or dissection.all_pairs over a condition "
+        f"of two networks or more"
+    )
 
 
 def check_architecture(path, entry: dict, workdir) -> None:
@@ -288,19 +371,25 @@ def check_architecture(path, entry: dict, workdir) -> None:
     except architectures.ArchitectureError as error:
         raise ConfigError(f"{key_path(path + ['arch'])}: {error}") from None
     if not architectures.is_built_in(entry["arch"]) and entry.get("width", 1.0) != 1.0:
-        raise ConfigError(f"{key_path(path + ['width'])}: {entry['width']} for {entry['arch']}; valid: 1.0 (only "
-                          f"vgg11, vgg13 and resnet32 scale by width)")
+        raise ConfigError(
+            f"{key_path(path + ['width'])}: {entry['width']} for {entry['arch']}; valid: 1.0 (only "
+            f"vgg11, vgg13 and resnet32 scale by width)"
+        )
 
 
-def check_checkpoint(path, entry: dict, conditions, workdir: Path, owned_folders, users_files_here=True) -> None:
+def check_checkpoint(
+    path, entry: dict, conditions, workdir: Path, owned_folders, users_files_here=True
+) -> None:
     """An imported classifier: a condition of the study, an architecture, a weights file that exists outside
     the workflow's folders."""
     check_name(path + ["condition"], entry["condition"], conditions, "a condition of this study")
     check_architecture(path, entry, workdir)
     check_not_owned(key_path(path + ["weights"]), entry["weights"], workdir, owned_folders)
     if users_files_here and not (workdir / entry["weights"]).is_file():
-        raise ConfigError(f"{key_path(path + ['weights'])}: the file {entry['weights']!r} does not exist; valid: "
-                          f"an existing state_dict or memdissect checkpoint, relative to the working directory")
+        raise ConfigError(
+            f"{key_path(path + ['weights'])}: the file {entry['weights']!r} does not exist; valid: "
+            f"an existing state_dict or memdissect checkpoint, relative to the working directory"
+        )
 
 
 def check_checkpoint_file(path, entry: dict, num_classes: int, workdir: Path) -> None:
@@ -316,10 +405,14 @@ def check_checkpoint_file(path, entry: dict, num_classes: int, workdir: Path) ->
         check_output_layer(path, entry, stored, num_classes)
     given = [key for key in ("mean", "std") if key in entry]
     if architectures.is_built_in(entry["arch"]) and given:
-        raise ConfigError(f"{key_path(path + [given[0]])}: {entry['arch']} normalizes its input itself; valid: "
-                          f"no mean or std for vgg11, vgg13 and resnet32")
+        raise ConfigError(
+            f"{key_path(path + [given[0]])}: {entry['arch']} normalizes its input itself; valid: "
+            f"no mean or std for vgg11, vgg13 and resnet32"
+        )
     try:
-        architectures.check_normalization(entry["arch"], entry.get("mean"), entry.get("std"), ("`mean`", "`std`"))
+        architectures.check_normalization(
+            entry["arch"], entry.get("mean"), entry.get("std"), ("`mean`", "`std`")
+        )
     except architectures.ArchitectureError as error:
         raise ConfigError(f"{key_path(path)}: {error}") from None
 
@@ -328,36 +421,56 @@ def check_memdissect_checkpoint(path, entry: dict, stored: dict, num_classes: in
     """A checkpoint memdissect wrote knows its architecture, width, classes and normalization."""
     settings, weights = stored.get("settings"), repr(entry["weights"])
     if not isinstance(settings, dict) or "arch" not in settings:
-        raise ConfigError(f"{key_path(path + ['weights'])}: {weights} is a memdissect file of format "
-                          f"{stored['format']!r}, not a classifier checkpoint; valid: a plain state_dict or a "
-                          f"study's results/models/<model>/weights.pt")
-    made = (f"a memdissect checkpoint of {settings['arch']} at width {settings['width']} with "
-            f"{settings['num_classes']} classes")
+        raise ConfigError(
+            f"{key_path(path + ['weights'])}: {weights} is a memdissect file of format "
+            f"{stored['format']!r}, not a classifier checkpoint; valid: a plain state_dict or a "
+            f"study's results/models/<model>/weights.pt"
+        )
+    made = (
+        f"a memdissect checkpoint of {settings['arch']} at width {settings['width']} with "
+        f"{settings['num_classes']} classes"
+    )
     for key, value in (("arch", settings["arch"]), ("width", settings["width"])):
         if entry.get(key, 1.0) != value:
-            raise ConfigError(f"{key_path(path + [key])}: {entry.get(key, 1.0)!r}, but {weights} is {made}; "
-                              f"valid: {value!r}")
+            raise ConfigError(
+                f"{key_path(path + [key])}: {entry.get(key, 1.0)!r}, but {weights} is {made}; "
+                f"valid: {value!r}"
+            )
     if settings["num_classes"] != num_classes:
-        raise ConfigError(f"{key_path(path + ['weights'])}: {weights} is {made}, but the data set has {num_classes}; "
-                          f"valid: a classifier of the data set's {num_classes} classes")
+        raise ConfigError(
+            f"{key_path(path + ['weights'])}: {weights} is {made}, but the data set has {num_classes}; "
+            f"valid: a classifier of the data set's {num_classes} classes"
+        )
     given = [key for key in ("mean", "std") if key in entry]
     if given:
-        raise ConfigError(f"{key_path(path + [given[0]])}: {weights} is {made}, which knows its normalization; "
-                          f"valid: no mean or std")
+        raise ConfigError(
+            f"{key_path(path + [given[0]])}: {weights} is {made}, which knows its normalization; "
+            f"valid: no mean or std"
+        )
 
 
 def check_output_layer(path, entry: dict, stored, num_classes: int) -> None:
     """A plain state_dict (also under "state_dict"): its last 2-D weight, the output layer's, has a row per class."""
     wrapped = isinstance(stored, dict) and isinstance(stored.get("state_dict"), dict)
     state = stored["state_dict"] if wrapped else stored
-    if not isinstance(state, dict) or not state or not all(isinstance(v, TensorShape) for v in state.values()):
-        raise ConfigError(f"{key_path(path + ['weights'])}: {entry['weights']!r} holds no state_dict (a mapping of "
-                          f"parameter names to tensors); valid: {TENSOR_FILE}, or a memdissect checkpoint")
-    name, shape = next(((name, t.shape) for name, t in reversed(state.items()) if len(t.shape) == 2), (None, None))
+    if (
+        not isinstance(state, dict)
+        or not state
+        or not all(isinstance(v, TensorShape) for v in state.values())
+    ):
+        raise ConfigError(
+            f"{key_path(path + ['weights'])}: {entry['weights']!r} holds no state_dict (a mapping of "
+            f"parameter names to tensors); valid: {TENSOR_FILE}, or a memdissect checkpoint"
+        )
+    name, shape = next(
+        ((name, t.shape) for name, t in reversed(state.items()) if len(t.shape) == 2), (None, None)
+    )
     if name is not None and shape[0] != num_classes:
-        raise ConfigError(f"{key_path(path + ['weights'])}: {entry['weights']!r} holds a network of {shape[0]} "
-                          f"outputs (its output layer {name.removeprefix('module.')} is {shape[0]} x {shape[1]}), "
-                          f"not one per class of the data set; valid: a network of {num_classes} outputs")
+        raise ConfigError(
+            f"{key_path(path + ['weights'])}: {entry['weights']!r} holds a network of {shape[0]} "
+            f"outputs (its output layer {name.removeprefix('module.')} is {shape[0]} x {shape[1]}), "
+            f"not one per class of the data set; valid: a network of {num_classes} outputs"
+        )
 
 
 def check_reference_conditions(config: dict, conditions) -> None:
@@ -373,12 +486,20 @@ def check_lookup_table(lookup: dict, classifiers: dict, train_size: int) -> None
     is pixels or a model of the study (memdissect.analyses.lookup_table)."""
     if not lookup["enabled"]:
         return
-    if 0 < train_size < lookup["k"]:  # no image counted yet (an empty or unpacked-later folder): the data's checks say so
-        raise ConfigError(f"lookup_table.k: {lookup['k']} is more than the {train_size} training images; valid: an "
-                          f"integer from 1 to {train_size}")
+    if (
+        0 < train_size < lookup["k"]
+    ):  # no image counted yet (an empty or unpacked-later folder): the data's checks say so
+        raise ConfigError(
+            f"lookup_table.k: {lookup['k']} is more than the {train_size} training images; valid: an "
+            f"integer from 1 to {train_size}"
+        )
     if lookup["features"] != design.LOOKUP_PIXELS:
-        check_name(["lookup_table", "features"], lookup["features"], [design.LOOKUP_PIXELS, *classifiers],
-                   "pixels or a model id of this study")
+        check_name(
+            ["lookup_table", "features"],
+            lookup["features"],
+            [design.LOOKUP_PIXELS, *classifiers],
+            "pixels or a model id of this study",
+        )
 
 
 def check_name(path, value, valid, what: str) -> None:
@@ -391,31 +512,56 @@ def check_names(path, values, valid, what: str) -> None:
         check_name(path + [index], value, valid, what)
 
 
-def check_figures(figures: dict, conditions, networks, classifiers, num_classes: int, classes) -> None:
+def check_figures(
+    figures: dict, conditions, networks, classifiers, num_classes: int, classes
+) -> None:
     """Names in figures; class names of figure 3 only where the plan knows them (`classes`, else None)."""
     with_models = design.conditions_in_use(classifiers)
     for figure, spec in figures.items():
         for key in ("conditions", "ablations"):
-            check_names(["figures", figure, key], spec.get(key, []), conditions, "a condition of this study")
-            check_names(["figures", figure, key], spec.get(key, []), with_models,
-                        "a condition with models (no model group trains in it)")
-    trained = [classifiers[model] for model in design.trained(classifiers)]  # only these have a history to plot
-    if figures["figure1"]["network"] is not None:  # None: the study trains nothing, and draws no Figure 1
-        check_name(["figures", "figure1", "network"], figures["figure1"]["network"],
-                   list(dict.fromkeys(c.network for c in trained)), "a network this study trains")
+            check_names(
+                ["figures", figure, key], spec.get(key, []), conditions, "a condition of this study"
+            )
+            check_names(
+                ["figures", figure, key],
+                spec.get(key, []),
+                with_models,
+                "a condition with models (no model group trains in it)",
+            )
+    trained = [
+        classifiers[model] for model in design.trained(classifiers)
+    ]  # only these have a history to plot
+    if (
+        figures["figure1"]["network"] is not None
+    ):  # None: the study trains nothing, and draws no Figure 1
+        check_name(
+            ["figures", "figure1", "network"],
+            figures["figure1"]["network"],
+            list(dict.fromkeys(c.network for c in trained)),
+            "a network this study trains",
+        )
     if figures["figure4"]["name"] is not None:
         names = list(dict.fromkeys(c.name for c in trained))
-        check_name(["figures", "figure4", "name"], figures["figure4"]["name"], names, "a model name this study trains")
+        check_name(
+            ["figures", "figure4", "name"],
+            figures["figure4"]["name"],
+            names,
+            "a model name this study trains",
+        )
     for index, entry in enumerate(figures["figure3"]["classes"]):
         path = ["figures", "figure3", "classes", index]
         if isinstance(entry, int) and not 0 <= entry < num_classes:
-            raise ConfigError(f"{key_path(path)}: {entry} is out of range; valid: a class index from 0 to "
-                              f"{num_classes - 1}, or a class name")
+            raise ConfigError(
+                f"{key_path(path)}: {entry} is out of range; valid: a class index from 0 to "
+                f"{num_classes - 1}, or a class name"
+            )
         if isinstance(entry, str) and classes is not None and entry not in classes:
             raise not_in_study(path, entry, classes, "a class of the data set")
 
 
-def check_dataset(dataset: dict, workdir: Path, owned_folders, users_files_here=True, shared_files=True):
+def check_dataset(
+    dataset: dict, workdir: Path, owned_folders, users_files_here=True, shared_files=True
+):
     """The data set's class names where the plan can know them (else None); ConfigError for a data
     set that is not there, a subset it cannot give, or a folder inside the workflow's own outputs.
     Where the user's files are not (`users_files_here`), only what needs none of them."""
@@ -428,8 +574,10 @@ def check_dataset(dataset: dict, workdir: Path, owned_folders, users_files_here=
         fill_num_classes(dataset, CLASS_COUNTS.get(kind))
         return classes
     if kind not in CLASS_COUNTS and not shared_files and dataset["num_classes"] is None:
-        raise ConfigError(f"dataset.num_classes: jobs without a shared file system plan the study without the image "
-                          f"folder {root!r}, so they cannot count its classes; valid: the number of its class folders")
+        raise ConfigError(
+            f"dataset.num_classes: jobs without a shared file system plan the study without the image "
+            f"folder {root!r}, so they cannot count its classes; valid: the number of its class folders"
+        )
     if kind == "imagefolder":
         classes = check_image_folder_dataset(root, archive, workdir)
     elif kind in TORCHVISION_SETS and user_copy_exists(dataset, workdir):
@@ -446,14 +594,18 @@ def fill_num_classes(dataset: dict, count) -> None:
     """dataset.num_classes, where the config leaves it out, is the data set's count of classes (None: unknown
     before an archive is unpacked); where given, it must be that count."""
     if dataset["num_classes"] is None and count is None:
-        raise ConfigError(f"dataset.num_classes: not known before dataset.archive {dataset['archive']!r} is "
-                          f"unpacked; valid: the number of class folders under its train/ (10 for CIFAR-10)")
+        raise ConfigError(
+            f"dataset.num_classes: not known before dataset.archive {dataset['archive']!r} is "
+            f"unpacked; valid: the number of class folders under its train/ (10 for CIFAR-10)"
+        )
     if dataset["num_classes"] is None:
         dataset["num_classes"] = count
     elif count is not None and dataset["num_classes"] != count:
-        raise ConfigError(f"dataset.num_classes: {dataset['num_classes']} does not match the data set; "
-                          f"valid: {count} (the classes of the {dataset['kind']} data set at {dataset['root']!r}), "
-                          f"or leave it out")
+        raise ConfigError(
+            f"dataset.num_classes: {dataset['num_classes']} does not match the data set; "
+            f"valid: {count} (the classes of the {dataset['kind']} data set at {dataset['root']!r}), "
+            f"or leave it out"
+        )
 
 
 def check_image_folder_dataset(root, archive, workdir: Path):
@@ -464,13 +616,17 @@ def check_image_folder_dataset(root, archive, workdir: Path):
         except DataError as error:
             raise ConfigError(f"dataset.root: {error}") from None
     if not archive:
-        raise ConfigError(f"dataset.root: the folder {root!r} does not exist and dataset.archive is not set; valid: "
-                          f"a folder holding train/<class>/ and test/<class>/ images, or set dataset.archive to a "
-                          f".tar.gz of such a folder (unpacked into results/data/unpacked, never into dataset.root)")
+        raise ConfigError(
+            f"dataset.root: the folder {root!r} does not exist and dataset.archive is not set; valid: "
+            f"a folder holding train/<class>/ and test/<class>/ images, or set dataset.archive to a "
+            f".tar.gz of such a folder (unpacked into results/data/unpacked, never into dataset.root)"
+        )
     if not (workdir / archive).is_file():
-        raise ConfigError(f"dataset.archive: the file {archive!r} does not exist (and dataset.root {root!r} does not "
-                          f"either); valid: an existing .tar.gz of train/<class>/ and test/<class>/ images, or a "
-                          f"dataset.root that exists")
+        raise ConfigError(
+            f"dataset.archive: the file {archive!r} does not exist (and dataset.root {root!r} does not "
+            f"either); valid: an existing .tar.gz of train/<class>/ and test/<class>/ images, or a "
+            f"dataset.root that exists"
+        )
     return None
 
 
@@ -481,7 +637,9 @@ def user_copy_exists(dataset: dict, workdir=".") -> bool:
     spec = TORCHVISION_SETS.get(dataset["kind"])
     if spec is None:
         return root.is_dir()
-    return any(stored_file(root / spec.folder, name, spec.gzip_allowed) is not None for name in spec.files)
+    return any(
+        stored_file(root / spec.folder, name, spec.gzip_allowed) is not None for name in spec.files
+    )
 
 
 def check_not_owned(key: str, path, workdir: Path, owned_folders) -> None:
@@ -490,9 +648,11 @@ def check_not_owned(key: str, path, workdir: Path, owned_folders) -> None:
     for folder in owned_folders:
         owned = (Path(workdir) / folder).resolve()
         if resolved == owned or owned in resolved.parents:
-            raise ConfigError(f"{key}: {str(path)!r} lies inside {folder}/, which the workflow owns and may delete "
-                              f"or rewrite; valid: a path outside {', '.join(f'{name}/' for name in owned_folders)}, "
-                              f"such as resources/{Path(path).name}")
+            raise ConfigError(
+                f"{key}: {str(path)!r} lies inside {folder}/, which the workflow owns and may delete "
+                f"or rewrite; valid: a path outside {', '.join(f'{name}/' for name in owned_folders)}, "
+                f"such as resources/{Path(path).name}"
+            )
 
 
 def check_subset(dataset: dict, workdir: Path) -> None:
@@ -501,16 +661,20 @@ def check_subset(dataset: dict, workdir: Path) -> None:
     if subset is None:
         return
     if dataset["kind"] == "synthetic":
-        raise ConfigError("dataset.subset: the synthetic data set takes no subset; valid: no subset, or set "
-                          "dataset.train_size and dataset.test_size instead")
+        raise ConfigError(
+            "dataset.subset: the synthetic data set takes no subset; valid: no subset, or set "
+            "dataset.train_size and dataset.test_size instead"
+        )
     available = class_sizes(dataset, workdir)
     for split, sizes in (available or {}).items():
         wanted = subset[f"{split}_per_class"]
         smallest = min(sizes.values())
         if wanted is not None and wanted > smallest:
             small = min(sizes, key=sizes.get)
-            raise ConfigError(f"dataset.subset.{split}_per_class: {wanted} is more than the {smallest} {split} images "
-                              f"of class {small!r}; valid: an integer from 1 to {smallest}")
+            raise ConfigError(
+                f"dataset.subset.{split}_per_class: {wanted} is more than the {smallest} {split} images "
+                f"of class {small!r}; valid: an integer from 1 to {smallest}"
+            )
 
 
 def subset_in_use(dataset: dict):
@@ -518,29 +682,42 @@ def subset_in_use(dataset: dict):
     subset = dataset.get("subset") or {}
     if all(subset.get(f"{split}_per_class") is None for split in IMAGE_FOLDER_SPLITS):
         return None
-    return {"train_per_class": subset.get("train_per_class"), "test_per_class": subset.get("test_per_class"),
-            "seed": subset.get("seed", 0)}
+    return {
+        "train_per_class": subset.get("train_per_class"),
+        "test_per_class": subset.get("test_per_class"),
+        "seed": subset.get("seed", 0),
+    }
 
 
 def class_sizes(dataset: dict, workdir: Path):
     """{split: {class: images}} of the data set where the plan can count them, else None."""
     kind, root = dataset["kind"], workdir / dataset["root"]
     spec = TORCHVISION_SETS.get(kind)
-    if spec is not None and spec.class_sizes is not None:  # SVHN's are not known before reading its labels
+    if (
+        spec is not None and spec.class_sizes is not None
+    ):  # SVHN's are not known before reading its labels
         return {split: dict(zip(spec.classes, sizes)) for split, sizes in spec.class_sizes.items()}
     if kind == "imagefolder" and root.is_dir():
         return count_images(str(root.resolve()))
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def count_images(root: str) -> dict:
     """{split: {class: image files}} of an image folder, counted once per process: the plan asks
     twice (the subset check, the jobs' wall times), and every SLURM job parses the plan again."""
-    return {split: {folder.name: sum(1 for entry in folder.iterdir()
-                                     if entry.is_file() and entry.suffix.lower() in IMAGE_EXTENSIONS)
-                    for folder in (Path(root) / split).iterdir() if folder.is_dir()}
-            for split in IMAGE_FOLDER_SPLITS}
+    return {
+        split: {
+            folder.name: sum(
+                1
+                for entry in folder.iterdir()
+                if entry.is_file() and entry.suffix.lower() in IMAGE_EXTENSIONS
+            )
+            for folder in (Path(root) / split).iterdir()
+            if folder.is_dir()
+        }
+        for split in IMAGE_FOLDER_SPLITS
+    }
 
 
 def split_sizes(dataset: dict, workdir=".") -> dict:
@@ -552,13 +729,18 @@ def split_sizes(dataset: dict, workdir=".") -> dict:
     if dataset["kind"] == "synthetic":
         return {"train": dataset["train_size"], "test": dataset["test_size"]}
     subset = subset_in_use(dataset) or {}
-    drawn = {split: subset[f"{split}_per_class"] * dataset["num_classes"] for split in IMAGE_FOLDER_SPLITS
-             if subset.get(f"{split}_per_class") is not None}
+    drawn = {
+        split: subset[f"{split}_per_class"] * dataset["num_classes"]
+        for split in IMAGE_FOLDER_SPLITS
+        if subset.get(f"{split}_per_class") is not None
+    }
     if len(drawn) == len(IMAGE_FOLDER_SPLITS):
         return drawn
     counted = class_sizes(dataset, Path(workdir))
     known = TORCHVISION_SETS.get(dataset["kind"], TORCHVISION_SETS["cifar10"]).split_sizes
-    sizes = dict(known) if counted is None else {split: sum(c.values()) for split, c in counted.items()}
+    sizes = (
+        dict(known) if counted is None else {split: sum(c.values()) for split, c in counted.items()}
+    )
     return {**sizes, **drawn}
 
 
@@ -572,7 +754,9 @@ def image_folder_classes(root) -> list[str]:
     for split in IMAGE_FOLDER_SPLITS:
         folder = root / split
         if not folder.is_dir():
-            raise DataError(f"image folder {root} has no {split}/ folder; expected {root}/{split}/<class>/<image>")
+            raise DataError(
+                f"image folder {root} has no {split}/ folder; expected {root}/{split}/<class>/<image>"
+            )
         classes[split] = sorted(entry.name for entry in folder.iterdir() if entry.is_dir())
         if not classes[split]:
             raise DataError(f"{folder} holds no class folders; expected {folder}/<class>/<image>")
@@ -597,12 +781,20 @@ def check_torchvision_folder(kind: str, root) -> None:
     spec = TORCHVISION_SETS[kind]
     folder = Path(root) / spec.folder
     if not folder.is_dir():
-        raise DataError(f"the {spec.title} folder {folder} does not exist; rule 'download_dataset' makes the "
-                        f"workflow's own copy, or copy torchvision's {spec.folder or ' and '.join(spec.files)} there")
+        raise DataError(
+            f"the {spec.title} folder {folder} does not exist; rule 'download_dataset' makes the "
+            f"workflow's own copy, or copy torchvision's {spec.folder or ' and '.join(spec.files)} there"
+        )
     missing = [name for name in spec.files if stored_file(folder, name, spec.gzip_allowed) is None]
     if missing:
         gzipped = " (gzipped or not)" if spec.gzip_allowed else ""
-        delete = "the folder" if spec.folder else " and ".join(name for name in spec.files if name not in missing)
-        raise DataError(f"the {spec.title} folder {folder} is incomplete: {', '.join(missing)} missing{gzipped}; "
-                        f"delete {delete} so that rule 'download_dataset' fetches the workflow's own copy, or copy "
-                        f"the complete one there")
+        delete = (
+            "the folder"
+            if spec.folder
+            else " and ".join(name for name in spec.files if name not in missing)
+        )
+        raise DataError(
+            f"the {spec.title} folder {folder} is incomplete: {', '.join(missing)} missing{gzipped}; "
+            f"delete {delete} so that rule 'download_dataset' fetches the workflow's own copy, or copy "
+            f"the complete one there"
+        )

@@ -15,7 +15,9 @@ class DeviceError(RuntimeError):
     """The job cannot run on the device it was given or asked for."""
 
 
-def resolve_device(requested: str = "auto", gpu_allocated: bool = False, jobs_per_gpu: int = 1) -> torch.device:
+def resolve_device(
+    requested: str = "auto", gpu_allocated: bool = False, jobs_per_gpu: int = 1
+) -> torch.device:
     """cpu, or cuda when present; a job given a GPU (or asked for cuda) fails without CUDA."""
     if requested not in DEVICE_CHOICES:
         raise DeviceError(f"device must be one of {', '.join(DEVICE_CHOICES)}, got {requested!r}")
@@ -24,7 +26,9 @@ def resolve_device(requested: str = "auto", gpu_allocated: bool = False, jobs_pe
     if torch.cuda.is_available():
         return claim_free_gpu(jobs_per_gpu=jobs_per_gpu)
     if requested == "cuda" or gpu_allocated:
-        reason = "this job was allocated a GPU" if gpu_allocated else "the config asks for device: cuda"
+        reason = (
+            "this job was allocated a GPU" if gpu_allocated else "the config asks for device: cuda"
+        )
         raise DeviceError(
             f"{reason}, but torch sees no CUDA device (torch {torch.__version__}, "
             f"CUDA build: {torch.version.cuda or 'no'}). Install a CUDA build of PyTorch on the GPU "
@@ -36,7 +40,10 @@ def resolve_device(requested: str = "auto", gpu_allocated: bool = False, jobs_pe
 def gpu_allocated_by_scheduler(requested_gpus: int, environment=os.environ) -> bool:
     """True when a scheduler gave this job GPUs: SLURM lists them for the job. A local run's
     `gpu` resource is only a count that Snakemake keeps, not an allocation."""
-    listed = any(environment.get(name) for name in ("SLURM_JOB_GPUS", "SLURM_STEP_GPUS", "CUDA_VISIBLE_DEVICES"))
+    listed = any(
+        environment.get(name)
+        for name in ("SLURM_JOB_GPUS", "SLURM_STEP_GPUS", "CUDA_VISIBLE_DEVICES")
+    )
     return requested_gpus > 0 and bool(environment.get("SLURM_JOB_ID")) and listed
 
 
@@ -48,7 +55,7 @@ def claim_slot(names, lock_dir) -> int | None:
     """The index of the first name whose lock file no other process holds, now held by this one; None if all are.
     A lock file that cannot be opened counts as held, and the log says so."""
     unopened = []
-    for index, name in enumerate(names):
+    for index, name in enumerate(names):  # noqa: B007 (index is the answer, read after the loop)
         lock = Path(lock_dir) / f"memdissect-gpu-{name}.lock"
         try:
             handle = try_lock(lock)
@@ -61,15 +68,23 @@ def claim_slot(names, lock_dir) -> int | None:
     else:
         index = None
     if unopened:
-        logging.getLogger(__name__).warning("%d GPU slot lock(s) in %s cannot be opened and count as taken: %s",
-                                            len(unopened), lock_dir, ", ".join(unopened[:3]))
+        logging.getLogger(__name__).warning(
+            "%d GPU slot lock(s) in %s cannot be opened and count as taken: %s",
+            len(unopened),
+            lock_dir,
+            ", ".join(unopened[:3]),
+        )
     return index
 
 
 def gpu_slots(names: list[str], jobs_per_gpu: int) -> list[str]:
     """The lock names of each GPU's job slots, in the order jobs take them: one job on every GPU before a
     second on any."""
-    return [name if slot == 0 else f"{name}-{slot + 1}" for slot in range(jobs_per_gpu) for name in names]
+    return [
+        name if slot == 0 else f"{name}-{slot + 1}"
+        for slot in range(jobs_per_gpu)
+        for name in names
+    ]
 
 
 def claim_free_gpu(lock_dir=None, jobs_per_gpu: int = 1) -> torch.device:
@@ -100,12 +115,21 @@ def choose_gpu(names: list[str], jobs_per_gpu: int, lock_dir=None) -> int:
         if slot is None:
             raise PrivateFolderError(f"no lock in {folder} could be taken")
     except PrivateFolderError as error:
-        log.warning("no GPU slot claimed, so GPU %d, chosen by process id: %s", os.getpid() % len(names), error)
+        log.warning(
+            "no GPU slot claimed, so GPU %d, chosen by process id: %s",
+            os.getpid() % len(names),
+            error,
+        )
         return os.getpid() % len(names)
     if slot >= jobs_per_gpu * len(names):
-        log.warning("all %d job slots of the %d GPUs are taken (more GPU jobs at once than GPUs times "
-                    "sharing.models): this job is job %d on GPU %d", jobs_per_gpu * len(names), len(names),
-                    slot // len(names) + 1, slot % len(names))
+        log.warning(
+            "all %d job slots of the %d GPUs are taken (more GPU jobs at once than GPUs times "
+            "sharing.models): this job is job %d on GPU %d",
+            jobs_per_gpu * len(names),
+            len(names),
+            slot // len(names) + 1,
+            slot % len(names),
+        )
     return slot % len(names)
 
 
@@ -117,7 +141,10 @@ def cpu_has_fast_bf16() -> bool:
         return False
 
 
-NATIVE_BF16_CAPABILITY = (8, 0)  # Ampere: cuDNN has no bf16 convolution engines before it, torch only emulates bf16
+NATIVE_BF16_CAPABILITY = (
+    8,
+    0,
+)  # Ampere: cuDNN has no bf16 convolution engines before it, torch only emulates bf16
 
 
 def auto_precision(device: torch.device) -> tuple[str, str]:
@@ -137,7 +164,7 @@ def auto_precision(device: torch.device) -> tuple[str, str]:
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """"fp32" or "bf16"; "auto" picks bf16 where the hardware runs it natively (auto_precision)."""
+    """ "fp32" or "bf16"; "auto" picks bf16 where the hardware runs it natively (auto_precision)."""
     if precision in ("fp32", "bf16"):
         return precision
     if precision != "auto":
@@ -147,4 +174,9 @@ def resolve_precision(precision: str, device: torch.device) -> str:
 
 def autocast(device: torch.device, precision: str, cache_enabled: bool = True):
     """bf16 autocast where precision is "bf16"; a region captured in a CUDA graph needs cache_enabled False."""
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=(precision == "bf16"), cache_enabled=cache_enabled)
+    return torch.autocast(
+        device.type,
+        dtype=torch.bfloat16,
+        enabled=(precision == "bf16"),
+        cache_enabled=cache_enabled,
+    )

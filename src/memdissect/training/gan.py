@@ -10,12 +10,20 @@ import torch.nn.functional as F
 from memdissect.models.dcgan import Discriminator, Generator, init_dcgan_weights
 from memdissect.study.settings import GanSettings
 from memdissect.training.batches import NonFiniteLossError, batch_bounds
-from memdissect.training.checkpoints import ArtifactFormat, cpu_state_dict, load_checkpoint, save_checkpoint, train_epochs
+from memdissect.training.checkpoints import (
+    ArtifactFormat,
+    cpu_state_dict,
+    load_checkpoint,
+    save_checkpoint,
+    train_epochs,
+)
 from memdissect.training.optim import Adam
 from memdissect.training.runtime import Runtime
 
 GAN_CHECKPOINT = ArtifactFormat("memdissect-dcgan-v1", "a memdissect DCGAN checkpoint")
-GAN_RESUME = ArtifactFormat("memdissect-dcgan-resume-v3", "a DCGAN resume state")  # v3: memdissect.training.optim
+GAN_RESUME = ArtifactFormat(
+    "memdissect-dcgan-resume-v3", "a DCGAN resume state"
+)  # v3: memdissect.training.optim
 SAMPLE_GRID_SIZE = 64
 
 
@@ -28,7 +36,9 @@ def to_pixel_range(generated: torch.Tensor) -> torch.Tensor:
 
 
 def fixed_noise(settings: GanSettings, count: int = SAMPLE_GRID_SIZE) -> torch.Tensor:
-    return torch.randn(count, settings.latent_dim, generator=torch.Generator().manual_seed(settings.seed + 1))
+    return torch.randn(
+        count, settings.latent_dim, generator=torch.Generator().manual_seed(settings.seed + 1)
+    )
 
 
 def build_gan(settings: GanSettings, device, channels_last: bool = False):
@@ -39,14 +49,18 @@ def build_gan(settings: GanSettings, device, channels_last: bool = False):
     generator.apply(init_dcgan_weights)
     discriminator.apply(init_dcgan_weights)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
-    return (generator.to(device, memory_format=memory_format),
-            discriminator.to(device, memory_format=memory_format))
+    return (
+        generator.to(device, memory_format=memory_format),
+        discriminator.to(device, memory_format=memory_format),
+    )
 
 
 def build_gan_optimizers(generator, discriminator, settings: GanSettings):
     betas = (settings.beta1, settings.beta2)
-    return (Adam(generator.parameters(), lr=settings.lr, betas=betas),
-            Adam(discriminator.parameters(), lr=settings.lr, betas=betas))
+    return (
+        Adam(generator.parameters(), lr=settings.lr, betas=betas),
+        Adam(discriminator.parameters(), lr=settings.lr, betas=betas),
+    )
 
 
 def gan_step(generator, discriminator, optimizers, real, noise, runtime: Runtime) -> torch.Tensor:
@@ -56,8 +70,9 @@ def gan_step(generator, discriminator, optimizers, real, noise, runtime: Runtime
         fake = generator(noise)
         real_logits = discriminator(real).float()
         fake_logits = discriminator(fake.detach()).float()
-    loss_d = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-              + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+    loss_d = F.binary_cross_entropy_with_logits(
+        real_logits, torch.ones_like(real_logits)
+    ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
     optimizer_d.zero_grad()
     loss_d.backward()
     optimizer_d.step()
@@ -68,8 +83,14 @@ def gan_step(generator, discriminator, optimizers, real, noise, runtime: Runtime
     loss_g.backward()
     optimizer_g.step()
     with torch.no_grad():
-        return torch.stack([loss_d.detach(), loss_g.detach(), torch.sigmoid(real_logits).mean(),
-                            torch.sigmoid(fake_logits).mean()])
+        return torch.stack(
+            [
+                loss_d.detach(),
+                loss_g.detach(),
+                torch.sigmoid(real_logits).mean(),
+                torch.sigmoid(fake_logits).mean(),
+            ]
+        )
 
 
 def epoch_noise(bounds: list[tuple[int, int]], latent_dim: int, rng, device) -> torch.Tensor:
@@ -81,8 +102,9 @@ def epoch_noise(bounds: list[tuple[int, int]], latent_dim: int, rng, device) -> 
     return noise.to(device, non_blocking=True)
 
 
-def train_gan_epoch(generator, discriminator, optimizers, images, settings: GanSettings, rng,
-                    runtime: Runtime) -> dict:
+def train_gan_epoch(
+    generator, discriminator, optimizers, images, settings: GanSettings, rng, runtime: Runtime
+) -> dict:
     """One epoch of the standard DCGAN updates; returns mean losses and D outputs."""
     device = images.device
     order = torch.randperm(len(images), generator=rng).to(device)
@@ -100,18 +122,41 @@ def train_gan_epoch(generator, discriminator, optimizers, images, settings: GanS
     return {"loss_d": loss_d, "loss_g": loss_g, "d_real": d_real, "d_fake": d_fake}
 
 
-def gan_epoch(epoch: int, generator, discriminator, optimizers, images, settings: GanSettings, rng,
-              runtime: Runtime, log) -> dict:
+def gan_epoch(
+    epoch: int,
+    generator,
+    discriminator,
+    optimizers,
+    images,
+    settings: GanSettings,
+    rng,
+    runtime: Runtime,
+    log,
+) -> dict:
     """Train one epoch; the loss row, also logged."""
     started = time.perf_counter()
     row = train_gan_epoch(generator, discriminator, optimizers, images, settings, rng, runtime)
-    log(f"epoch {epoch}/{settings.epochs} loss_d {row['loss_d']:.4f} loss_g {row['loss_g']:.4f} "
-        f"D(real) {row['d_real']:.3f} D(fake) {row['d_fake']:.3f}")
-    return {"epoch": epoch, **row, "seconds": time.perf_counter() - started, "device": runtime.device.type,
-            "precision": runtime.precision_that_ran}
+    log(
+        f"epoch {epoch}/{settings.epochs} loss_d {row['loss_d']:.4f} loss_g {row['loss_g']:.4f} "
+        f"D(real) {row['d_real']:.3f} D(fake) {row['d_fake']:.3f}"
+    )
+    return {
+        "epoch": epoch,
+        **row,
+        "seconds": time.perf_counter() - started,
+        "device": runtime.device.type,
+        "precision": runtime.precision_that_ran,
+    }
 
 
-def train_gan(settings: GanSettings, images, device, resume_path=None, log=print, resume_every_seconds: float = 0.0):
+def train_gan(
+    settings: GanSettings,
+    images,
+    device,
+    resume_path=None,
+    log=print,
+    resume_every_seconds: float = 0.0,
+):
     """Train the DCGAN; returns (generator, discriminator, losses per epoch). With resume_path, resume from and
     save to it (checkpoints.ResumableRun)."""
     runtime = Runtime.for_device(device, settings.precision)
@@ -122,11 +167,27 @@ def train_gan(settings: GanSettings, images, device, resume_path=None, log=print
     images = images.to(runtime.device)
     if channels_last:
         images = images.contiguous(memory_format=torch.channels_last)
-    one_epoch = partial(gan_epoch, generator=generator, discriminator=discriminator, optimizers=optimizers,
-                        images=images, settings=settings, rng=rng, runtime=runtime, log=log)
-    parts = {"generator": generator, "discriminator": discriminator, "optimizer_g": optimizers[0],
-             "optimizer_d": optimizers[1], "rng": rng}
-    losses = train_epochs(settings, parts, one_epoch, resume_path, GAN_RESUME, log, resume_every_seconds)
+    one_epoch = partial(
+        gan_epoch,
+        generator=generator,
+        discriminator=discriminator,
+        optimizers=optimizers,
+        images=images,
+        settings=settings,
+        rng=rng,
+        runtime=runtime,
+        log=log,
+    )
+    parts = {
+        "generator": generator,
+        "discriminator": discriminator,
+        "optimizer_g": optimizers[0],
+        "optimizer_d": optimizers[1],
+        "rng": rng,
+    }
+    losses = train_epochs(
+        settings, parts, one_epoch, resume_path, GAN_RESUME, log, resume_every_seconds
+    )
     return generator.eval(), discriminator.eval(), pd.DataFrame(losses)
 
 
@@ -141,8 +202,12 @@ def sample_grid(generator, settings: GanSettings, device) -> torch.Tensor:
 
 
 def save_gan(generator, discriminator, settings: GanSettings, path) -> None:
-    save_checkpoint(path, GAN_CHECKPOINT, settings,
-                    {"generator": cpu_state_dict(generator), "discriminator": cpu_state_dict(discriminator)})
+    save_checkpoint(
+        path,
+        GAN_CHECKPOINT,
+        settings,
+        {"generator": cpu_state_dict(generator), "discriminator": cpu_state_dict(discriminator)},
+    )
 
 
 def load_gan(path, device="cpu", made_by: str = ""):

@@ -32,10 +32,24 @@ class Optimizer:
 class SGD(Optimizer):
     """torch.optim.SGD without dampening or Nesterov momentum."""
 
-    def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0, maximize: bool = False):
+    def __init__(
+        self,
+        params,
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        maximize: bool = False,
+    ):
         super().__init__(params)
-        self.lr, self.momentum, self.weight_decay, self.maximize = lr, momentum, weight_decay, maximize
-        self.momentum_buffers: list[torch.Tensor | None] = [None] * len(self.params)  # made from first gradients
+        self.lr, self.momentum, self.weight_decay, self.maximize = (
+            lr,
+            momentum,
+            weight_decay,
+            maximize,
+        )
+        self.momentum_buffers: list[torch.Tensor | None] = [None] * len(
+            self.params
+        )  # made from first gradients
 
     @torch.no_grad()
     def step(self) -> None:
@@ -52,7 +66,9 @@ class SGD(Optimizer):
 
     def momentum_step(self, active: list[int], grads: list[torch.Tensor]) -> list[torch.Tensor]:
         """Each active parameter's momentum buffer after this step's gradient: a copy of it the first time."""
-        running = [(i, grad) for i, grad in zip(active, grads) if self.momentum_buffers[i] is not None]
+        running = [
+            (i, grad) for i, grad in zip(active, grads) if self.momentum_buffers[i] is not None
+        ]
         if running:
             buffers = [self.momentum_buffers[i] for i, _ in running]
             torch._foreach_mul_(buffers, self.momentum)
@@ -66,19 +82,27 @@ class SGD(Optimizer):
         return {"momentum_buffers": self.momentum_buffers}
 
     def load_state_dict(self, state: dict) -> None:
-        self.momentum_buffers = [None if buffer is None else buffer.to(param.device, param.dtype).clone()
-                                 for buffer, param in zip(state["momentum_buffers"], self.params, strict=True)]
+        self.momentum_buffers = [
+            None if buffer is None else buffer.to(param.device, param.dtype).clone()
+            for buffer, param in zip(state["momentum_buffers"], self.params, strict=True)
+        ]
 
 
 class Adam(Optimizer):
     """torch.optim.Adam without weight decay or amsgrad."""
 
-    def __init__(self, params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8, maximize: bool = False):
+    def __init__(
+        self, params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8, maximize: bool = False
+    ):
         super().__init__(params)
         self.lr, (self.beta1, self.beta2), self.eps, self.maximize = lr, betas, eps, maximize
         self.steps = 0
-        self.exp_avgs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
-        self.exp_avg_sqs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
+        self.exp_avgs = [
+            torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params
+        ]
+        self.exp_avg_sqs = [
+            torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params
+        ]
 
     @torch.no_grad()
     def step(self) -> None:
@@ -91,11 +115,11 @@ class Adam(Optimizer):
         torch._foreach_lerp_(self.exp_avgs, grads, 1 - self.beta1)
         torch._foreach_mul_(self.exp_avg_sqs, self.beta2)
         torch._foreach_addcmul_(self.exp_avg_sqs, grads, grads, value=1 - self.beta2)
-        bias_correction1 = 1 - self.beta1 ** self.steps
-        bias_correction2 = 1 - self.beta2 ** self.steps
+        bias_correction1 = 1 - self.beta1**self.steps
+        bias_correction2 = 1 - self.beta2**self.steps
         step_size = self.lr / bias_correction1
         denominators = torch._foreach_sqrt(self.exp_avg_sqs)
-        torch._foreach_div_(denominators, bias_correction2 ** 0.5)
+        torch._foreach_div_(denominators, bias_correction2**0.5)
         torch._foreach_add_(denominators, self.eps)
         torch._foreach_addcdiv_(self.params, self.exp_avgs, denominators, value=-step_size)
 

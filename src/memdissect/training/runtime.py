@@ -9,7 +9,10 @@ import torch
 
 from memdissect.training.device import autocast, resolve_precision
 
-SELF_CHECK_TOLERANCE = {"fp32": 1e-3, "bf16": 3e-2}  # a first replay's largest miss, in units of the eager change
+SELF_CHECK_TOLERANCE = {
+    "fp32": 1e-3,
+    "bf16": 3e-2,
+}  # a first replay's largest miss, in units of the eager change
 
 
 def uses_channels_last(device) -> bool:
@@ -29,8 +32,11 @@ def make_cudnn_deterministic() -> None:
 
 def cuda_fp32_settings() -> dict:
     """PyTorch's fp32 precision setting of each CUDA library memdissect computes with, by name."""
-    return {"cuDNN conv": torch.backends.cudnn.conv, "cuDNN RNN": torch.backends.cudnn.rnn,
-            "cuBLAS matmul": torch.backends.cuda.matmul}
+    return {
+        "cuDNN conv": torch.backends.cudnn.conv,
+        "cuDNN RNN": torch.backends.cudnn.rnn,
+        "cuBLAS matmul": torch.backends.cuda.matmul,
+    }
 
 
 def compute_fp32_in_ieee() -> None:
@@ -46,7 +52,10 @@ def fp32_math(device) -> str:
     "tf32" or "bf16" where a setting (or the one it inherits: its library's, then PyTorch's) lets them round."""
     backends = torch.backends
     if torch.device(device).type == "cuda":
-        operations, library = (backends.cudnn.conv, backends.cuda.matmul), backends.cudnn  # cudnn's: all of CUDA's
+        operations, library = (
+            (backends.cudnn.conv, backends.cuda.matmul),
+            backends.cudnn,
+        )  # cudnn's: all of CUDA's
     else:
         operations, library = (backends.mkldnn.conv, backends.mkldnn.matmul), backends.mkldnn
     for operation in operations:
@@ -112,7 +121,9 @@ class RandomState:
     def __init__(self, device):
         self.device = torch.device(device)
         self.cpu = torch.get_rng_state()
-        self.cuda = cuda_generator(self.device).clone_state() if self.device.type == "cuda" else None
+        self.cuda = (
+            cuda_generator(self.device).clone_state() if self.device.type == "cuda" else None
+        )
         self.in_place = False
 
     @contextlib.contextmanager
@@ -139,7 +150,10 @@ class RandomState:
 
     def now(self) -> dict:
         """Where both streams are now (while installed)."""
-        return {"cpu": torch.get_rng_state(), "cuda": None if self.cuda is None else self.cuda.get_state()}
+        return {
+            "cpu": torch.get_rng_state(),
+            "cuda": None if self.cuda is None else self.cuda.get_state(),
+        }
 
     def set_now(self, state: dict) -> None:
         torch.set_rng_state(state["cpu"])
@@ -157,8 +171,14 @@ class RandomState:
             cuda_generator(self.device).graphsafe_set_state(fresh)
 
     def state_dict(self) -> dict:
-        return self.now() if self.in_place else {"cpu": self.cpu.clone(),
-                                                 "cuda": None if self.cuda is None else self.cuda.get_state()}
+        return (
+            self.now()
+            if self.in_place
+            else {
+                "cpu": self.cpu.clone(),
+                "cuda": None if self.cuda is None else self.cuda.get_state(),
+            }
+        )
 
     def load_state_dict(self, state: dict) -> None:
         """The saved streams; a CUDA state saved on a CPU (or the other way round) leaves this device's as it is."""
@@ -266,7 +286,9 @@ class CudaGraphs:
             return self.capture(step, stream, random_state)
         except Exception as error:  # noqa: BLE001  (the eager step, which works, goes on)
             message = str(error).strip().splitlines()
-            self.off_because = f"{type(error).__name__}: {message[0] if message else ''}".rstrip(": ")
+            self.off_because = f"{type(error).__name__}: {message[0] if message else ''}".rstrip(
+                ": "
+            )
             return None
 
 
@@ -313,8 +335,15 @@ class ReplayedStep:
 
     WARM_UP_STEPS = 3
 
-    def __init__(self, step, state, random_state: RandomState, precision: str, stream, log, what: str):
-        self.step, self.state, self.random_state, self.precision = step, state, random_state, precision
+    def __init__(
+        self, step, state, random_state: RandomState, precision: str, stream, log, what: str
+    ):
+        self.step, self.state, self.random_state, self.precision = (
+            step,
+            state,
+            random_state,
+            precision,
+        )
         self.stream, self.log, self.what = stream, log, what
         self.graph, self.warm_up_steps, self.checked = None, 0, False
         self.eager_because, self.check_note = "", ""
@@ -331,15 +360,21 @@ class ReplayedStep:
 
     def warm_up_or_capture(self) -> None:
         if CUDA_GRAPHS.off_because:
-            return self.fall_back(f"CUDA graphs are off in this process since a capture failed "
-                                  f"({CUDA_GRAPHS.off_because})")
+            return self.fall_back(
+                f"CUDA graphs are off in this process since a capture failed "
+                f"({CUDA_GRAPHS.off_because})"
+            )
         with on_own_stream(self.stream):
             if self.warm_up_steps < self.WARM_UP_STEPS:
                 self.warm_up_steps += 1
                 return self.step()
-            self.graph = CUDA_GRAPHS.try_capture(partial(self.step, capturing=True), self.stream, self.random_state)
+            self.graph = CUDA_GRAPHS.try_capture(
+                partial(self.step, capturing=True), self.stream, self.random_state
+            )
         if self.graph is None:
-            return self.fall_back(f"the step could not be captured as a CUDA graph ({CUDA_GRAPHS.off_because})")
+            return self.fall_back(
+                f"the step could not be captured as a CUDA graph ({CUDA_GRAPHS.off_because})"
+            )
         self.checked_replay()
 
     def fall_back(self, reason: str) -> None:
@@ -359,22 +394,35 @@ class ReplayedStep:
         restore(tensors, before)
         self.random_state.set_now(random_before)
         self.graph.replay()
-        deviation, tolerance = replay_deviation(before, eager, tensors), SELF_CHECK_TOLERANCE[self.precision]
+        deviation, tolerance = (
+            replay_deviation(before, eager, tensors),
+            SELF_CHECK_TOLERANCE[self.precision],
+        )
         if deviation <= tolerance:
-            self.check_note = f"first replay within {deviation:.2g} of the eager step (tolerance {tolerance:g})"
+            self.check_note = (
+                f"first replay within {deviation:.2g} of the eager step (tolerance {tolerance:g})"
+            )
             return
         restore(tensors, eager)
         self.random_state.set_now(random_eager)
-        self.graph, self.eager_because = None, (f"its first replay differs from the eager step by {deviation:.3g} "
-                                                f"of the step's change (tolerance {tolerance:g} in {self.precision})")
+        self.graph, self.eager_because = (
+            None,
+            (
+                f"its first replay differs from the eager step by {deviation:.3g} "
+                f"of the step's change (tolerance {tolerance:g} in {self.precision})"
+            ),
+        )
         self.log(f"{self.what} eagerly: {self.eager_because}")
 
     def status(self) -> GraphStatus:
         if self.eager_because:
             return GraphStatus("eager", self.eager_because)
         if self.graph is None:
-            return GraphStatus("eager", f"warming up: {self.warm_up_steps} of {self.WARM_UP_STEPS} eager steps "
-                                        f"before the capture")
+            return GraphStatus(
+                "eager",
+                f"warming up: {self.warm_up_steps} of {self.WARM_UP_STEPS} eager steps "
+                f"before the capture",
+            )
         return GraphStatus("replayed", self.check_note)
 
 
@@ -386,7 +434,9 @@ class Runtime:
     device: torch.device
     precision: str  # resolved: "fp32" or "bf16"
     channels_last: bool  # the networks' weights and input
-    cuda_graphs: bool = False  # training and pattern-search steps captured once and replayed (CUDA only)
+    cuda_graphs: bool = (
+        False  # training and pattern-search steps captured once and replayed (CUDA only)
+    )
 
     @classmethod
     def for_device(cls, device, precision: str = "auto", cuda_graphs: bool = True) -> "Runtime":
@@ -394,8 +444,12 @@ class Runtime:
         takes effect where steps can be captured (CUDA, or a CPU with CUDA_GRAPHS emulated). On CUDA, cuDNN is
         deterministic and fp32 is IEEE fp32 (compute_on)."""
         device = compute_on(device)
-        return cls(device, resolve_precision(precision, device), uses_channels_last(device),
-                   cuda_graphs and CUDA_GRAPHS.can_capture_on(device))
+        return cls(
+            device,
+            resolve_precision(precision, device),
+            uses_channels_last(device),
+            cuda_graphs and CUDA_GRAPHS.can_capture_on(device),
+        )
 
     @property
     def dcgan_channels_last(self) -> bool:
@@ -411,7 +465,11 @@ class Runtime:
 
     def status_without_graphs(self) -> GraphStatus:
         """The graph status of a step never captured: off CUDA it does not apply; on CUDA graphs were switched off."""
-        return GraphStatus("eager", "cuda_graphs is false") if self.device.type == "cuda" else NOT_ON_CUDA
+        return (
+            GraphStatus("eager", "cuda_graphs is false")
+            if self.device.type == "cuda"
+            else NOT_ON_CUDA
+        )
 
     def autocast(self, cache_enabled: bool = True):
         return autocast(self.device, self.precision, cache_enabled)

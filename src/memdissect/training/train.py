@@ -18,21 +18,57 @@ import torch
 import torch.nn.functional as F
 
 from memdissect.analyses.function_paths import ProbePath
-from memdissect.training.batches import EVAL_BATCH_SIZE, NonFiniteLossError, as_model_input, batch_bounds
-from memdissect.training.checkpoints import ArtifactFormat, ResumableRun, cpu_state_dict, diverged_in, load_checkpoint, save_checkpoint
-from memdissect.analyses.learning_order import (GROUP_COLUMNS, add_group_step, group_epoch_metrics, relabeled_mask,
-                                       sample_grad_magnitudes, zero_group_totals)
+from memdissect.analyses.learning_order import (
+    GROUP_COLUMNS,
+    add_group_step,
+    group_epoch_metrics,
+    relabeled_mask,
+    sample_grad_magnitudes,
+    zero_group_totals,
+)
 from memdissect.models import build_model
 from memdissect.study.settings import ClassifierSettings
+from memdissect.training.batches import (
+    EVAL_BATCH_SIZE,
+    NonFiniteLossError,
+    as_model_input,
+    batch_bounds,
+)
+from memdissect.training.checkpoints import (
+    ArtifactFormat,
+    ResumableRun,
+    cpu_state_dict,
+    diverged_in,
+    load_checkpoint,
+    save_checkpoint,
+)
 from memdissect.training.optim import SGD
 from memdissect.training.runtime import CUDA_GRAPHS, RandomState, ReplayedStep, Runtime
 
-CLASSIFIER_CHECKPOINT = ArtifactFormat("memdissect-classifier-v1", "a memdissect classifier checkpoint")
-CLASSIFIER_RESUME = ArtifactFormat("memdissect-classifier-resume-v3", "a classifier resume state")  # v3: random state
+CLASSIFIER_CHECKPOINT = ArtifactFormat(
+    "memdissect-classifier-v1", "a memdissect classifier checkpoint"
+)
+CLASSIFIER_RESUME = ArtifactFormat(
+    "memdissect-classifier-resume-v3", "a classifier resume state"
+)  # v3: random state
 CROP_PADDING = 4
 UNTRAINED_SEED_OFFSET = 1_000_000
-HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "grad_magnitude", "lr",
-                   "seconds", "images_per_second", "grad_mode", "device", "precision", "cuda_graph", "cuda_graph_note"]
+HISTORY_COLUMNS = [
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "test_loss",
+    "test_acc",
+    "grad_magnitude",
+    "lr",
+    "seconds",
+    "images_per_second",
+    "grad_mode",
+    "device",
+    "precision",
+    "cuda_graph",
+    "cuda_graph_note",
+]
 # A history's columns where the run's label set has relabeled samples: HISTORY_COLUMNS + learning_order.GROUP_COLUMNS
 
 
@@ -55,7 +91,9 @@ def batch_crop(images: torch.Tensor, offsets: torch.Tensor, padding: int) -> tor
     return cropped.permute(0, 3, 1, 2)
 
 
-def draw_augmentation(n: int, padding: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def draw_augmentation(
+    n: int, padding: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One epoch's flips (N) and crop offsets (N x 2), drawn on the CPU."""
     flips = torch.rand(n, generator=generator) < 0.5
     offsets = torch.randint(0, 2 * padding + 1, (n, 2), generator=generator)
@@ -65,7 +103,9 @@ def draw_augmentation(n: int, padding: int, generator: torch.Generator) -> tuple
 # ----------------------------------------------------------------------- one step
 
 
-def batch_input(images, index, flips, offsets, settings: ClassifierSettings, runtime: Runtime) -> torch.Tensor:
+def batch_input(
+    images, index, flips, offsets, settings: ClassifierSettings, runtime: Runtime
+) -> torch.Tensor:
     """The model's input for the training images at `index` (device tensors), augmented per sample when asked."""
     x = as_model_input(images[index], runtime.channels_last)
     if settings.augment:
@@ -77,10 +117,14 @@ def zero_totals(device, groups: bool = False) -> dict:
     """Sums over an epoch's steps, kept on the device so that no step waits for them, and updated in place,
     so that a step captured in a CUDA graph adds to the same tensors every epoch; with `groups`, also the
     clean and relabeled samples' (memdissect.analyses.learning_order)."""
-    return {**(zero_group_totals(device) if groups else {}),
-            "loss": torch.zeros((), device=device), "correct": torch.zeros((), device=device, dtype=torch.long),
-            "grad": torch.zeros((), device=device), "steps": torch.zeros((), device=device, dtype=torch.long),
-            "first_nonfinite_step": torch.full((), -1, device=device, dtype=torch.long)}
+    return {
+        **(zero_group_totals(device) if groups else {}),
+        "loss": torch.zeros((), device=device),
+        "correct": torch.zeros((), device=device, dtype=torch.long),
+        "grad": torch.zeros((), device=device),
+        "steps": torch.zeros((), device=device, dtype=torch.long),
+        "first_nonfinite_step": torch.full((), -1, device=device, dtype=torch.long),
+    }
 
 
 def reset_totals(totals: dict) -> None:
@@ -93,27 +137,44 @@ def add_step(totals: dict, loss, logits, labels, input_grad, groups=None) -> Non
     """One step's loss, correct predictions and (input_grad not None) G into the totals; with groups (the batch's
     true labels and relabeled mask), the per-group sums too."""
     if groups is not None:
-        add_group_step(totals, logits, labels, *groups,
-                       None if input_grad is None else sample_grad_magnitudes(input_grad))
+        add_group_step(
+            totals,
+            logits,
+            labels,
+            *groups,
+            None if input_grad is None else sample_grad_magnitudes(input_grad),
+        )
     batch = len(labels)
     totals["loss"] += loss.detach() * batch
     totals["correct"] += (logits.argmax(1) == labels).sum()
     if input_grad is not None:
         totals["grad"] += input_grad.abs().sum() * batch
     nonfinite_now = (totals["first_nonfinite_step"] < 0) & ~torch.isfinite(loss)
-    totals["first_nonfinite_step"].copy_(torch.where(nonfinite_now, totals["steps"], totals["first_nonfinite_step"]))
+    totals["first_nonfinite_step"].copy_(
+        torch.where(nonfinite_now, totals["steps"], totals["first_nonfinite_step"])
+    )
     totals["steps"] += 1
 
 
 def epoch_metrics(totals: dict, n: int, settings: ClassifierSettings) -> dict:
     """Mean loss, accuracy and G of the epoch; a NaN or infinite loss at any step is an error."""
     if totals["first_nonfinite_step"].item() >= 0:
-        raise NonFiniteLossError(f"the loss became NaN or infinite at step {totals['first_nonfinite_step'].item()} "
-                                 f"(batch size {settings.batch_size}, lr {settings.lr})")
+        raise NonFiniteLossError(
+            f"the loss became NaN or infinite at step {totals['first_nonfinite_step'].item()} "
+            f"(batch size {settings.batch_size}, lr {settings.lr})"
+        )
     grad_magnitude = totals["grad"].item() / n if settings.grad_mode == "step" else math.nan
-    groups = group_epoch_metrics(totals, settings.grad_mode == "step") if "group_counts" in totals else {}
-    return {"train_loss": totals["loss"].item() / n, "train_acc": totals["correct"].item() / n,
-            "grad_magnitude": grad_magnitude, **groups}
+    groups = (
+        group_epoch_metrics(totals, settings.grad_mode == "step")
+        if "group_counts" in totals
+        else {}
+    )
+    return {
+        "train_loss": totals["loss"].item() / n,
+        "train_acc": totals["correct"].item() / n,
+        "grad_magnitude": grad_magnitude,
+        **groups,
+    }
 
 
 class TrainingStep:
@@ -127,15 +188,25 @@ class TrainingStep:
     up accuracy and G of the clean and the relabeled samples apart (memdissect.analyses.learning_order).
     """
 
-    def __init__(self, model, optimizer, images, labels, settings: ClassifierSettings, runtime: Runtime,
-                 groups: tuple | None = None):
+    def __init__(
+        self,
+        model,
+        optimizer,
+        images,
+        labels,
+        settings: ClassifierSettings,
+        runtime: Runtime,
+        groups: tuple | None = None,
+    ):
         self.model, self.optimizer, self.images, self.labels = model, optimizer, images, labels
         self.settings, self.runtime, self.groups = settings, runtime, groups
         self.totals = zero_totals(images.device, groups is not None)
 
     def __call__(self, index, flips=None, offsets=None, capturing: bool = False) -> None:
         record_grad = self.settings.grad_mode == "step"
-        x = batch_input(self.images, index, flips, offsets, self.settings, self.runtime).requires_grad_(record_grad)
+        x = batch_input(
+            self.images, index, flips, offsets, self.settings, self.runtime
+        ).requires_grad_(record_grad)
         y = self.labels[index]
         with self.runtime.autocast(cache_enabled=not capturing):
             logits = self.model(x)
@@ -168,8 +239,15 @@ class GraphedStep:
         self.replayed = None
         if CUDA_GRAPHS.can_capture_on(device):
             stream = torch.cuda.Stream(device) if device.type == "cuda" else None
-            self.replayed = ReplayedStep(self.buffered_step, self.state, random_state, self.runtime.precision, stream,
-                                         log, "training")
+            self.replayed = ReplayedStep(
+                self.buffered_step,
+                self.state,
+                random_state,
+                self.runtime.precision,
+                stream,
+                log,
+                "training",
+            )
 
     @property
     def totals(self) -> dict:
@@ -200,7 +278,11 @@ class GraphedStep:
         return [*self.step.model.state_dict().values(), *momentum, *self.totals.values()]
 
     def status(self):
-        return self.runtime.status_without_graphs() if self.replayed is None else self.replayed.status()
+        return (
+            self.runtime.status_without_graphs()
+            if self.replayed is None
+            else self.replayed.status()
+        )
 
 
 # ----------------------------------------------------------------------- one classifier's run
@@ -217,16 +299,24 @@ def draw_epoch(n: int, settings: ClassifierSettings, generator: torch.Generator)
 def epoch_batches(plan: dict, settings: ClassifierSettings, device) -> list[tuple]:
     """(index, flips, offsets) of every step of the epoch, as slices of the plan on the device."""
     on_device = {name: values.to(device) for name, values in plan.items()}
-    return [tuple(on_device[name][start:stop] if name in on_device else None for name in ("order", "flips", "offsets"))
-            for start, stop in batch_bounds(len(plan["order"]), settings.batch_size)]
+    return [
+        tuple(
+            on_device[name][start:stop] if name in on_device else None
+            for name in ("order", "flips", "offsets")
+        )
+        for start, stop in batch_bounds(len(plan["order"]), settings.batch_size)
+    ]
 
 
-def train_one_epoch(model, optimizer, images, labels, settings: ClassifierSettings, generator,
-                    runtime: Runtime) -> dict:
+def train_one_epoch(
+    model, optimizer, images, labels, settings: ClassifierSettings, generator, runtime: Runtime
+) -> dict:
     """One eager pass over the training set; returns loss, accuracy and (grad_mode "step") G."""
     step = TrainingStep(model, optimizer, images, labels, settings, runtime)
     model.train()
-    for batch in epoch_batches(draw_epoch(len(images), settings, generator), settings, images.device):
+    for batch in epoch_batches(
+        draw_epoch(len(images), settings, generator), settings, images.device
+    ):
         step(*batch)
     return epoch_metrics(step.totals, len(images), settings)
 
@@ -239,8 +329,8 @@ def evaluate(model, images, labels, runtime: Runtime, batch_size=EVAL_BATCH_SIZE
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
     for start in range(0, len(images), batch_size):
-        x = as_model_input(images[start:start + batch_size], runtime.channels_last)
-        y = labels[start:start + batch_size]
+        x = as_model_input(images[start : start + batch_size], runtime.channels_last)
+        y = labels[start : start + batch_size]
         with runtime.autocast():
             logits = model(x).float()
         loss_sum += F.cross_entropy(logits, y, reduction="sum")
@@ -249,17 +339,25 @@ def evaluate(model, images, labels, runtime: Runtime, batch_size=EVAL_BATCH_SIZE
     return {"loss": loss_sum.item() / n, "acc": correct.item() / n}
 
 
-def input_gradient_magnitude(model, images, labels, runtime: Runtime, batch_size=EVAL_BATCH_SIZE) -> float:
+def input_gradient_magnitude(
+    model, images, labels, runtime: Runtime, batch_size=EVAL_BATCH_SIZE
+) -> float:
     """G in eval mode: mean over examples of sum_j |dL_i/dx_j| for each example's own loss."""
     model.eval()
-    total = torch.zeros((), dtype=torch.float64, device=images.device)  # summed on the device: no sync per batch
+    total = torch.zeros(
+        (), dtype=torch.float64, device=images.device
+    )  # summed on the device: no sync per batch
     for start in range(0, len(images), batch_size):
-        x = as_model_input(images[start:start + batch_size], runtime.channels_last).requires_grad_(True)
+        x = as_model_input(
+            images[start : start + batch_size], runtime.channels_last
+        ).requires_grad_(True)
         with runtime.autocast():
             logits = model(x)
-        loss = F.cross_entropy(logits.float(), labels[start:start + batch_size], reduction="sum")
+        loss = F.cross_entropy(logits.float(), labels[start : start + batch_size], reduction="sum")
         (grad,) = torch.autograd.grad(loss, x)
-        total += grad.abs().sum()  # in float64, as the sum of Python floats it replaces: the same G to the bit
+        total += (
+            grad.abs().sum()
+        )  # in float64, as the sum of Python floats it replaces: the same G to the bit
     return total.item() / max(len(images), 1)
 
 
@@ -270,11 +368,18 @@ def build_classifier(settings: ClassifierSettings, device) -> torch.nn.Module:
 
 def build_untrained_twin(settings: ClassifierSettings, device) -> torch.nn.Module:
     """A freshly initialized network of the same architecture, width and classes: the null baseline of Dist."""
-    return build_classifier(replace(settings, seed=settings.seed + UNTRAINED_SEED_OFFSET), device).eval()
+    return build_classifier(
+        replace(settings, seed=settings.seed + UNTRAINED_SEED_OFFSET), device
+    ).eval()
 
 
 def build_optimizer(model, settings: ClassifierSettings) -> SGD:
-    return SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay)
+    return SGD(
+        model.parameters(),
+        lr=settings.lr,
+        momentum=settings.momentum,
+        weight_decay=settings.weight_decay,
+    )
 
 
 def data_order_generator(seed: int) -> torch.Generator:
@@ -308,27 +413,58 @@ class ClassifierRun:
     graph, it draws the same numbers.
     """
 
-    def __init__(self, settings: ClassifierSettings, data: dict, runtime: Runtime, resume_path=None, log=print,
-                 stream=None, resume_every_seconds: float = 0.0, probe_indices: dict | None = None):
-        self.settings, self.data, self.runtime, self.log, self.stream = settings, data, runtime, log, stream
+    def __init__(
+        self,
+        settings: ClassifierSettings,
+        data: dict,
+        runtime: Runtime,
+        resume_path=None,
+        log=print,
+        stream=None,
+        resume_every_seconds: float = 0.0,
+        probe_indices: dict | None = None,
+    ):
+        self.settings, self.data, self.runtime, self.log, self.stream = (
+            settings,
+            data,
+            runtime,
+            log,
+            stream,
+        )
         if stream is not None:
-            stream.wait_stream(torch.cuda.current_stream(runtime.device))  # the data it reads were copied there
+            stream.wait_stream(
+                torch.cuda.current_stream(runtime.device)
+            )  # the data it reads were copied there
         with self.on_stream():
             self.model, self.optimizer, self.generator = start_training(settings, runtime)
-            self.random = RandomState(runtime.device)  # after the seed and the build: what the network draws
-            parts = {"model": self.model, "optimizer": self.optimizer, "generator": self.generator,
-                     "random": self.random}
+            self.random = RandomState(
+                runtime.device
+            )  # after the seed and the build: what the network draws
+            parts = {
+                "model": self.model,
+                "optimizer": self.optimizer,
+                "generator": self.generator,
+                "random": self.random,
+            }
             self.probes = None
             if probe_indices is not None:
-                self.probes = ProbePath({split: data[split][0] for split in probe_indices}, probe_indices, runtime)
+                self.probes = ProbePath(
+                    {split: data[split][0] for split in probe_indices}, probe_indices, runtime
+                )
                 parts["probes"] = self.probes
-            self.lifecycle = ResumableRun(settings, parts, resume_path, CLASSIFIER_RESUME, log, resume_every_seconds)
-            step = TrainingStep(self.model, self.optimizer, *data["train"], settings, runtime, data.get("groups"))
+            self.lifecycle = ResumableRun(
+                settings, parts, resume_path, CLASSIFIER_RESUME, log, resume_every_seconds
+            )
+            step = TrainingStep(
+                self.model, self.optimizer, *data["train"], settings, runtime, data.get("groups")
+            )
             self.step = GraphedStep(step, self.random, log) if runtime.cuda_graphs else step
         self.batches, self.started, self.error = [], None, None
 
     def on_stream(self):
-        return torch.cuda.stream(self.stream) if self.stream is not None else contextlib.nullcontext()
+        return (
+            torch.cuda.stream(self.stream) if self.stream is not None else contextlib.nullcontext()
+        )
 
     @contextlib.contextmanager
     def computing(self):
@@ -344,8 +480,9 @@ class ClassifierRun:
         self.started = time.perf_counter()
         with self.on_stream():
             images = self.data["train"][0]
-            self.batches = epoch_batches(draw_epoch(len(images), self.settings, self.generator), self.settings,
-                                         images.device)
+            self.batches = epoch_batches(
+                draw_epoch(len(images), self.settings, self.generator), self.settings, images.device
+            )
             reset_totals(self.step.totals)
             self.model.train()
 
@@ -362,30 +499,53 @@ class ClassifierRun:
             except NonFiniteLossError as error:
                 self.error = diverged_in(epoch, error)
                 return
-            if self.probes is not None:  # after the epoch's timing: `seconds` stays the training's and the test's
+            if (
+                self.probes is not None
+            ):  # after the epoch's timing: `seconds` stays the training's and the test's
                 self.probes.record(self.model)
         self.lifecycle.record(row)
 
     def epoch_row(self, epoch: int) -> dict:
-        settings, runtime, (train_images, train_labels) = self.settings, self.runtime, self.data["train"]
+        settings, runtime, (train_images, train_labels) = (
+            self.settings,
+            self.runtime,
+            self.data["train"],
+        )
         train = epoch_metrics(self.step.totals, len(train_images), settings)
         if settings.grad_mode == "exact":
-            train["grad_magnitude"] = input_gradient_magnitude(self.model, train_images, train_labels, runtime)
+            train["grad_magnitude"] = input_gradient_magnitude(
+                self.model, train_images, train_labels, runtime
+            )
         test = evaluate(self.model, *self.data["test"], runtime)
         if runtime.device.type == "cuda":
             torch.cuda.current_stream().synchronize()
         seconds = time.perf_counter() - self.started
-        self.log(f"epoch {epoch}/{settings.epochs} train_loss {train['train_loss']:.4f} "
-                 f"train_acc {train['train_acc']:.4f} test_acc {test['acc']:.4f} G {train['grad_magnitude']:.4g} "
-                 f"{seconds:.1f}s")
-        return {"epoch": epoch, **train, "test_loss": test["loss"], "test_acc": test["acc"], "lr": settings.lr,
-                "seconds": seconds, "images_per_second": len(train_images) / seconds,
-                "grad_mode": settings.grad_mode, "device": runtime.device.type, "precision": runtime.precision_that_ran,
-                **self.graph_status().as_row()}
+        self.log(
+            f"epoch {epoch}/{settings.epochs} train_loss {train['train_loss']:.4f} "
+            f"train_acc {train['train_acc']:.4f} test_acc {test['acc']:.4f} G {train['grad_magnitude']:.4g} "
+            f"{seconds:.1f}s"
+        )
+        return {
+            "epoch": epoch,
+            **train,
+            "test_loss": test["loss"],
+            "test_acc": test["acc"],
+            "lr": settings.lr,
+            "seconds": seconds,
+            "images_per_second": len(train_images) / seconds,
+            "grad_mode": settings.grad_mode,
+            "device": runtime.device.type,
+            "precision": runtime.precision_that_ran,
+            **self.graph_status().as_row(),
+        }
 
     def graph_status(self):
         """Whether the run's full batches replay as a CUDA graph, and why not where they do not."""
-        return self.step.status() if isinstance(self.step, GraphedStep) else self.runtime.status_without_graphs()
+        return (
+            self.step.status()
+            if isinstance(self.step, GraphedStep)
+            else self.runtime.status_without_graphs()
+        )
 
     def history(self) -> pd.DataFrame:
         return history_frame(self.lifecycle.history, groups="groups" in self.data)
@@ -408,11 +568,15 @@ def train_round(runs: list[ClassifierRun]) -> None:
         run.end_epoch()
 
 
-def training_data(train_images, train_labels, test_images, test_labels, runtime: Runtime, true_labels=None) -> dict:
+def training_data(
+    train_images, train_labels, test_images, test_labels, runtime: Runtime, true_labels=None
+) -> dict:
     """The splits on the device, the training images in the runtime's memory format; with true_labels (the
     training set's) where some labels differ from them, "groups": the true labels and the relabeled mask."""
-    data = {"train": (training_images_on(train_images, runtime), train_labels.to(runtime.device)),
-            "test": (test_images.to(runtime.device), test_labels.to(runtime.device))}
+    data = {
+        "train": (training_images_on(train_images, runtime), train_labels.to(runtime.device)),
+        "test": (test_images.to(runtime.device), test_labels.to(runtime.device)),
+    }
     return with_groups(data, true_labels)
 
 
@@ -428,17 +592,35 @@ def with_groups(data: dict, true_labels=None) -> dict:
     return data
 
 
-def train_classifier(settings: ClassifierSettings, train_images, train_labels, test_images, test_labels,
-                     device, resume_path=None, log=print, cuda_graphs: bool = True, resume_every_seconds: float = 0.0,
-                     true_labels=None, probe_indices: dict | None = None):
+def train_classifier(
+    settings: ClassifierSettings,
+    train_images,
+    train_labels,
+    test_images,
+    test_labels,
+    device,
+    resume_path=None,
+    log=print,
+    cuda_graphs: bool = True,
+    resume_every_seconds: float = 0.0,
+    true_labels=None,
+    probe_indices: dict | None = None,
+):
     """Train one classifier; returns (model, history). With resume_path, resume from and save to it (after
     every epoch, or after the first epoch `resume_every_seconds` after the last save: ResumableRun). With
     true_labels, the history has the groups' columns (ClassifierRun); with probe_indices, returns (model,
     history, probe path file)."""
     runtime = Runtime.for_device(device, settings.precision, cuda_graphs)
     data = training_data(train_images, train_labels, test_images, test_labels, runtime, true_labels)
-    run = ClassifierRun(settings, data, runtime, resume_path, log, resume_every_seconds=resume_every_seconds,
-                        probe_indices=probe_indices)
+    run = ClassifierRun(
+        settings,
+        data,
+        runtime,
+        resume_path,
+        log,
+        resume_every_seconds=resume_every_seconds,
+        probe_indices=probe_indices,
+    )
     train_to_end(run)
     if probe_indices is not None:
         return run.model, run.history(), run.probe_path_file()
@@ -462,11 +644,17 @@ def history_frame(history: list[dict], groups: bool = False) -> pd.DataFrame:
 
 def save_classifier(model, settings: ClassifierSettings, classes: list[str], path) -> None:
     """The self-describing final checkpoint: weights plus the settings that made them."""
-    save_checkpoint(path, CLASSIFIER_CHECKPOINT, settings,
-                    {"classes": list(classes), "state_dict": cpu_state_dict(model)})
+    save_checkpoint(
+        path,
+        CLASSIFIER_CHECKPOINT,
+        settings,
+        {"classes": list(classes), "state_dict": cpu_state_dict(model)},
+    )
 
 
-def load_classifier(path, device="cpu", expected_settings: ClassifierSettings | None = None, made_by: str = ""):
+def load_classifier(
+    path, device="cpu", expected_settings: ClassifierSettings | None = None, made_by: str = ""
+):
     """(model in eval mode, its settings, its class names) from a checkpoint; refuse one made under other settings."""
     checkpoint = load_checkpoint(path, CLASSIFIER_CHECKPOINT, expected_settings, made_by)
     settings = ClassifierSettings(**checkpoint["settings"])

@@ -4,7 +4,13 @@ import pytest
 import torch
 
 from memdissect.analyses import crosscheck
-from memdissect.analyses.crosscheck import crosscheck_pair, disagreement_rate, linear_cka, model_outputs, output_kl
+from memdissect.analyses.crosscheck import (
+    crosscheck_pair,
+    disagreement_rate,
+    linear_cka,
+    model_outputs,
+    output_kl,
+)
 from memdissect.models import build_model
 
 
@@ -14,7 +20,9 @@ def features():
 
 
 def random_orthogonal(size: int, seed: int) -> torch.Tensor:
-    q, r = torch.linalg.qr(torch.randn(size, size, generator=torch.Generator().manual_seed(seed), dtype=torch.float64))
+    q, r = torch.linalg.qr(
+        torch.randn(size, size, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    )
     return q * torch.sign(torch.diagonal(r))  # Haar-distributed, not just any orthogonal matrix
 
 
@@ -22,8 +30,8 @@ def sample_space_cka(a: torch.Tensor, b: torch.Tensor) -> float:
     """Linear CKA from N x N Gram matrices, HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L)): a second formula."""
     n = len(a)
     h = torch.eye(n, dtype=torch.float64) - 1.0 / n
-    k, l = h @ (a @ a.T) @ h, h @ (b @ b.T) @ h
-    return ((k * l).sum() / ((k * k).sum() * (l * l).sum()).sqrt()).item()
+    k, m = h @ (a @ a.T) @ h, h @ (b @ b.T) @ h
+    return ((k * m).sum() / ((k * k).sum() * (m * m).sum()).sqrt()).item()
 
 
 def test_cka_of_identical_features_is_one(features):
@@ -31,13 +39,22 @@ def test_cka_of_identical_features_is_one(features):
 
 
 def test_cka_ignores_orthogonal_transforms_and_isotropic_scaling(features):
-    other = torch.tanh(features @ torch.randn(12, 7, generator=torch.Generator().manual_seed(1), dtype=torch.float64))
+    other = torch.tanh(
+        features
+        @ torch.randn(12, 7, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    )
     reference = linear_cka(features, other)
     assert 0.05 < reference < 0.95  # a case where invariance means something
-    assert linear_cka(features @ random_orthogonal(12, 2), other) == pytest.approx(reference, abs=1e-12)
-    assert linear_cka(features, other @ random_orthogonal(7, 3)) == pytest.approx(reference, abs=1e-12)
+    assert linear_cka(features @ random_orthogonal(12, 2), other) == pytest.approx(
+        reference, abs=1e-12
+    )
+    assert linear_cka(features, other @ random_orthogonal(7, 3)) == pytest.approx(
+        reference, abs=1e-12
+    )
     assert linear_cka(3.5 * features, other) == pytest.approx(reference, abs=1e-12)
-    assert linear_cka(features, 0.01 * other + 4.0) == pytest.approx(reference, abs=1e-12)  # shift: centered
+    assert linear_cka(features, 0.01 * other + 4.0) == pytest.approx(
+        reference, abs=1e-12
+    )  # shift: centered
 
 
 def test_cka_changes_under_non_isotropic_scaling(features):
@@ -47,10 +64,14 @@ def test_cka_changes_under_non_isotropic_scaling(features):
 
 def test_cka_matches_the_gram_matrix_form_and_the_squared_correlation_in_one_dimension(features):
     other = features[:, :5] ** 2 + features[:, 5:10]
-    assert linear_cka(features, other) == pytest.approx(sample_space_cka(features, other), abs=1e-10)
+    assert linear_cka(features, other) == pytest.approx(
+        sample_space_cka(features, other), abs=1e-10
+    )
     x, y = features[:, :1], features[:, :1] + features[:, 1:2]
     correlation = torch.corrcoef(torch.cat([x, y], 1).T)[0, 1].item()
-    assert linear_cka(x, y) == pytest.approx(correlation**2, abs=1e-12)  # by hand: 1/2 in expectation
+    assert linear_cka(x, y) == pytest.approx(
+        correlation**2, abs=1e-12
+    )  # by hand: 1/2 in expectation
 
 
 def test_cka_of_a_constant_side_is_nan(features):
@@ -69,7 +90,9 @@ def test_output_kl_is_the_mean_over_images_by_hand():
     q = torch.tensor([0.9, 0.1], dtype=torch.float64).log()
     kl_pq = 0.5 * math.log(0.5 / 0.9) + 0.5 * math.log(0.5 / 0.1)
     # image 1: KL(p || q); image 2: identical outputs (shifted logits), KL 0
-    assert output_kl(torch.stack([p, q]), torch.stack([q, q + 2.0])) == pytest.approx(kl_pq / 2, abs=1e-12)
+    assert output_kl(torch.stack([p, q]), torch.stack([q, q + 2.0])) == pytest.approx(
+        kl_pq / 2, abs=1e-12
+    )
 
 
 def test_test_error_by_hand():
@@ -97,7 +120,20 @@ def test_crosscheck_pair_names_every_measure_and_is_zero_for_a_model_with_itself
     features = torch.randn(3, 4, generator=torch.Generator().manual_seed(0))
     labels = torch.tensor([0, 2, 2])
     same = crosscheck_pair((logits, features), (logits, features), labels)
-    assert same == pytest.approx({"output_kl": 0.0, "reverse_output_kl": 0.0, "disagreement": 0.0, "cka": 1.0,
-                                  "test_error_a": 1 / 3, "test_error_b": 1 / 3}, abs=1e-6)
+    assert same == pytest.approx(
+        {
+            "output_kl": 0.0,
+            "reverse_output_kl": 0.0,
+            "disagreement": 0.0,
+            "cka": 1.0,
+            "test_error_a": 1 / 3,
+            "test_error_b": 1 / 3,
+        },
+        abs=1e-6,
+    )
     flipped = crosscheck_pair((logits, features), (-logits, features), labels)
-    assert flipped["disagreement"] == 1.0 and flipped["output_kl"] > 0.5 and flipped["test_error_b"] == 1.0
+    assert (
+        flipped["disagreement"] == 1.0
+        and flipped["output_kl"] > 0.5
+        and flipped["test_error_b"] == 1.0
+    )

@@ -7,10 +7,18 @@ import pytest
 import torch
 from torch import nn
 
-from memdissect.training.checkpoints import part_states, restore_parts
-from memdissect.analyses.function_paths import (PROBE_DTYPE, ProbePath, compact_log_probs, load_probe_path, pairwise_path_table,
-                                       probe_indices, probe_log_probs, save_probe_path)
+from memdissect.analyses.function_paths import (
+    PROBE_DTYPE,
+    ProbePath,
+    compact_log_probs,
+    load_probe_path,
+    pairwise_path_table,
+    probe_indices,
+    probe_log_probs,
+    save_probe_path,
+)
 from memdissect.io import ArtifactError
+from memdissect.training.checkpoints import part_states, restore_parts
 from memdissect.training.runtime import Runtime
 
 CPU_FP32 = Runtime(torch.device("cpu"), "fp32", channels_last=False)
@@ -25,7 +33,9 @@ def test_the_probe_set_is_the_same_for_every_call_and_every_model_of_a_study():
         assert np.array_equal(first[split], again[split])
         assert len(np.unique(first[split])) == 300 and (np.diff(first[split]) > 0).all()
         assert 0 <= first[split].min() and first[split].max() < n
-    assert np.array_equal(first["train"], probe_indices({"train": 5000, "test": 77}, 300, 4)["train"])
+    assert np.array_equal(
+        first["train"], probe_indices({"train": 5000, "test": 77}, 300, 4)["train"]
+    )
     assert not np.array_equal(first["train"], probe_indices(SIZES, 300, 5)["train"])
 
 
@@ -50,8 +60,12 @@ def linear_model(seed=0):
 
 
 def test_a_models_probe_predictions_are_its_log_softmax_on_the_images_in_eval_mode():
-    images = torch.randint(0, 256, (23, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    model = nn.Sequential(linear_model(), nn.Dropout(0.5)).train()  # dropout would show if it stayed in train mode
+    images = torch.randint(
+        0, 256, (23, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0)
+    )
+    model = nn.Sequential(
+        linear_model(), nn.Dropout(0.5)
+    ).train()  # dropout would show if it stayed in train mode
     recorded = probe_log_probs(model, images, CPU_FP32, batch_size=7)
     expected = torch.log_softmax(model.eval()(images.float() / 255), dim=1)
     assert recorded.shape == (23, 10) and recorded.dtype == PROBE_DTYPE
@@ -66,23 +80,39 @@ def probe_path(models, images, indices):
 
 
 def test_a_path_file_holds_every_epoch_and_its_probes_and_survives_a_resume(tmp_path):
-    images = torch.randint(0, 256, (6, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    images = torch.randint(
+        0, 256, (6, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(1)
+    )
     indices = {"train": np.array([0, 2, 3, 5]), "test": np.array([1, 4])}
     path = probe_path([linear_model(0), linear_model(1), linear_model(2)], images, indices)
     resumed = probe_path([], images, indices)
-    restore_parts({"probe_path": resumed}, part_states({"probe_path": path}))  # as ResumableRun does
+    restore_parts(
+        {"probe_path": resumed}, part_states({"probe_path": path})
+    )  # as ResumableRun does
     save_probe_path(resumed.as_file(), tmp_path / "path.pt")
     loaded = load_probe_path(tmp_path / "path.pt")
     assert loaded["epochs"].tolist() == [1, 2, 3]
-    assert loaded["paths"]["train"].shape == (3, 4, 10) and loaded["paths"]["test"].shape == (3, 2, 10)
-    assert torch.equal(loaded["paths"]["train"][1], probe_log_probs(linear_model(1), images[[0, 2, 3, 5]], CPU_FP32))
-    assert torch.equal(loaded["paths"]["test"][2], probe_log_probs(linear_model(2), images.flip(0)[[1, 4]], CPU_FP32))
+    assert loaded["paths"]["train"].shape == (3, 4, 10) and loaded["paths"]["test"].shape == (
+        3,
+        2,
+        10,
+    )
+    assert torch.equal(
+        loaded["paths"]["train"][1],
+        probe_log_probs(linear_model(1), images[[0, 2, 3, 5]], CPU_FP32),
+    )
+    assert torch.equal(
+        loaded["paths"]["test"][2],
+        probe_log_probs(linear_model(2), images.flip(0)[[1, 4]], CPU_FP32),
+    )
     assert loaded["indices"]["test"].tolist() == [1, 4]
 
 
 def test_a_resume_state_recorded_on_other_probes_is_refused():
     images = torch.zeros(6, 3, 32, 32, dtype=torch.uint8)
-    recorded = probe_path([linear_model(0)], images, {"train": np.array([0, 1]), "test": np.array([2])})
+    recorded = probe_path(
+        [linear_model(0)], images, {"train": np.array([0, 1]), "test": np.array([2])}
+    )
     other = probe_path([], images, {"train": np.array([0, 3]), "test": np.array([2])})
     with pytest.raises(ArtifactError, match="recorded on other probe images"):
         restore_parts({"probe_path": other}, part_states({"probe_path": recorded}))
@@ -91,27 +121,42 @@ def test_a_resume_state_recorded_on_other_probes_is_refused():
 def path_file(path: torch.Tensor, indices=(0, 1, 2)) -> dict:
     """A path file of E x N x C log-probabilities, the same path on both splits."""
     splits = ("train", "test")
-    return {"epochs": torch.arange(1, len(path) + 1), "indices": {split: torch.tensor(indices) for split in splits},
-            "paths": {split: path for split in splits}}
+    return {
+        "epochs": torch.arange(1, len(path) + 1),
+        "indices": {split: torch.tensor(indices) for split in splits},
+        "paths": {split: path for split in splits},
+    }
 
 
 def confident_path(classes_per_epoch) -> torch.Tensor:
     """Each epoch's probes predicted 0.9 on the given class (of 2), as stored log-probabilities."""
-    probabilities = torch.tensor([[[0.9, 0.1] if c == 0 else [0.1, 0.9] for c in row] for row in classes_per_epoch])
+    probabilities = torch.tensor(
+        [[[0.9, 0.1] if c == 0 else [0.1, 0.9] for c in row] for row in classes_per_epoch]
+    )
     return compact_log_probs(probabilities.log())
 
 
 def test_two_identical_paths_are_zero_apart_and_two_disjoint_ones_fully_apart():
     a = confident_path([[0, 1, 0], [1, 1, 0]])
-    b = confident_path([[1, 0, 1], [0, 0, 1]])  # every probe predicted the other class, at every epoch
-    table = pairwise_path_table({"a": path_file(a), "same": path_file(a.clone()), "b": path_file(b)})
+    b = confident_path(
+        [[1, 0, 1], [0, 0, 1]]
+    )  # every probe predicted the other class, at every epoch
+    table = pairwise_path_table(
+        {"a": path_file(a), "same": path_file(a.clone()), "b": path_file(b)}
+    )
     same = table[(table["run_a"] == "a") & (table["run_b"] == "same")]
     disjoint = table[(table["run_a"] == "a") & (table["run_b"] == "b")]
     assert (same["disagreement"] == 0).all() and np.allclose(same["sym_kl"], 0, atol=1e-12)
     assert (disjoint["disagreement"] == 1).all()
-    assert np.allclose(disjoint["sym_kl"], 0.8 * math.log(9), rtol=1e-3)  # KL(0.9/0.1 || 0.1/0.9) both ways
+    assert np.allclose(
+        disjoint["sym_kl"], 0.8 * math.log(9), rtol=1e-3
+    )  # KL(0.9/0.1 || 0.1/0.9) both ways
     assert len(table) == 3 * 2 * 2  # 3 pairs x 2 splits x 2 epochs
-    assert table[["run_a", "run_b"]].drop_duplicates().values.tolist() == [["a", "same"], ["a", "b"], ["same", "b"]]
+    assert table[["run_a", "run_b"]].drop_duplicates().values.tolist() == [
+        ["a", "same"],
+        ["a", "b"],
+        ["same", "b"],
+    ]
 
 
 def test_partial_disagreement_is_the_share_of_probes_per_epoch():

@@ -6,8 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from memdissect.analyses.function_paths_summary import (fit_epoch_spread, fit_epoch_table, path_divergence_by_epoch,
-                                               path_divergence_overall, path_sentence)
+from memdissect.analyses.function_paths_summary import (
+    fit_epoch_spread,
+    fit_epoch_table,
+    path_divergence_by_epoch,
+    path_divergence_overall,
+    path_sentence,
+)
 
 BOOTSTRAP = {"n_resamples": 500, "confidence": 0.95, "seed": 0}
 
@@ -17,9 +22,19 @@ def pair_rows(condition: str, disagreement: dict, epochs=(1, 2)) -> pd.DataFrame
     rows = []
     for (run_a, run_b), values in disagreement.items():
         for split, scale in (("train", 1.0), ("test", 0.5)):
-            rows += [{"condition": condition, "name": "vgg11", "run_a": run_a, "run_b": run_b, "split": split,
-                      "epoch": epoch, "disagreement": scale * value, "sym_kl": 2 * scale * value}
-                     for epoch, value in zip(epochs, values)]
+            rows += [
+                {
+                    "condition": condition,
+                    "name": "vgg11",
+                    "run_a": run_a,
+                    "run_b": run_b,
+                    "split": split,
+                    "epoch": epoch,
+                    "disagreement": scale * value,
+                    "sym_kl": 2 * scale * value,
+                }
+                for epoch, value in zip(epochs, values)
+            ]
     return pd.DataFrame(rows)
 
 
@@ -39,7 +54,9 @@ def test_per_epoch_mean_over_pairs_with_an_interval_that_holds_it():
 
 
 def test_one_pair_has_no_interval():
-    table = path_divergence_by_epoch(pair_rows("true_labels", {("s1", "s2"): [0.1, 0.3]}), **BOOTSTRAP)
+    table = path_divergence_by_epoch(
+        pair_rows("true_labels", {("s1", "s2"): [0.1, 0.3]}), **BOOTSTRAP
+    )
     assert table["ci_low"].isna().all() and (table["n_pairs"] == 1).all()
 
 
@@ -54,16 +71,25 @@ def fit_history(train_acc) -> pd.DataFrame:
 
 
 def test_spread_of_the_fit_epoch_over_seeds_counts_the_runs_that_never_fit():
-    histories = {"s1": fit_history([0.5, 0.99, 1.0, 1.0]), "s2": fit_history([0.5, 0.7, 0.995, 1.0]),
-                 "s3": fit_history([0.5, 0.6, 0.7, 0.8])}
+    histories = {
+        "s1": fit_history([0.5, 0.99, 1.0, 1.0]),
+        "s2": fit_history([0.5, 0.7, 0.995, 1.0]),
+        "s3": fit_history([0.5, 0.6, 0.7, 0.8]),
+    }
     spread = fit_epoch_spread(histories)
     assert (spread["runs"], spread["runs_fitted"]) == (3, 2)
-    assert spread["fit_epoch_mean"] == 2.5 and spread["fit_epoch_std"] == pytest.approx(math.sqrt(0.5))
+    assert spread["fit_epoch_mean"] == 2.5 and spread["fit_epoch_std"] == pytest.approx(
+        math.sqrt(0.5)
+    )
     assert (spread["fit_epoch_min"], spread["fit_epoch_max"]) == (2, 3)
     assert math.isnan(fit_epoch_spread({"s3": histories["s3"]})["fit_epoch_mean"])
     assert math.isnan(fit_epoch_spread({"s1": histories["s1"]})["fit_epoch_std"])
     table = fit_epoch_table({("true_labels", "vgg11"): histories})
-    assert table.loc[0, ["condition", "name", "runs_fitted"]].tolist() == ["true_labels", "vgg11", 2]
+    assert table.loc[0, ["condition", "name", "runs_fitted"]].tolist() == [
+        "true_labels",
+        "vgg11",
+        2,
+    ]
 
 
 def test_sentence_reads_whether_the_random_label_paths_lie_farther_apart():
@@ -71,10 +97,16 @@ def test_sentence_reads_whether_the_random_label_paths_lie_farther_apart():
     pairs = pd.concat([pair_rows("true_labels", THREE_SEEDS), pair_rows("random_labels", far)])
     overall = path_divergence_overall(pairs, **BOOTSTRAP)
     sentence = path_sentence(overall, "vgg11", "true_labels", "random_labels")
-    assert sentence.startswith("vgg11, averaged over the epochs: on the training probe, two seeds disagree on 35% [")
+    assert sentence.startswith(
+        "vgg11, averaged over the epochs: on the training probe, two seeds disagree on 35% ["
+    )
     assert "of the probes per epoch on X_T and on 85% [" in sentence
     assert "the X_R paths are farther apart (the intervals are disjoint)" in sentence
-    reversed_overall = path_divergence_overall(pd.concat([pair_rows("true_labels", far),
-                                                          pair_rows("random_labels", THREE_SEEDS)]), **BOOTSTRAP)
-    assert "NOT farther apart" in path_sentence(reversed_overall, "vgg11", "true_labels", "random_labels")
+    reversed_overall = path_divergence_overall(
+        pd.concat([pair_rows("true_labels", far), pair_rows("random_labels", THREE_SEEDS)]),
+        **BOOTSTRAP,
+    )
+    assert "NOT farther apart" in path_sentence(
+        reversed_overall, "vgg11", "true_labels", "random_labels"
+    )
     assert "no pair of seeds" in path_sentence(overall, "vgg13", "true_labels", "random_labels")

@@ -7,9 +7,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from memdissect.analyses.learning_order import (
+    GROUP_COLUMNS,
+    GROUP_COUNTS,
+    add_group_step,
+    group_epoch_metrics,
+    relabeled_mask,
+    sample_grad_magnitudes,
+    zero_group_totals,
+)
 from memdissect.data.labels import corrupt_labels
-from memdissect.analyses.learning_order import (GROUP_COLUMNS, GROUP_COUNTS, add_group_step, group_epoch_metrics, relabeled_mask,
-                                       sample_grad_magnitudes, zero_group_totals)
 from memdissect.models import build_model
 from memdissect.training.train import add_step, reset_totals, zero_totals
 
@@ -19,17 +26,29 @@ def batch(seed=0, size=37, classes=10):
     logits = torch.randn(size, classes, generator=generator)
     true_labels = torch.randint(0, classes, (size,), generator=generator)
     relabeled = torch.rand(size, generator=generator) < 0.5
-    labels = torch.where(relabeled, (true_labels + torch.randint(1, classes, (size,), generator=generator)) % classes,
-                         true_labels)
+    labels = torch.where(
+        relabeled,
+        (true_labels + torch.randint(1, classes, (size,), generator=generator)) % classes,
+        true_labels,
+    )
     sample_grad = torch.rand(size, generator=generator, dtype=torch.float32)
     return logits, labels, true_labels, relabeled, sample_grad
 
 
 def direct_counts(logits, labels, true_labels, relabeled, sample_grad):
     """The same sums, one sample at a time."""
-    sums = {"clean_correct": 0, "clean": 0, "relabeled_correct": 0, "relabeled_true_class": 0, "relabeled": 0,
-            "clean_grad": 0.0, "relabeled_grad": 0.0}
-    for row, label, true, is_relabeled, grad in zip(logits, labels, true_labels, relabeled, sample_grad):
+    sums = {
+        "clean_correct": 0,
+        "clean": 0,
+        "relabeled_correct": 0,
+        "relabeled_true_class": 0,
+        "relabeled": 0,
+        "clean_grad": 0.0,
+        "relabeled_grad": 0.0,
+    }
+    for row, label, true, is_relabeled, grad in zip(
+        logits, labels, true_labels, relabeled, sample_grad
+    ):
         predicted = int(row.argmax())
         group = "relabeled" if is_relabeled else "clean"
         sums[group] += 1
@@ -48,8 +67,9 @@ def test_totals_equal_the_sums_taken_one_sample_at_a_time_over_several_steps():
         for name, value in direct_counts(*step).items():
             expected[name] = expected.get(name, 0) + value
     assert totals["group_counts"].tolist() == [expected[name] for name in GROUP_COUNTS]
-    assert totals["group_grad"].tolist() == pytest.approx([expected["clean_grad"], expected["relabeled_grad"]],
-                                                          rel=1e-6)
+    assert totals["group_grad"].tolist() == pytest.approx(
+        [expected["clean_grad"], expected["relabeled_grad"]], rel=1e-6
+    )
 
 
 def test_metrics_of_a_batch_counted_by_hand():
@@ -57,23 +77,45 @@ def test_metrics_of_a_batch_counted_by_hand():
     labels = torch.tensor([0, 1, 0, 3, 2, 2])
     true_labels = torch.tensor([0, 1, 0, 1, 0, 1])  # samples 3, 4, 5 relabeled
     totals = zero_group_totals("cpu")
-    add_group_step(totals, logits, labels, true_labels, relabeled_mask(labels, true_labels),
-                   torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 9.0]))
+    add_group_step(
+        totals,
+        logits,
+        labels,
+        true_labels,
+        relabeled_mask(labels, true_labels),
+        torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 9.0]),
+    )
     metrics = group_epoch_metrics(totals, grad_recorded=True)
     assert list(metrics) == GROUP_COLUMNS
-    assert metrics["clean_train_acc"] == pytest.approx(2 / 3)  # samples 0, 1 right; 2 predicted 2, label 0
+    assert metrics["clean_train_acc"] == pytest.approx(
+        2 / 3
+    )  # samples 0, 1 right; 2 predicted 2, label 0
     assert metrics["relabeled_train_acc"] == pytest.approx(1 / 3)  # sample 3 predicted its label 3
-    assert metrics["relabeled_true_class"] == pytest.approx(2 / 3)  # samples 4 (0) and 5 (1): their true class
-    assert metrics["clean_grad_magnitude"] == pytest.approx(2.0) and metrics["relabeled_grad_magnitude"] == 6.0
+    assert metrics["relabeled_true_class"] == pytest.approx(
+        2 / 3
+    )  # samples 4 (0) and 5 (1): their true class
+    assert (
+        metrics["clean_grad_magnitude"] == pytest.approx(2.0)
+        and metrics["relabeled_grad_magnitude"] == 6.0
+    )
     assert (metrics["clean_samples"], metrics["relabeled_samples"]) == (3, 3)
 
 
 def test_an_empty_group_and_unrecorded_g_are_nan():
     logits, labels, true_labels, _, sample_grad = batch()
     totals = zero_group_totals("cpu")
-    add_group_step(totals, logits, true_labels, true_labels, torch.zeros(len(labels), dtype=torch.bool), sample_grad)
+    add_group_step(
+        totals,
+        logits,
+        true_labels,
+        true_labels,
+        torch.zeros(len(labels), dtype=torch.bool),
+        sample_grad,
+    )
     metrics = group_epoch_metrics(totals, grad_recorded=True)
-    assert math.isnan(metrics["relabeled_train_acc"]) and math.isnan(metrics["relabeled_grad_magnitude"])
+    assert math.isnan(metrics["relabeled_train_acc"]) and math.isnan(
+        metrics["relabeled_grad_magnitude"]
+    )
     assert metrics["relabeled_samples"] == 0 and metrics["clean_samples"] == len(labels)
     unrecorded = group_epoch_metrics(totals, grad_recorded=False)
     assert math.isnan(unrecorded["clean_grad_magnitude"])
@@ -83,10 +125,15 @@ def test_an_empty_group_and_unrecorded_g_are_nan():
 def test_relabeled_are_the_corrupted_samples_whose_random_label_is_not_the_true_one():
     true_labels = torch.randint(0, 10, (2000,), generator=torch.Generator().manual_seed(0))
     table = corrupt_labels(true_labels.numpy(), 0.5, 10, 3)
-    labels, true_labels = torch.tensor(table["label"].to_numpy()), torch.tensor(table["true_label"].to_numpy())
+    labels, true_labels = (
+        torch.tensor(table["label"].to_numpy()),
+        torch.tensor(table["true_label"].to_numpy()),
+    )
     relabeled = relabeled_mask(labels, true_labels).numpy()
     corrupted = table["corrupted"].to_numpy()
-    assert (relabeled <= corrupted).all() and relabeled.sum() < corrupted.sum()  # about 1/10 kept their label
+    assert (
+        relabeled <= corrupted
+    ).all() and relabeled.sum() < corrupted.sum()  # about 1/10 kept their label
     assert (labels.numpy() != true_labels.numpy())[relabeled].all()
 
 
@@ -118,8 +165,10 @@ def test_sample_magnitudes_are_each_samples_own_loss_gradient():
     labels = torch.randint(0, 5, (6,))
     F.cross_entropy(model(x), labels).backward()
     for i in range(6):
-        (alone,) = torch.autograd.grad(F.cross_entropy(model(x[i:i + 1]), labels[i:i + 1]), x)
-        assert sample_grad_magnitudes(x.grad)[i].item() == pytest.approx(alone.abs().sum().item(), rel=1e-12)
+        (alone,) = torch.autograd.grad(F.cross_entropy(model(x[i : i + 1]), labels[i : i + 1]), x)
+        assert sample_grad_magnitudes(x.grad)[i].item() == pytest.approx(
+            alone.abs().sum().item(), rel=1e-12
+        )
 
 
 @pytest.mark.cuda
@@ -130,7 +179,9 @@ def test_on_cuda_the_step_adds_to_the_same_totals_when_replayed_as_a_graph():
     stream = torch.cuda.Stream(device)
     stream.wait_stream(torch.cuda.current_stream(device))
     with torch.cuda.stream(stream):
-        add_group_step(totals, logits, labels, true_labels, relabeled, sample_grad)  # warm-up, outside the graph
+        add_group_step(
+            totals, logits, labels, true_labels, relabeled, sample_grad
+        )  # warm-up, outside the graph
     torch.cuda.current_stream(device).wait_stream(stream)
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph, stream=stream):  # a read back to the host would fail the capture
@@ -138,8 +189,10 @@ def test_on_cuda_the_step_adds_to_the_same_totals_when_replayed_as_a_graph():
     reset_totals(totals)  # the warm-up's and the capture's sums
     for _ in range(3):
         graph.replay()
-    expected = direct_counts(*(part.cpu() for part in (logits, labels, true_labels, relabeled, sample_grad)))
+    expected = direct_counts(
+        *(part.cpu() for part in (logits, labels, true_labels, relabeled, sample_grad))
+    )
     assert totals["group_counts"].tolist() == [3 * expected[name] for name in GROUP_COUNTS]
-    assert totals["group_grad"].tolist() == pytest.approx([3 * expected["clean_grad"], 3 * expected["relabeled_grad"]],
-                                                          rel=1e-5)
-
+    assert totals["group_grad"].tolist() == pytest.approx(
+        [3 * expected["clean_grad"], 3 * expected["relabeled_grad"]], rel=1e-5
+    )

@@ -20,11 +20,16 @@ def test_exactly_the_fraction_p_is_corrupted(noise):
 def test_corrupted_labels_are_uniform_so_about_one_in_ten_stays_true():
     table = corrupt_labels(np.arange(100_000) % 10, 1.0, 10, seed=0)
     assert (table["label"] == table["true_label"]).mean() == pytest.approx(0.1, abs=0.005)
-    assert np.bincount(table["label"], minlength=10) / len(table) == pytest.approx(np.full(10, 0.1), abs=0.005)
+    assert np.bincount(table["label"], minlength=10) / len(table) == pytest.approx(
+        np.full(10, 0.1), abs=0.005
+    )
 
 
 def test_same_seed_same_labels_other_seed_other_labels():
-    first, second = corrupt_labels(TRUE_LABELS, 0.4, 10, seed=7), corrupt_labels(TRUE_LABELS, 0.4, 10, seed=7)
+    first, second = (
+        corrupt_labels(TRUE_LABELS, 0.4, 10, seed=7),
+        corrupt_labels(TRUE_LABELS, 0.4, 10, seed=7),
+    )
     assert first.equals(second)
     assert not first.equals(corrupt_labels(TRUE_LABELS, 0.4, 10, seed=8))
 
@@ -48,6 +53,9 @@ def test_label_set_file_name_depends_on_noise_and_seed_only():
 
 def test_label_file_of_another_length_names_the_file_and_the_rule():
     table = pd.DataFrame({"label": np.zeros(9, dtype=np.int64)})
-    with pytest.raises(DataError, match=r"label file results/labels/noise1-seed0.parquet has 9 rows but the data set "
-                                        r"has 10 training examples; delete it and rerun rule 'make_labels'"):
+    with pytest.raises(
+        DataError,
+        match=r"label file results/labels/noise1-seed0.parquet has 9 rows but the data set "
+        r"has 10 training examples; delete it and rerun rule 'make_labels'",
+    ):
         check_label_table(table, 10, "results/labels/noise1-seed0.parquet", made_by="make_labels")

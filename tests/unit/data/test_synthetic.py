@@ -11,8 +11,10 @@ def test_same_seed_gives_the_same_bytes():
 
 
 def test_other_seed_gives_other_images():
-    assert not torch.equal(make_synthetic_dataset(50, 10, 0)["train"]["images"],
-                           make_synthetic_dataset(50, 10, 1)["train"]["images"])
+    assert not torch.equal(
+        make_synthetic_dataset(50, 10, 0)["train"]["images"],
+        make_synthetic_dataset(50, 10, 1)["train"]["images"],
+    )
 
 
 def test_shapes_types_and_balanced_classes():

@@ -4,7 +4,11 @@ import pandas as pd
 import pytest
 import torch
 
-from memdissect.dissection.diagnostics import diversity_table, pattern_diagnostics, summarize_diagnostics
+from memdissect.dissection.diagnostics import (
+    diversity_table,
+    pattern_diagnostics,
+    summarize_diagnostics,
+)
 from memdissect.models.dcgan import Discriminator
 
 C, S, D = 3, 4, 100
@@ -23,7 +27,13 @@ def patterns():
     logits[2, 0, 2] = 5.0  # class 2: hit at start 0 only
     x = torch.rand(C, S, 3, 32, 32, generator=generator)
     x[2] = x[2, 0]  # class 2: four identical patterns
-    return {"z0": z0, "z": z, "x0": torch.rand(C, S, 3, 32, 32, generator=generator), "x": x, "logits": logits}
+    return {
+        "z0": z0,
+        "z": z,
+        "x0": torch.rand(C, S, 3, 32, 32, generator=generator),
+        "x": x,
+        "logits": logits,
+    }
 
 
 @pytest.fixture
@@ -34,12 +44,25 @@ def discriminator():
 
 def test_diagnostics_columns_hits_and_confidence(patterns, discriminator):
     table = pattern_diagnostics(patterns, discriminator, "cpu")
-    assert list(table.columns) == ["class", "start", "hit", "confidence", "z_moved", "z0_norm", "z_norm",
-                                   "discriminator_score"]
+    assert list(table.columns) == [
+        "class",
+        "start",
+        "hit",
+        "confidence",
+        "z_moved",
+        "z0_norm",
+        "z_norm",
+        "discriminator_score",
+    ]
     assert len(table) == C * S
     table = table.set_index(["class", "start"])
     assert table.loc[0, "hit"].all() and not table.loc[1, "hit"].any()
-    assert table.loc[2, "hit"].tolist() == [True, False, False, False]  # ties at start 1-3 go to class 0
+    assert table.loc[2, "hit"].tolist() == [
+        True,
+        False,
+        False,
+        False,
+    ]  # ties at start 1-3 go to class 0
     assert table.loc[0, "confidence"].tolist() == pytest.approx([0.6] * S)
     assert table.loc[(1, 0), "confidence"] == pytest.approx(1 / (2 + math.e))
     assert table.loc[(2, 1), "confidence"] == pytest.approx(1 / 3)
@@ -75,7 +98,9 @@ def test_diversity_is_zero_for_identical_patterns_and_an_rms_distance_otherwise(
     # two uniform images differ by an RMS of sqrt(1/6) in expectation
     assert table.loc[0, "diversity"] == pytest.approx(math.sqrt(1 / 6), rel=0.02)
     constant = dict(patterns, x=torch.zeros(C, S, 3, 32, 32))
-    constant["x"][0, 1] = 1.0  # class 0: images 0, 1, 0, 0; 6 of the 12 ordered pairs differ by an RMS of 1
+    constant["x"][0, 1] = (
+        1.0  # class 0: images 0, 1, 0, 0; 6 of the 12 ordered pairs differ by an RMS of 1
+    )
     assert diversity_table(constant).loc[0, "diversity"] == pytest.approx(6 / 12)
 
 
@@ -86,6 +111,10 @@ def test_summary_per_f1(patterns, discriminator):
     assert summary["hit_rate"] == pytest.approx(5 / 12)
     assert summary["z_moved_mean"] == pytest.approx(5 / 12)
     assert summary["confidence_mean"] == pytest.approx(table["confidence"].mean())
-    assert summarize_diagnostics(diversity).iloc[0]["diversity_mean"] == pytest.approx(diversity["diversity"].mean())
+    assert summarize_diagnostics(diversity).iloc[0]["diversity_mean"] == pytest.approx(
+        diversity["diversity"].mean()
+    )
     two = summarize_diagnostics(pd.concat([table, table.assign(f1="n", hit=True)]))
-    assert two["f1"].tolist() == ["m", "n"] and two["hit_rate"].tolist() == pytest.approx([5 / 12, 1.0])
+    assert two["f1"].tolist() == ["m", "n"] and two["hit_rate"].tolist() == pytest.approx(
+        [5 / 12, 1.0]
+    )

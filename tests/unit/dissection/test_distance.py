@@ -3,8 +3,13 @@ import math
 import pytest
 import torch
 
-from memdissect.dissection.distance import (js_divergence, kl_divergence, pattern_divergence_table, relabeled_kl_divergence,
-                                 summarize_dist)
+from memdissect.dissection.distance import (
+    js_divergence,
+    kl_divergence,
+    pattern_divergence_table,
+    relabeled_kl_divergence,
+    summarize_dist,
+)
 from memdissect.dissection.patterns import logits_on_patterns, synthesize_patterns
 from memdissect.study.settings import ClassifierSettings, GanSettings, PatternSettings
 from memdissect.training.gan import build_gan
@@ -18,18 +23,23 @@ def logits_of(probabilities):
 def test_kl_of_two_coins_by_hand():
     p, q = logits_of([0.5, 0.5]), logits_of([0.9, 0.1])
     # KL(p||q) = 0.5 ln(0.5/0.9) + 0.5 ln(0.5/0.1)
-    assert kl_divergence(p, q).item() == pytest.approx(0.5 * math.log(0.5 / 0.9) + 0.5 * math.log(5), abs=1e-12)
+    assert kl_divergence(p, q).item() == pytest.approx(
+        0.5 * math.log(0.5 / 0.9) + 0.5 * math.log(5), abs=1e-12
+    )
     # reverse: 0.9 ln(0.9/0.5) + 0.1 ln(0.1/0.5)
-    assert kl_divergence(q, p).item() == pytest.approx(0.9 * math.log(1.8) + 0.1 * math.log(0.2), abs=1e-12)
+    assert kl_divergence(q, p).item() == pytest.approx(
+        0.9 * math.log(1.8) + 0.1 * math.log(0.2), abs=1e-12
+    )
 
 
 def test_js_by_hand_and_its_bounds():
     p, q = logits_of([1.0, 1e-300]), logits_of([1e-300, 1.0])
     assert js_divergence(p, q).item() == pytest.approx(math.log(2), abs=1e-9)  # disjoint supports
     p, q = logits_of([0.5, 0.5]), logits_of([0.9, 0.1])
-    m = [0.7, 0.3]
-    expected = 0.5 * (0.5 * math.log(0.5 / 0.7) + 0.5 * math.log(0.5 / 0.3)) + 0.5 * (
-        0.9 * math.log(0.9 / 0.7) + 0.1 * math.log(0.1 / 0.3))
+    m = [0.7, 0.3]  # the mixture (p + q) / 2
+    expected = 0.5 * (0.5 * math.log(0.5 / m[0]) + 0.5 * math.log(0.5 / m[1])) + 0.5 * (
+        0.9 * math.log(0.9 / m[0]) + 0.1 * math.log(0.1 / m[1])
+    )
     assert js_divergence(p, q).item() == pytest.approx(expected, abs=1e-12)
     assert js_divergence(p, q).item() == pytest.approx(js_divergence(q, p).item(), abs=1e-15)
 
@@ -66,7 +76,9 @@ def test_relabeled_kl_of_a_certain_f1_is_the_mean_surprise_of_the_other_classes(
     # each shift puts one of q's 0.01 on class 0: -log 0.01, far above the agreeing pair's KL
     assert relabeled_kl_divergence(p, q).item() == pytest.approx(-math.log(0.01), abs=1e-9)
     uniform = torch.zeros(4, dtype=torch.float64)
-    assert relabeled_kl_divergence(p, uniform).item() == pytest.approx(math.log(4), abs=1e-9)  # = KL: log C
+    assert relabeled_kl_divergence(p, uniform).item() == pytest.approx(
+        math.log(4), abs=1e-9
+    )  # = KL: log C
 
 
 def test_relabeled_kl_of_a_function_with_itself_is_not_zero_and_one_class_is_refused():
@@ -80,7 +92,9 @@ def test_relabeled_kl_of_a_function_with_itself_is_not_zero_and_one_class_is_ref
 def test_relabeled_kl_equals_the_mean_over_every_non_identity_cyclic_shift():
     generator = torch.Generator().manual_seed(0)
     p, q = torch.randn(3, 4, 7, generator=generator), torch.randn(3, 4, 7, generator=generator)
-    shifted = torch.stack([kl_divergence(p, q.roll(shift, dims=-1)) for shift in range(1, 7)]).mean(0)
+    shifted = torch.stack([kl_divergence(p, q.roll(shift, dims=-1)) for shift in range(1, 7)]).mean(
+        0
+    )
     torch.testing.assert_close(relabeled_kl_divergence(p, q), shifted, rtol=0, atol=1e-12)
 
 
@@ -88,12 +102,17 @@ def test_dist_of_a_model_with_itself_is_zero():
     generator, _ = build_gan(GanSettings(width=0.125), "cpu")
     settings = ClassifierSettings(arch="vgg11", width=0.125)
     model = build_classifier(settings, "cpu")
-    patterns = synthesize_patterns(model, generator, 10, PatternSettings(starts=3, iterations=4), "cpu",
-                                   log=lambda *_: None)
-    table = pattern_divergence_table(patterns["logits"], logits_on_patterns(model, patterns["x"], "cpu"))
+    patterns = synthesize_patterns(
+        model, generator, 10, PatternSettings(starts=3, iterations=4), "cpu", log=lambda *_: None
+    )
+    table = pattern_divergence_table(
+        patterns["logits"], logits_on_patterns(model, patterns["x"], "cpu")
+    )
     assert table[["kl", "reverse_kl", "js"]].abs().max().max() < 1e-6
-    other = pattern_divergence_table(patterns["logits"],
-                                     logits_on_patterns(build_untrained_twin(settings, "cpu"), patterns["x"], "cpu"))
+    other = pattern_divergence_table(
+        patterns["logits"],
+        logits_on_patterns(build_untrained_twin(settings, "cpu"), patterns["x"], "cpu"),
+    )
     assert other["kl"].mean() > 1e-3  # a different network is not at distance zero
 
 

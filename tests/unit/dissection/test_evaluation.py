@@ -19,14 +19,20 @@ NUM_CLASSES, STARTS = 3, 2
 def study():
     """Two narrow VGG11 f1 (seeds 1, 2) with patterns, one f2 (seed 3) compared with both, and f1 seed 1 as the
     f2 of seed 2: pairs (a, c), (b, c), (b, a)."""
-    settings = {name: ClassifierSettings(arch="vgg11", width=0.125, num_classes=NUM_CLASSES, seed=seed)
-                for name, seed in (("a", 1), ("b", 2), ("c", 3))}
+    settings = {
+        name: ClassifierSettings(arch="vgg11", width=0.125, num_classes=NUM_CLASSES, seed=seed)
+        for name, seed in (("a", 1), ("b", 2), ("c", 3))
+    }
     models = {name: build_classifier(values, "cpu").eval() for name, values in settings.items()}
     generator = torch.Generator().manual_seed(0)
     patterns = {}
     for f1 in ("a", "b"):
         x = torch.rand(NUM_CLASSES, STARTS, 3, 32, 32, generator=generator)  # C x S x 3 x 32 x 32
-        patterns[f1] = {"x": x, "logits": logits_on_patterns(models[f1], x, "cpu"), "z": torch.zeros(1)}
+        patterns[f1] = {
+            "x": x,
+            "logits": logits_on_patterns(models[f1], x, "cpu"),
+            "z": torch.zeros(1),
+        }
     return settings, models, patterns
 
 
@@ -48,9 +54,13 @@ def test_one_block_per_pair_in_pair_order_then_each_f1s_untrained_twin(study):
     assert blocks == [("a", "c"), ("b", "c"), ("b", "a"), ("a", UNTRAINED), ("b", UNTRAINED)]
     for f1, f2 in blocks:
         model = build_untrained_twin(settings[f1], "cpu") if f2 == UNTRAINED else models[f2]
-        f2_logits = logits_on_patterns(model, patterns[f1]["x"], "cpu", chunk_size=4)  # as the table chunks them
+        f2_logits = logits_on_patterns(
+            model, patterns[f1]["x"], "cpu", chunk_size=4
+        )  # as the table chunks them
         expected = pattern_divergence_table(patterns[f1]["logits"], f2_logits)
-        rows = table[(table["f1"] == f1) & (table["f2"] == f2)].drop(columns=["f1", "f2", "precision"])
+        rows = table[(table["f1"] == f1) & (table["f2"] == f2)].drop(
+            columns=["f1", "f2", "precision"]
+        )
         rows = rows.reset_index(drop=True)
         pd.testing.assert_frame_equal(rows, expected, check_exact=True)
     assert lines[0].startswith("Dist(a, c) = ") and ", relabeled " in lines[0] and len(lines) == 5
@@ -59,5 +69,7 @@ def test_one_block_per_pair_in_pair_order_then_each_f1s_untrained_twin(study):
 
 def test_a_model_against_itself_is_at_distance_zero(study):
     settings, models, patterns = study
-    table = evaluation_table({"a": patterns["a"]}, [("a", "a")], models.get, settings, "cpu", log=lambda line: None)
+    table = evaluation_table(
+        {"a": patterns["a"]}, [("a", "a")], models.get, settings, "cpu", log=lambda line: None
+    )
     assert table[table["f2"] == "a"]["kl"].abs().max() < 1e-6

@@ -32,43 +32,68 @@ def test_a_torchvision_network_from_elsewhere_computes_what_it_did_there(tmp_pat
     torch.manual_seed(3)
     elsewhere = adapt_to_small_images(resnet18(num_classes=10)).eval()
     torch.save(elsewhere.state_dict(), tmp_path / "resnet.pt")
-    model = import_classifier(tmp_path / "resnet.pt", RESNET, {"mean": [0.5, 0.4, 0.3], "std": [0.2, 0.2, 0.25]})
+    model = import_classifier(
+        tmp_path / "resnet.pt", RESNET, {"mean": [0.5, 0.4, 0.3], "std": [0.2, 0.2, 0.25]}
+    )
     pixels = torch.rand(2, 3, 32, 32)
-    normalized = (pixels - torch.tensor([0.5, 0.4, 0.3]).view(1, 3, 1, 1)) / torch.tensor([0.2, 0.2, 0.25]).view(1, 3, 1, 1)
+    normalized = (pixels - torch.tensor([0.5, 0.4, 0.3]).view(1, 3, 1, 1)) / torch.tensor(
+        [0.2, 0.2, 0.25]
+    ).view(1, 3, 1, 1)
     with torch.no_grad():
         assert torch.allclose(model(pixels), elsewhere(normalized), atol=1e-5)
 
 
 def test_weights_of_another_architecture_are_refused_naming_the_keys(tmp_path):
     torch.save(nn.Linear(4, 2).state_dict(), tmp_path / "linear.pt")
-    with pytest.raises(ArtifactError, match=r"linear.pt does not fit torchvision:resnet18 at width 1.0 with 10 classes: "
-                                            r"122 missing tensor\(s\): conv1.weight, bn1.weight, .* \(122 in all\); "
-                                            r"2 unexpected tensor\(s\): weight, bias; valid: "):
+    with pytest.raises(
+        ArtifactError,
+        match=r"linear.pt does not fit torchvision:resnet18 at width 1.0 with 10 classes: "
+        r"122 missing tensor\(s\): conv1.weight, bn1.weight, .* \(122 in all\); "
+        r"2 unexpected tensor\(s\): weight, bias; valid: ",
+    ):
         import_classifier(tmp_path / "linear.pt", RESNET)
 
 
 def test_weights_of_another_shape_are_refused_naming_every_tensor_that_does_not_fit(tmp_path):
-    small, wide = ClassifierSettings(arch="vgg11", width=0.125), ClassifierSettings(arch="vgg11", width=0.25)
+    small, wide = (
+        ClassifierSettings(arch="vgg11", width=0.125),
+        ClassifierSettings(arch="vgg11", width=0.25),
+    )
     save_classifier(build_classifier(wide, "cpu"), small, ["a"] * 10, tmp_path / "wider.pt")
-    own, stored = build_classifier(small, "cpu").state_dict(), build_classifier(wide, "cpu").state_dict()
+    own, stored = (
+        build_classifier(small, "cpu").state_dict(),
+        build_classifier(wide, "cpu").state_dict(),
+    )
     resized = [key for key in own if own[key].shape != stored[key].shape]
     with pytest.raises(ArtifactError) as refused:
         import_classifier(tmp_path / "wider.pt", small)
     message = str(refused.value)
-    assert message.startswith(f"{tmp_path / 'wider.pt'} does not fit vgg11 at width 0.125 with 10 classes: "
-                              f"{len(resized)} tensor(s) of another shape: features.0.weight 16 x 3 x 3 x 3 (the "
-                              f"network's 8 x 3 x 3 x 3), ")
+    assert message.startswith(
+        f"{tmp_path / 'wider.pt'} does not fit vgg11 at width 0.125 with 10 classes: "
+        f"{len(resized)} tensor(s) of another shape: features.0.weight 16 x 3 x 3 x 3 (the "
+        f"network's 8 x 3 x 3 x 3), "
+    )
     assert len(resized) > 40 and all(f"{key} " in message for key in resized)
-    assert "classifier.weight 10 x 128 (the network's 10 x 64); valid: the weights of exactly this network" in message
+    assert (
+        "classifier.weight 10 x 128 (the network's 10 x 64); valid: the weights of exactly this network"
+        in message
+    )
     assert ".;" not in message and "\n" not in message and "torch.Size" not in message
 
 
 def test_a_network_of_other_classes_is_refused_naming_both_of_its_output_tensors(tmp_path):
-    torch.save(build_classifier(ClassifierSettings(arch="vgg11", width=0.125, num_classes=5), "cpu").state_dict(),
-               tmp_path / "five.pt")
-    with pytest.raises(ArtifactError, match=r"five.pt does not fit vgg11 at width 0.125 with 10 classes: 2 tensor\(s\) "
-                                            r"of another shape: classifier.weight 5 x 64 \(the network's 10 x 64\), "
-                                            r"classifier.bias 5 \(the network's 10\); valid: "):
+    torch.save(
+        build_classifier(
+            ClassifierSettings(arch="vgg11", width=0.125, num_classes=5), "cpu"
+        ).state_dict(),
+        tmp_path / "five.pt",
+    )
+    with pytest.raises(
+        ArtifactError,
+        match=r"five.pt does not fit vgg11 at width 0.125 with 10 classes: 2 tensor\(s\) "
+        r"of another shape: classifier.weight 5 x 64 \(the network's 10 x 64\), "
+        r"classifier.bias 5 \(the network's 10\); valid: ",
+    ):
         import_classifier(tmp_path / "five.pt", ClassifierSettings(arch="vgg11", width=0.125))
 
 

@@ -58,7 +58,10 @@ def test_a_torchvision_resnet_keeps_32x32_images_whole_through_its_stem():
     x = torch.rand(2, 3, 32, 32)
     assert model(x).shape == (2, 7) and model.penultimate(x).shape == (2, 512)
     stem_output = model.network.conv1((x - model.mean) / model.std)
-    assert stem_output.shape[-2:] == (32, 32)  # the original stem would give 16x16, then 8x8 after its max-pool
+    assert stem_output.shape[-2:] == (
+        32,
+        32,
+    )  # the original stem would give 16x16, then 8x8 after its max-pool
 
 
 def test_an_outside_model_takes_pixels_and_normalizes_them_itself():
@@ -75,15 +78,25 @@ def test_an_outside_model_whose_last_linear_is_not_its_output_is_refused(tmp_pat
         "def head_then_softmax(num_classes):\n"
         "    return nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, num_classes), nn.Softmax(dim=1))\n"
         "def too_few(num_classes):\n"
-        "    return nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 2))\n")
+        "    return nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 2))\n"
+    )
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ValueError, match=r"oddmodels:head_then_softmax: its last nn.Linear \(1\) is not its output"):
+    with pytest.raises(
+        ValueError, match=r"oddmodels:head_then_softmax: its last nn.Linear \(1\) is not its output"
+    ):
         build_model("oddmodels:head_then_softmax", num_classes=4)
-    with pytest.raises(ArchitectureError, match=r"^oddmodels:too_few: too_few\(num_classes=4\) built a network of 2 "
-                                                r"outputs per image, not one per class; valid: a constructor whose "
-                                                r"output layer has num_classes outputs$"):
-        build_model("oddmodels:too_few", num_classes=4)  # it ignores num_classes: not a misplaced output layer
-    with pytest.raises(ValueError, match="torchvision:vit_b_16 cannot classify a 3x32x32 image: Wrong image height"):
+    with pytest.raises(
+        ArchitectureError,
+        match=r"^oddmodels:too_few: too_few\(num_classes=4\) built a network of 2 "
+        r"outputs per image, not one per class; valid: a constructor whose "
+        r"output layer has num_classes outputs$",
+    ):
+        build_model(
+            "oddmodels:too_few", num_classes=4
+        )  # it ignores num_classes: not a misplaced output layer
+    with pytest.raises(
+        ValueError, match="torchvision:vit_b_16 cannot classify a 3x32x32 image: Wrong image height"
+    ):
         build_model("torchvision:vit_b_16", num_classes=4)
     with pytest.raises(ValueError, match="only memdissect's own architectures scale by width"):
         build_model("torchvision:resnet18", num_classes=4, width=0.5)

@@ -11,10 +11,14 @@ def paper_config(repo):
 
 def test_paper_config_expands_to_the_study(paper_config):
     classifiers = design.expand_classifiers(paper_config)
-    assert len(classifiers) == 20 + 12 + 4 + 4  # Fig. 4 seeds, Fig. 5 pairs and ablations, VGG13, ResNet32
+    assert (
+        len(classifiers) == 20 + 12 + 4 + 4
+    )  # Fig. 4 seeds, Fig. 5 pairs and ablations, VGG13, ResNet32
     assert "true_labels-vgg11-s1" in classifiers and "random_labels-resnet32-s1" in classifiers
     vgg = classifiers["true_labels-vgg11-s1"]
-    assert vgg.noise == 0.0 and vgg.settings["weight_decay"] == 1e-4 and vgg.settings["epochs"] == 100
+    assert (
+        vgg.noise == 0.0 and vgg.settings["weight_decay"] == 1e-4 and vgg.settings["epochs"] == 100
+    )
     assert classifiers["random_labels-vgg11-s1"].settings["weight_decay"] == 0.0
     assert classifiers["random_labels_aug-vgg13-s1"].settings["augment"] is True
     noise_levels = {c.noise for c in classifiers.values() if c.network in ("vgg11-s1", "vgg11-s2")}
@@ -42,7 +46,10 @@ def test_group_overrides_condition_overrides_training(paper_config):
 
 def test_repeated_model_id_is_refused(paper_config):
     paper_config["models"].append({"arch": "vgg13", "seeds": [1], "conditions": ["true_labels"]})
-    with pytest.raises(ValueError, match=r"models\[4\]: the model id 'true_labels-vgg13-s1' is taken by another model"):
+    with pytest.raises(
+        ValueError,
+        match=r"models\[4\]: the model id 'true_labels-vgg13-s1' is taken by another model",
+    ):
         design.expand_classifiers(paper_config)
 
 
@@ -65,13 +72,16 @@ def test_canonical_sorts_every_mapping_and_keeps_every_list_order():
 
 def test_canonical_of_two_key_orders_is_the_same_text(paper_config):
     """Snakemake compares params as text: the order of a config file's keys must not show."""
+
     def reversed_keys(value):
         if isinstance(value, dict):
             return {key: reversed_keys(value[key]) for key in reversed(list(value))}
         return [reversed_keys(item) for item in value] if isinstance(value, list) else value
 
     assert repr(reversed_keys(paper_config)) != repr(paper_config)
-    assert repr(design.canonical(reversed_keys(paper_config))) == repr(design.canonical(paper_config))
+    assert repr(design.canonical(reversed_keys(paper_config))) == repr(
+        design.canonical(paper_config)
+    )
 
 
 def test_without_how_settings_drops_device_and_chunk_size_only(paper_config):
@@ -79,29 +89,52 @@ def test_without_how_settings_drops_device_and_chunk_size_only(paper_config):
     paper_config["patterns"]["chunk_size"] = 250
     kept = design.without_how_settings(paper_config)
     assert "device" not in kept and "chunk_size" not in kept["patterns"]
-    assert kept["patterns"] == design.canonical({k: v for k, v in paper_config["patterns"].items() if k != "chunk_size"})
+    assert kept["patterns"] == design.canonical(
+        {k: v for k, v in paper_config["patterns"].items() if k != "chunk_size"}
+    )
     assert kept["training"] == design.canonical(paper_config["training"])
-    assert paper_config["device"] == "cuda" and paper_config["patterns"]["chunk_size"] == 250  # the config untouched
+    assert (
+        paper_config["device"] == "cuda" and paper_config["patterns"]["chunk_size"] == 250
+    )  # the config untouched
 
 
 def test_without_how_settings_is_the_same_whatever_they_are(paper_config):
-    other = {**paper_config, "device": "cpu", "patterns": {**paper_config["patterns"], "chunk_size": 7}}
+    other = {
+        **paper_config,
+        "device": "cpu",
+        "patterns": {**paper_config["patterns"], "chunk_size": 7},
+    }
     assert design.without_how_settings(other) == design.without_how_settings(paper_config)
-    assert design.without_how_settings({"training": {"epochs": 1}}) == {"training": {"epochs": 1}}  # none set
+    assert design.without_how_settings({"training": {"epochs": 1}}) == {
+        "training": {"epochs": 1}
+    }  # none set
 
 
-def test_the_paper_config_restates_the_schema_defaults_without_drifting_from_them(repo, paper_config):
+def test_the_paper_config_restates_the_schema_defaults_without_drifting_from_them(
+    repo, paper_config
+):
     """config/config.yaml spells out the paper's recipe; the schema's defaults are that recipe."""
     schema = yaml.safe_load((repo / "workflow" / "schemas" / "config.schema.yaml").read_text())
     for section in ("training", "gan", "patterns"):
         properties = schema["properties"][section]["properties"]
         for key, value in paper_config[section].items():
-            assert properties[key]["default"] == value, f"{section}.{key}: config.yaml {value!r}, schema default"
+            assert properties[key]["default"] == value, (
+                f"{section}.{key}: config.yaml {value!r}, schema default"
+            )
 
 
-def test_the_maker_of_an_imported_classifier_is_import_classifier_and_of_the_others_train_classifier(paper_config):
-    paper_config["checkpoints"] = [{"name": "outside", "arch": "vgg11", "weights": "resources/outside.pt",
-                                    "condition": "true_labels", "seed": 4}]
+def test_the_maker_of_an_imported_classifier_is_import_classifier_and_of_the_others_train_classifier(
+    paper_config,
+):
+    paper_config["checkpoints"] = [
+        {
+            "name": "outside",
+            "arch": "vgg11",
+            "weights": "resources/outside.pt",
+            "condition": "true_labels",
+            "seed": 4,
+        }
+    ]
     assert design.classifier_maker(paper_config, "true_labels-outside-s4") == "import_classifier"
     assert design.classifier_maker(paper_config, "true_labels-vgg11-s1") == "train_classifier"
     assert design.classifier_maker(paper_config, "true_labels-outside-s1") == "train_classifier"

@@ -7,17 +7,19 @@ starts, names that refer to conditions and networks) and runs the checks of comm
 import math
 import re
 
+from config_checks import SCHEMA, demo_config, validate_config, value_at
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config_checks import SCHEMA, demo_config, validate_config, value_at
 from memdissect.study import design, validation
 from memdissect.study.architectures import BUILT_IN_SOURCES
 
 KEEP = object()
 TEXT = st.text(max_size=6)
 NUMBERS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 300))
-ANYTHING = st.one_of(NUMBERS, TEXT, st.booleans(), st.none(), st.lists(st.integers(-1, 3), max_size=2))
+ANYTHING = st.one_of(
+    NUMBERS, TEXT, st.booleans(), st.none(), st.lists(st.integers(-1, 3), max_size=2)
+)
 CONDITIONS = list(demo_config()["conditions"])
 
 
@@ -34,13 +36,21 @@ MUTATIONS = {
     ("training", "batch_size"): maybe(st.integers(-4, 256)),
     ("models", 0, "seeds"): maybe(st.one_of(st.lists(st.integers(-1, 4), max_size=4), ANYTHING)),
     ("models", 0, "arch"): maybe(st.one_of(st.sampled_from(tuple(BUILT_IN_SOURCES)), TEXT)),
-    ("models", 1, "conditions"): maybe(st.lists(st.sampled_from([*CONDITIONS, "noise0.7"]), max_size=3)),
+    ("models", 1, "conditions"): maybe(
+        st.lists(st.sampled_from([*CONDITIONS, "noise0.7"]), max_size=3)
+    ),
     ("models", 2, "width"): maybe(st.one_of(st.floats(-1, 2), ANYTHING)),
     ("patterns", "starts"): maybe(st.one_of(st.integers(-2, 20), ANYTHING)),
     ("patterns", "iterations"): maybe(st.integers(-2, 2000)),
-    ("dissection", "all_pairs"): maybe(st.one_of(st.lists(st.sampled_from([*CONDITIONS, "nope"]), max_size=2), ANYTHING)),
-    ("dissection", "reference"): maybe(st.sampled_from(["vgg11-s1", "vgg11-s3", "vgg13-s1", "vgg11", "vgg16-s1"])),
-    ("figures", "figure5", "conditions"): maybe(st.lists(st.sampled_from([*CONDITIONS, "noise"]), max_size=3)),
+    ("dissection", "all_pairs"): maybe(
+        st.one_of(st.lists(st.sampled_from([*CONDITIONS, "nope"]), max_size=2), ANYTHING)
+    ),
+    ("dissection", "reference"): maybe(
+        st.sampled_from(["vgg11-s1", "vgg11-s3", "vgg13-s1", "vgg11", "vgg16-s1"])
+    ),
+    ("figures", "figure5", "conditions"): maybe(
+        st.lists(st.sampled_from([*CONDITIONS, "noise"]), max_size=3)
+    ),
     ("dataset", "kind"): maybe(st.sampled_from(["synthetic", "imagefolder", "cifar"])),
 }
 TOP_LEVEL_KEYS = set(validation.load_schema(str(SCHEMA))["properties"])
@@ -75,8 +85,14 @@ def test_config_values_plan_a_study_or_fail_naming_the_key(values):
     assert classifiers and all(f1 in classifiers and f2 in classifiers for f1, f2 in pairs)
     for classifier in classifiers.values():
         settings_ = classifier.settings
-        assert 0 <= classifier.noise <= 1 and isinstance(settings_["epochs"], int) and settings_["epochs"] >= 1
-        assert math.isfinite(settings_["lr"]) and settings_["lr"] > 0 and settings_["batch_size"] >= 1
+        assert (
+            0 <= classifier.noise <= 1
+            and isinstance(settings_["epochs"], int)
+            and settings_["epochs"] >= 1
+        )
+        assert (
+            math.isfinite(settings_["lr"]) and settings_["lr"] > 0 and settings_["batch_size"] >= 1
+        )
         assert classifier.arch in tuple(BUILT_IN_SOURCES)
 
 
@@ -94,4 +110,9 @@ def test_one_bad_value_is_named_by_its_key(path, value):
 
 
 # Keys that name networks of the study: changing a model group can leave them dangling.
-REFERRING_KEYS = ("dissection.reference", "dissection.compare", "figures.figure1.network", "figures.figure4.name")
+REFERRING_KEYS = (
+    "dissection.reference",
+    "dissection.compare",
+    "figures.figure1.network",
+    "figures.figure4.name",
+)

@@ -7,10 +7,18 @@ import pytest
 import torch
 from torch import nn
 
-from memdissect.training.batches import NonFiniteLossError
-from memdissect.training.checkpoints import (ArtifactFormat, load_artifact, load_checkpoint, load_resume_state, part_states,
-                                    save_checkpoint, save_resume_state, train_epochs)
 from memdissect.io import ArtifactError, load_torch, save_torch
+from memdissect.training.batches import NonFiniteLossError
+from memdissect.training.checkpoints import (
+    ArtifactFormat,
+    load_artifact,
+    load_checkpoint,
+    load_resume_state,
+    part_states,
+    save_checkpoint,
+    save_resume_state,
+    train_epochs,
+)
 
 WIDGET = ArtifactFormat("memdissect-widget-v1", "a memdissect widget")
 WIDGET_RESUME = ArtifactFormat("memdissect-widget-resume-v1", "a widget resume state")
@@ -26,8 +34,13 @@ def test_checkpoint_holds_format_settings_hash_then_payload_in_that_order(tmp_pa
     save_checkpoint(tmp_path / "w.pt", WIDGET, WidgetSettings(), {"b": torch.ones(2), "a": [1]})
     checkpoint = load_torch(tmp_path / "w.pt")
     assert list(checkpoint) == ["format", "settings", "settings_hash", "b", "a"]
-    assert checkpoint["format"] == "memdissect-widget-v1" and checkpoint["settings"] == {"epochs": 4, "lr": 0.1}
-    assert load_checkpoint(tmp_path / "w.pt", WIDGET, expected_settings=WidgetSettings())["a"] == [1]
+    assert checkpoint["format"] == "memdissect-widget-v1" and checkpoint["settings"] == {
+        "epochs": 4,
+        "lr": 0.1,
+    }
+    assert load_checkpoint(tmp_path / "w.pt", WIDGET, expected_settings=WidgetSettings())["a"] == [
+        1
+    ]
 
 
 def test_equal_checkpoints_have_equal_bytes(tmp_path):
@@ -51,7 +64,9 @@ def test_a_failed_save_leaves_no_file_and_keeps_the_old_one(tmp_path):
 def test_load_refuses_another_format_naming_the_file_and_what_it_is_not(tmp_path):
     path = tmp_path / "other.pt"
     save_torch({"format": "memdissect-gadget-v1"}, path)
-    with pytest.raises(ArtifactError, match=rf"^{path} is not a memdissect widget; delete it and rerun$"):
+    with pytest.raises(
+        ArtifactError, match=rf"^{path} is not a memdissect widget; delete it and rerun$"
+    ):
         load_checkpoint(path, WIDGET)
     save_torch([1, 2], path)
     with pytest.raises(ArtifactError, match=rf"{path} is not a memdissect widget"):
@@ -61,7 +76,9 @@ def test_load_refuses_another_format_naming_the_file_and_what_it_is_not(tmp_path
 def test_made_by_names_the_rule_only_when_given(tmp_path):
     path = tmp_path / "other.pt"
     save_torch({"format": "memdissect-gadget-v1"}, path)
-    with pytest.raises(ArtifactError, match=r"not a memdissect widget \(made by rule 'make_widget'\); delete it"):
+    with pytest.raises(
+        ArtifactError, match=r"not a memdissect widget \(made by rule 'make_widget'\); delete it"
+    ):
         load_checkpoint(path, WIDGET, made_by="make_widget")
     with pytest.raises(ArtifactError) as refused:
         load_checkpoint(path, WIDGET)
@@ -74,9 +91,14 @@ def test_a_checkpoint_from_other_settings_is_refused_saying_what_to_rerun(tmp_pa
     path = tmp_path / "w.pt"
     save_checkpoint(path, WIDGET, WidgetSettings(), {})
     load_checkpoint(path, WIDGET, expected_settings=WidgetSettings())  # the same settings load
-    with pytest.raises(ArtifactError, match=rf"{path} was made under other settings .*'lr': 0.1.*'lr': 0.2.*"
-                                            r"; rerun rule 'make_widget'$"):
-        load_checkpoint(path, WIDGET, expected_settings=WidgetSettings(lr=0.2), made_by="make_widget")
+    with pytest.raises(
+        ArtifactError,
+        match=rf"{path} was made under other settings .*'lr': 0.1.*'lr': 0.2.*"
+        r"; rerun rule 'make_widget'$",
+    ):
+        load_checkpoint(
+            path, WIDGET, expected_settings=WidgetSettings(lr=0.2), made_by="make_widget"
+        )
     with pytest.raises(ArtifactError, match=r"other settings.*; delete it and rerun$"):
         load_checkpoint(path, WIDGET, expected_settings=WidgetSettings(lr=0.2))
     load_checkpoint(path, WIDGET)  # no settings asked for: any settings load
@@ -84,19 +106,33 @@ def test_a_checkpoint_from_other_settings_is_refused_saying_what_to_rerun(tmp_pa
 
 def test_resume_state_round_trip_and_its_absence(tmp_path):
     messages = []
-    assert load_resume_state(tmp_path / "missing.pt", WIDGET_RESUME, WidgetSettings(), messages.append) is None
+    assert (
+        load_resume_state(tmp_path / "missing.pt", WIDGET_RESUME, WidgetSettings(), messages.append)
+        is None
+    )
     assert load_resume_state(None, WIDGET_RESUME, WidgetSettings(), messages.append) is None
-    save_resume_state(tmp_path / "r.pt", WIDGET_RESUME, WidgetSettings(), {"history": [{"epoch": 1}]})
+    save_resume_state(
+        tmp_path / "r.pt", WIDGET_RESUME, WidgetSettings(), {"history": [{"epoch": 1}]}
+    )
     state = load_resume_state(tmp_path / "r.pt", WIDGET_RESUME, WidgetSettings(), messages.append)
     assert state["history"] == [{"epoch": 1}] and messages == []
 
 
-@pytest.mark.parametrize("settings, format, why", [
-    (WidgetSettings(lr=0.2), WIDGET_RESUME, "it was made under other settings"),
-    (WidgetSettings(), WIDGET, "it is not a memdissect widget of this memdissect (format "
-                               "'memdissect-widget-resume-v1', not 'memdissect-widget-v1')"),  # an earlier format
-])
-def test_resume_state_from_other_settings_or_format_is_ignored_saying_so(tmp_path, settings, format, why):
+@pytest.mark.parametrize(
+    "settings, format, why",
+    [
+        (WidgetSettings(lr=0.2), WIDGET_RESUME, "it was made under other settings"),
+        (
+            WidgetSettings(),
+            WIDGET,
+            "it is not a memdissect widget of this memdissect (format "
+            "'memdissect-widget-resume-v1', not 'memdissect-widget-v1')",
+        ),  # an earlier format
+    ],
+)
+def test_resume_state_from_other_settings_or_format_is_ignored_saying_so(
+    tmp_path, settings, format, why
+):
     path = tmp_path / "r.pt"
     save_resume_state(path, WIDGET_RESUME, WidgetSettings(), {"history": []})
     messages = []
@@ -130,14 +166,31 @@ def test_a_run_stopped_and_resumed_equals_one_never_stopped(tmp_path):
     history = train_epochs(WidgetSettings(), whole.parts, whole.epoch, None, WIDGET_RESUME, quiet)
     stopped = Counter()
     with pytest.raises(KeyboardInterrupt):
-        train_epochs(WidgetSettings(), stopped.parts, lambda e: stopped.epoch(e, stop_at=3), tmp_path / "r.pt",
-                     WIDGET_RESUME, quiet)
+        train_epochs(
+            WidgetSettings(),
+            stopped.parts,
+            lambda e: stopped.epoch(e, stop_at=3),
+            tmp_path / "r.pt",
+            WIDGET_RESUME,
+            quiet,
+        )
     resumed = Counter()
-    assert train_epochs(WidgetSettings(), resumed.parts, resumed.epoch, tmp_path / "r.pt", WIDGET_RESUME,
-                        messages.append) == history
+    assert (
+        train_epochs(
+            WidgetSettings(),
+            resumed.parts,
+            resumed.epoch,
+            tmp_path / "r.pt",
+            WIDGET_RESUME,
+            messages.append,
+        )
+        == history
+    )
     assert messages == [f"resuming from {tmp_path / 'r.pt'} after epoch 2"]
     assert [row["epoch"] for row in history] == [1, 2, 3, 4]
-    torch.testing.assert_close(part_states(resumed.parts)["model"], part_states(whole.parts)["model"], rtol=0, atol=0)
+    torch.testing.assert_close(
+        part_states(resumed.parts)["model"], part_states(whole.parts)["model"], rtol=0, atol=0
+    )
 
 
 def test_a_diverging_epoch_is_named(tmp_path):
@@ -145,12 +198,21 @@ def test_a_diverging_epoch_is_named(tmp_path):
         if epoch == 2:
             raise NonFiniteLossError("the loss became NaN at step 5")
         return {"epoch": epoch}
-    with pytest.raises(NonFiniteLossError, match=r"^training diverged in epoch 2: the loss became NaN at step 5$"):
-        train_epochs(WidgetSettings(), {}, diverge, tmp_path / "r.pt", WIDGET_RESUME, lambda *_: None)
-    assert load_torch(tmp_path / "r.pt")["history"] == [{"epoch": 1}]  # the last good epoch stays resumable
+
+    with pytest.raises(
+        NonFiniteLossError, match=r"^training diverged in epoch 2: the loss became NaN at step 5$"
+    ):
+        train_epochs(
+            WidgetSettings(), {}, diverge, tmp_path / "r.pt", WIDGET_RESUME, lambda *_: None
+        )
+    assert load_torch(tmp_path / "r.pt")["history"] == [
+        {"epoch": 1}
+    ]  # the last good epoch stays resumable
 
 
-def test_resume_states_wait_for_their_interval_and_the_last_epoch_writes_none(tmp_path, monkeypatch):
+def test_resume_states_wait_for_their_interval_and_the_last_epoch_writes_none(
+    tmp_path, monkeypatch
+):
     clock = [0.0]
     monkeypatch.setattr("memdissect.training.checkpoints.time.monotonic", lambda: clock[0])
     saved = []
@@ -160,10 +222,27 @@ def test_resume_states_wait_for_their_interval_and_the_last_epoch_writes_none(tm
         if (tmp_path / "r.pt").exists():
             saved.append((number - 1, len(load_torch(tmp_path / "r.pt")["history"])))
         return {"epoch": number}
-    train_epochs(WidgetSettings(), {}, epoch, tmp_path / "r.pt", WIDGET_RESUME, lambda *_: None,
-                 resume_every_seconds=60)
-    assert saved == [(3, 3)]  # after epoch 3 (75 s since the start); epoch 4 is the last: its outputs follow
+
+    train_epochs(
+        WidgetSettings(),
+        {},
+        epoch,
+        tmp_path / "r.pt",
+        WIDGET_RESUME,
+        lambda *_: None,
+        resume_every_seconds=60,
+    )
+    assert saved == [
+        (3, 3)
+    ]  # after epoch 3 (75 s since the start); epoch 4 is the last: its outputs follow
     (tmp_path / "r.pt").unlink()
-    history = train_epochs(WidgetSettings(), {}, lambda n: {"epoch": n}, tmp_path / "r.pt", WIDGET_RESUME,
-                           lambda *_: None, resume_every_seconds=0)
+    history = train_epochs(
+        WidgetSettings(),
+        {},
+        lambda n: {"epoch": n},
+        tmp_path / "r.pt",
+        WIDGET_RESUME,
+        lambda *_: None,
+        resume_every_seconds=0,
+    )
     assert len(history) == 4 and len(load_torch(tmp_path / "r.pt")["history"]) == 3

@@ -10,16 +10,32 @@ import pytest
 import torch
 
 from memdissect.training import device as device_module
-from memdissect.training.runtime import (SELF_CHECK_TOLERANCE, CudaGraphs, RandomState, ReplayedStep, Runtime,
-                                capture_cuda_graph, compute_fp32_in_ieee, cuda_fp32_settings, fp32_math,
-                                replay_deviation, uses_channels_last)
+from memdissect.training.runtime import (
+    SELF_CHECK_TOLERANCE,
+    CudaGraphs,
+    RandomState,
+    ReplayedStep,
+    Runtime,
+    capture_cuda_graph,
+    compute_fp32_in_ieee,
+    cuda_fp32_settings,
+    fp32_math,
+    replay_deviation,
+    uses_channels_last,
+)
 
 
-@pytest.mark.parametrize("fast_bf16, precision, expected", [(True, "auto", "bf16"), (False, "auto", "fp32"),
-                                                            (True, "fp32", "fp32")])
-def test_for_device_resolves_the_precision_and_picks_the_layout(monkeypatch, fast_bf16, precision, expected):
+@pytest.mark.parametrize(
+    "fast_bf16, precision, expected",
+    [(True, "auto", "bf16"), (False, "auto", "fp32"), (True, "fp32", "fp32")],
+)
+def test_for_device_resolves_the_precision_and_picks_the_layout(
+    monkeypatch, fast_bf16, precision, expected
+):
     monkeypatch.setattr(device_module, "cpu_has_fast_bf16", lambda: fast_bf16)
-    assert Runtime.for_device("cpu", precision) == Runtime(torch.device("cpu"), expected, channels_last=True)
+    assert Runtime.for_device("cpu", precision) == Runtime(
+        torch.device("cpu"), expected, channels_last=True
+    )
     with pytest.raises(ValueError, match="fp16"):
         Runtime.for_device("cpu", "fp16")
 
@@ -56,8 +72,12 @@ def test_a_runtime_is_frozen():
 @pytest.fixture
 def fp32_settings():
     """PyTorch's fp32 precision settings as the process had them, put back after the test."""
-    settings = [torch.backends.cudnn, torch.backends.cudnn.conv, torch.backends.cudnn.rnn,
-                torch.backends.cuda.matmul]  # CUDA's own first: setting it sets the three below it
+    settings = [
+        torch.backends.cudnn,
+        torch.backends.cudnn.conv,
+        torch.backends.cudnn.rnn,
+        torch.backends.cuda.matmul,
+    ]  # CUDA's own first: setting it sets the three below it
     saved = [setting.fp32_precision for setting in settings]
     deterministic, benchmark = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
     yield
@@ -71,7 +91,9 @@ def an_ampere_gpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (8, 0))
 
 
-def test_a_job_on_cuda_computes_fp32_in_ieee_fp32_set_with_the_new_api_alone(fp32_settings, an_ampere_gpu):
+def test_a_job_on_cuda_computes_fp32_in_ieee_fp32_set_with_the_new_api_alone(
+    fp32_settings, an_ampere_gpu
+):
     """PyTorch's default lets cuDNN convolve fp32 in TF32; the legacy allow_tf32 flags are left untouched, since
     PyTorch refuses a mix of the two APIs."""
     assert torch.backends.cudnn.conv.fp32_precision == "tf32"  # PyTorch's default
@@ -91,7 +113,10 @@ def test_the_record_says_tf32_where_fp32_ran_as_tf32(fp32_settings):
     torch.backends.cudnn.fp32_precision = "tf32"
     assert cuda.precision_that_ran == "tf32"
     compute_fp32_in_ieee()
-    assert cuda.precision_that_ran == "fp32" and Runtime(torch.device("cpu"), "fp32", True).precision_that_ran == "fp32"
+    assert (
+        cuda.precision_that_ran == "fp32"
+        and Runtime(torch.device("cpu"), "fp32", True).precision_that_ran == "fp32"
+    )
 
 
 # ----------------------------------------------------------------------- a run's own random state
@@ -112,7 +137,9 @@ def test_a_random_state_is_its_runs_alone_and_goes_on_where_it_stopped():
         with other.installed():
             torch.rand(5)
     assert torch.equal(torch.cat(drawn), expected)
-    assert torch.equal(torch.get_rng_state(), outside)  # neither run drew from the process's generator
+    assert torch.equal(
+        torch.get_rng_state(), outside
+    )  # neither run drew from the process's generator
     restored = RandomState("cpu")
     restored.load_state_dict(mine.state_dict())  # as a resumed run
     with mine.installed():
@@ -140,7 +167,9 @@ class FakeGraph:
     def capture_end(self):
         self.calls.append("end")
         if self.fail_end:
-            raise RuntimeError("CUDA error: operation failed due to a previous error during capture")
+            raise RuntimeError(
+                "CUDA error: operation failed due to a previous error during capture"
+            )
         self.ended = True
 
     def pool(self):
@@ -162,10 +191,18 @@ def mocked_capture(monkeypatch):
     monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: calls.append("synchronize"))
     monkeypatch.setattr(torch.cuda, "stream", lambda stream: contextlib.nullcontext())
     monkeypatch.setattr(torch.cuda, "is_current_stream_capturing", lambda: calls[-1] != "end")
-    monkeypatch.setattr(torch._C, "_cuda_endAllocateToPool", lambda device, pool: calls.append(("unroute", pool)))
-    monkeypatch.setattr(torch._C, "_cuda_releasePool", lambda device, pool: calls.append(("release", pool)))
-    stream = types.SimpleNamespace(device=torch.device("cuda", 0), synchronize=lambda: calls.append("sync stream"))
-    random_state = types.SimpleNamespace(cuda="state", renew_cuda=lambda: calls.append("renew the generator state"))
+    monkeypatch.setattr(
+        torch._C, "_cuda_endAllocateToPool", lambda device, pool: calls.append(("unroute", pool))
+    )
+    monkeypatch.setattr(
+        torch._C, "_cuda_releasePool", lambda device, pool: calls.append(("release", pool))
+    )
+    stream = types.SimpleNamespace(
+        device=torch.device("cuda", 0), synchronize=lambda: calls.append("sync stream")
+    )
+    random_state = types.SimpleNamespace(
+        cuda="state", renew_cuda=lambda: calls.append("renew the generator state")
+    )
     return calls, state, stream, random_state
 
 
@@ -173,7 +210,13 @@ def test_a_capture_registers_the_runs_generator_state_and_captures_the_step(mock
     calls, _, stream, random_state = mocked_capture
     graph = capture_cuda_graph(lambda: calls.append("step"), stream, random_state)
     assert isinstance(graph, FakeGraph)
-    assert calls == ["register the run's generator state", "synchronize", ("begin", (0, 7)), "step", "end"]
+    assert calls == [
+        "register the run's generator state",
+        "synchronize",
+        ("begin", (0, 7)),
+        "step",
+        "end",
+    ]
 
 
 def test_a_failed_capture_raises_the_error_inside_the_region_after_cleaning_up(mocked_capture):
@@ -185,10 +228,17 @@ def test_a_failed_capture_raises_the_error_inside_the_region_after_cleaning_up(m
     def step():
         calls.append("step")
         raise RuntimeError("CUDA error: operation not permitted when stream is capturing")
+
     with pytest.raises(RuntimeError, match="operation not permitted when stream is capturing"):
         capture_cuda_graph(step, stream, random_state)
-    assert calls[calls.index("step") + 1:] == ["end", ("unroute", (0, 7)), ("release", (0, 7)), "reset",
-                                              "renew the generator state", "sync stream"]
+    assert calls[calls.index("step") + 1 :] == [
+        "end",
+        ("unroute", (0, 7)),
+        ("release", (0, 7)),
+        "reset",
+        "renew the generator state",
+        "sync stream",
+    ]
 
 
 def test_the_first_failed_capture_switches_captures_off_naming_the_cause():
@@ -197,6 +247,7 @@ def test_the_first_failed_capture_switches_captures_off_naming_the_cause():
     def capture(step, stream, random_state):
         attempts.append(step)
         raise ValueError("the step read a value back to the host\nmore lines")
+
     graphs = CudaGraphs(capture)
     assert graphs.try_capture("step", None, None) is None
     assert graphs.off_because == "ValueError: the step read a value back to the host"
@@ -210,7 +261,9 @@ def test_replay_deviation_in_units_of_the_eager_steps_change():
     before = [torch.tensor([1.0, 2.0]), torch.tensor([5, 5])]
     eager = [torch.tensor([1.5, 2.0]), torch.tensor([6, 5])]  # changes 0.5 and 1
     assert replay_deviation(before, eager, [t.clone() for t in eager]) == 0.0
-    assert replay_deviation(before, eager, [torch.tensor([1.5, 2.1]), torch.tensor([6, 5])]) == pytest.approx(0.2)
+    assert replay_deviation(
+        before, eager, [torch.tensor([1.5, 2.1]), torch.tensor([6, 5])]
+    ) == pytest.approx(0.2)
     assert replay_deviation(before, eager, [torch.tensor([1.5, 2.0]), torch.tensor([7, 5])]) == 1.0
     nan = [torch.tensor([float("nan")])]
     assert replay_deviation([torch.zeros(1)], nan, nan) == 0.0
@@ -231,7 +284,9 @@ def counted(steps=6, graphed=True):
     replayed step and its log."""
     torch.manual_seed(0)
     counter, lines, random_state = Counter(), [], RandomState("cpu")
-    step = ReplayedStep(counter, lambda: [counter.total], random_state, "fp32", None, lines.append, "counting")
+    step = ReplayedStep(
+        counter, lambda: [counter.total], random_state, "fp32", None, lines.append, "counting"
+    )
     with random_state.installed():
         for _ in range(steps):
             (step if graphed else counter)()
@@ -242,10 +297,15 @@ def test_a_replayed_step_draws_and_adds_what_its_eager_steps_do_and_says_so(emul
     total, step, lines = counted()
     assert torch.equal(total, counted(graphed=False)[0])
     assert step.status().graph == "replayed" and not lines
-    assert step.status().note == f"first replay within 0 of the eager step (tolerance {SELF_CHECK_TOLERANCE['fp32']:g})"
+    assert (
+        step.status().note
+        == f"first replay within 0 of the eager step (tolerance {SELF_CHECK_TOLERANCE['fp32']:g})"
+    )
 
 
-def test_a_first_replay_off_the_eager_step_leaves_the_eager_result_and_the_steps_eager(graphs_a_step_off):
+def test_a_first_replay_off_the_eager_step_leaves_the_eager_result_and_the_steps_eager(
+    graphs_a_step_off,
+):
     total, step, lines = counted()
     assert torch.equal(total, counted(graphed=False)[0])
     assert step.status().graph == "eager" and lines == [f"counting eagerly: {step.status().note}"]
@@ -254,4 +314,7 @@ def test_a_first_replay_off_the_eager_step_leaves_the_eager_result_and_the_steps
 
 def test_steps_warm_up_eagerly_before_the_capture(emulated_graphs):
     _, step, lines = counted(steps=2)
-    assert step.status().graph == "eager" and step.status().note == "warming up: 2 of 3 eager steps before the capture"
+    assert (
+        step.status().graph == "eager"
+        and step.status().note == "warming up: 2 of 3 eager steps before the capture"
+    )

@@ -58,13 +58,17 @@ def make_private(folder: Path) -> Path:
     except FileExistsError:
         pass
     except OSError as error:
-        raise PrivateFolderError(f"cannot make the folder {folder}: {error.strerror}; set {OVERRIDE} to an "
-                                 f"existing folder of your own, where memdissect then keeps {base_name()}") from None
+        raise PrivateFolderError(
+            f"cannot make the folder {folder}: {error.strerror}; set {OVERRIDE} to an "
+            f"existing folder of your own, where memdissect then keeps {base_name()}"
+        ) from None
     info = os.lstat(folder)
     problem = refusal(info)
     if problem:
-        raise PrivateFolderError(f"{folder} {problem} ({owner_and_mode(info)}), not a folder that only this job's "
-                                 f"user {user_name(os.geteuid())} can use: {remedy(folder, info)}")
+        raise PrivateFolderError(
+            f"{folder} {problem} ({owner_and_mode(info)}), not a folder that only this job's "
+            f"user {user_name(os.geteuid())} can use: {remedy(folder, info)}"
+        )
     if stat.S_IMODE(info.st_mode) != PRIVATE_MODE:
         descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         try:
@@ -90,11 +94,15 @@ def refusal(info: os.stat_result) -> str | None:
 def remedy(path: Path, info: os.stat_result) -> str:
     if info.st_uid == os.geteuid():
         return f"remove it (rm -r {path}) and rerun; memdissect makes it anew"
-    return f"have its owner or an administrator remove it, or set {OVERRIDE} to a folder of your own"
+    return (
+        f"have its owner or an administrator remove it, or set {OVERRIDE} to a folder of your own"
+    )
 
 
 def owner_and_mode(info: os.stat_result) -> str:
-    return f"owner {user_name(info.st_uid)}, uid {info.st_uid}, mode {stat.S_IMODE(info.st_mode):04o}"
+    return (
+        f"owner {user_name(info.st_uid)}, uid {info.st_uid}, mode {stat.S_IMODE(info.st_mode):04o}"
+    )
 
 
 def user_name(uid: int) -> str:

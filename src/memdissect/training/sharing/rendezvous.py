@@ -27,8 +27,14 @@ from pathlib import Path
 
 from memdissect.io import atomic_path
 from memdissect.study.plan import MODEL_ID
-from memdissect.training.sharing.private_folders import (PrivateFolderError, describe, make_private, private_folder, try_lock,
-                                        user_name)
+from memdissect.training.sharing.private_folders import (
+    PrivateFolderError,
+    describe,
+    make_private,
+    private_folder,
+    try_lock,
+    user_name,
+)
 
 PARTS = ("pending", "claimed", "done", "refused")
 TOKEN = re.compile(r"[0-9a-f]{32}")
@@ -42,8 +48,13 @@ class RequestError(ValueError):
 def room_folder(device_name: str, data_paths: list, environment=os.environ) -> Path:
     """The room of this working directory's jobs on this node, device and data set, within one scheduler
     allocation (if any): in the user's private folder of rooms (memdissect.training.sharing.private_folders), checked."""
-    identity = [socket.gethostname(), str(Path.cwd()), device_name, environment.get("SLURM_JOB_ID", ""),
-                *(str(Path(path).resolve()) for path in data_paths)]
+    identity = [
+        socket.gethostname(),
+        str(Path.cwd()),
+        device_name,
+        environment.get("SLURM_JOB_ID", ""),
+        *(str(Path(path).resolve()) for path in data_paths),
+    ]
     key = hashlib.sha256("\0".join(identity).encode()).hexdigest()[:16]
     return private_folder("rooms", environment) / key
 
@@ -71,15 +82,20 @@ def read_own_json(path: Path) -> dict:
     except FileNotFoundError:
         raise
     except OSError as error:
-        raise RequestError("it is a symbolic link" if error.errno == errno.ELOOP else
-                           f"it cannot be opened ({error.strerror})") from None
+        raise RequestError(
+            "it is a symbolic link"
+            if error.errno == errno.ELOOP
+            else f"it cannot be opened ({error.strerror})"
+        ) from None
     with os.fdopen(descriptor, "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):
             raise RequestError("it is not a regular file")
         if info.st_uid != os.geteuid():
-            raise RequestError(f"it belongs to user {user_name(info.st_uid)} (uid {info.st_uid}), not to this "
-                               f"job's user {user_name(os.geteuid())} (uid {os.geteuid()})")
+            raise RequestError(
+                f"it belongs to user {user_name(info.st_uid)} (uid {info.st_uid}), not to this "
+                f"job's user {user_name(os.geteuid())} (uid {os.geteuid()})"
+            )
         text = handle.read(MOST_BYTES + 1)
     try:
         content = json.loads(text) if len(text) <= MOST_BYTES else None
@@ -117,11 +133,11 @@ class Room:
     as private to this user (memdissect.training.sharing.private_folders); a file in them that is not a request of this user's is
     moved to ``refused/``, with a warning in the log that names it and why."""
 
-    def __init__(self, folder, warn=logging.getLogger(__name__).warning):
+    def __init__(self, folder, warn=None):
         self.folder = make_private(Path(folder))
         for part in PARTS:
             make_private(self.folder / part)
-        self.warn = warn
+        self.warn = warn or logging.getLogger(__name__).warning
         self.lock_handle = None
 
     def path(self, part: str, name: str) -> Path:
@@ -135,7 +151,9 @@ class Room:
         if not re.fullmatch(MODEL_ID, name):
             raise ValueError(f"a room trains models by their id ({MODEL_ID}), got {name!r}")
         request = {**payload, "name": name, "pid": os.getpid(), "token": uuid.uuid4().hex}
-        self.path("done", name).unlink(missing_ok=True)  # an outcome left by an earlier job of the same name
+        self.path("done", name).unlink(
+            missing_ok=True
+        )  # an outcome left by an earlier job of the same name
         write_json(request, self.path("pending", name))
         return request
 
@@ -158,8 +176,10 @@ class Room:
             try:
                 self.lock_handle = try_lock(path)
             except OSError as error:
-                raise PrivateFolderError(f"cannot open the room's lock {path} ({describe(path)}): "
-                                         f"{error.strerror}; remove it (rm -r {path}) and rerun") from None
+                raise PrivateFolderError(
+                    f"cannot open the room's lock {path} ({describe(path)}): "
+                    f"{error.strerror}; remove it (rm -r {path}) and rerun"
+                ) from None
         return self.lock_handle is not None
 
     def step_down(self) -> None:
@@ -210,17 +230,30 @@ class Room:
                 os.replace(path, aside)
             except FileNotFoundError:
                 return None
-            self.warn(f"room {self.folder}: dropped {shown(path)}, which is no request of this user's: "
-                      f"{one_line(str(error))}; moved to {shown(aside)}")
+            self.warn(
+                f"room {self.folder}: dropped {shown(path)}, which is no request of this user's: "
+                f"{one_line(str(error))}; moved to {shown(aside)}"
+            )
             return None
 
     def refuse(self, path: Path, request: dict, reason: str) -> None:
         """A request of this user's that this leader does not train: its job fails with the reason."""
-        message = f"the training job of pid {os.getpid()} did not train this request: {one_line(reason)}"
-        write_json({"status": "failed", "error": "RequestError", "message": message, "token": request["token"]},
-                   self.path("done", request["name"]))
+        message = (
+            f"the training job of pid {os.getpid()} did not train this request: {one_line(reason)}"
+        )
+        write_json(
+            {
+                "status": "failed",
+                "error": "RequestError",
+                "message": message,
+                "token": request["token"],
+            },
+            self.path("done", request["name"]),
+        )
         path.unlink(missing_ok=True)
-        self.warn(f"room {self.folder}: refused {shown(path)} (job pid {request['pid']}): {one_line(reason)}")
+        self.warn(
+            f"room {self.folder}: refused {shown(path)} (job pid {request['pid']}): {one_line(reason)}"
+        )
 
     def finish(self, request: dict, outcome: dict) -> None:
         """The request's outcome ({"status": "ok"} or {"status": "failed", "error": ..., "message": ...})."""

@@ -25,15 +25,27 @@ from memdissect.analyses.function_paths import probe_indices, save_probe_path
 from memdissect.data.labels import check_label_table
 from memdissect.data.tensors import load_split
 from memdissect.io import ArtifactError, DataError, read_parquet, save_torch, write_parquet
-from memdissect.training.batches import NonFiniteLossError
-from memdissect.study.plan import (classifier_log_path, classifier_resume_path, label_set_path, maker_of, probe_path_file,
-                             rule_outputs)
+from memdissect.study.plan import (
+    classifier_log_path,
+    classifier_resume_path,
+    label_set_path,
+    maker_of,
+    probe_path_file,
+    rule_outputs,
+)
 from memdissect.study.settings import ClassifierSettings, SettingsError
+from memdissect.training.batches import NonFiniteLossError
 from memdissect.training.runtime import Runtime
 from memdissect.training.sharing.private_folders import PrivateFolderError
 from memdissect.training.sharing.rendezvous import RequestError, Room, process_alive, room_folder
-from memdissect.training.train import (ClassifierRun, save_classifier, train_round, train_to_end, training_images_on,
-                             with_groups)
+from memdissect.training.train import (
+    ClassifierRun,
+    save_classifier,
+    train_round,
+    train_to_end,
+    training_images_on,
+    with_groups,
+)
 
 POLL_SECONDS = 0.5
 
@@ -52,7 +64,9 @@ class ClassifierJob:
     outputs: dict  # weights, history, test_outputs (and probes, with `probes`)
     resume: str  # the per-epoch resume state
     log: str  # the job's log file
-    probes: dict | None = None  # the probe set's {size, seed} (function_paths.probe_indices), or None
+    probes: dict | None = (
+        None  # the probe set's {size, seed} (function_paths.probe_indices), or None
+    )
 
 
 @dataclass(frozen=True)
@@ -78,7 +92,9 @@ class SharedData:
     """The training and test splits of a room, read once and kept on the device for every model trained there."""
 
     def __init__(self, splits: dict, device: torch.device):
-        self.splits = {name: load_split(path, made_by=maker_of(path)) for name, path in splits.items()}
+        self.splits = {
+            name: load_split(path, made_by=maker_of(path)) for name, path in splits.items()
+        }
         self.device = device
         self.on_device = {}
 
@@ -89,11 +105,15 @@ class SharedData:
             self.on_device[key] = training_images_on(self.splits[split]["images"], runtime)
         return self.on_device[key]
 
-    def for_run(self, labels: torch.Tensor, runtime: Runtime, true_labels: torch.Tensor | None = None) -> dict:
+    def for_run(
+        self, labels: torch.Tensor, runtime: Runtime, true_labels: torch.Tensor | None = None
+    ) -> dict:
         """The run's data (train.ClassifierRun), with the groups of its labels where some are relabeled."""
         test = self.splits["test"]
-        data = {"train": (self.images("train", runtime.channels_last), labels.to(self.device)),
-                "test": (self.images("test", False), test["labels"].to(self.device))}
+        data = {
+            "train": (self.images("train", runtime.channels_last), labels.to(self.device)),
+            "test": (self.images("test", False), test["labels"].to(self.device)),
+        }
         return with_groups(data, true_labels)
 
 
@@ -101,7 +121,9 @@ def read_labels(job: ClassifierJob, expected_length: int) -> tuple[torch.Tensor,
     """The label set's assigned and true labels."""
     table = read_parquet(job.labels, made_by=maker_of(job.labels))
     check_label_table(table, expected_length, job.labels, made_by=maker_of(job.labels))
-    return tuple(torch.from_numpy(table[column].to_numpy().copy()) for column in ("label", "true_label"))
+    return tuple(
+        torch.from_numpy(table[column].to_numpy().copy()) for column in ("label", "true_label")
+    )
 
 
 def job_probe_indices(job: ClassifierJob, data: SharedData) -> dict | None:
@@ -112,35 +134,51 @@ def job_probe_indices(job: ClassifierJob, data: SharedData) -> dict | None:
     return probe_indices(sizes, job.probes["size"], job.probes["seed"])
 
 
-def start_run(job: ClassifierJob, data: SharedData, device: torch.device, options: Options, log,
-              stream=None) -> ClassifierRun:
+def start_run(
+    job: ClassifierJob, data: SharedData, device: torch.device, options: Options, log, stream=None
+) -> ClassifierRun:
     settings = ClassifierSettings.from_dict(job.settings)
     runtime = Runtime.for_device(device, settings.precision, options.cuda_graphs)
     labels, true_labels = read_labels(job, len(data.splits["train"]["images"]))
-    return ClassifierRun(settings, data.for_run(labels, runtime, true_labels), runtime, Path(job.resume), log,
-                         stream, options.resume_every_seconds, job_probe_indices(job, data))
+    return ClassifierRun(
+        settings,
+        data.for_run(labels, runtime, true_labels),
+        runtime,
+        Path(job.resume),
+        log,
+        stream,
+        options.resume_every_seconds,
+        job_probe_indices(job, data),
+    )
 
 
 def write_outputs(job: ClassifierJob, run: ClassifierRun, data: SharedData) -> None:
     """The final checkpoint, the history and the outputs on the test images; the resume state is then spent."""
     with run.on_stream():
-        save_classifier(run.model, run.settings, data.splits["train"]["classes"], job.outputs["weights"])
+        save_classifier(
+            run.model, run.settings, data.splits["train"]["classes"], job.outputs["weights"]
+        )
         write_parquet(run.history(), job.outputs["history"])
-        save_torch(test_outputs(run.model, data.splits["test"], data.device), job.outputs["test_outputs"])
+        save_torch(
+            test_outputs(run.model, data.splits["test"], data.device), job.outputs["test_outputs"]
+        )
         if job.probes is not None:
             save_probe_path(run.probe_path_file(), job.outputs["probes"])
     Path(job.resume).unlink(missing_ok=True)
 
 
-def train_alone(job: ClassifierJob, splits: dict, device: torch.device, options: Options, log) -> None:
+def train_alone(
+    job: ClassifierJob, splits: dict, device: torch.device, options: Options, log
+) -> None:
     data = SharedData(splits, device)
     run = start_run(job, data, device, options, log)
     train_to_end(run)
     write_outputs(job, run, data)
 
 
-def train_job(job: ClassifierJob, splits: dict, device: torch.device, sharing: Sharing, options: Options,
-              log) -> None:
+def train_job(
+    job: ClassifierJob, splits: dict, device: torch.device, sharing: Sharing, options: Options, log
+) -> None:
     """Train the job's model and write its outputs: in this process, or in the process that trains the models
     of every job on this device (which may be this one). Where the room cannot be used, alone, saying why."""
     if not sharing.applies_to(device):
@@ -148,18 +186,25 @@ def train_job(job: ClassifierJob, splits: dict, device: torch.device, sharing: S
     try:
         outcome = train_in_room(job, splits, device, sharing, options, log)
     except PrivateFolderError as error:
-        logging.getLogger(__name__).warning("training alone, not in one process with the other training jobs "
-                                            "on %s (the same results, only slower): %s", device_name(device), error)
+        logging.getLogger(__name__).warning(
+            "training alone, not in one process with the other training jobs "
+            "on %s (the same results, only slower): %s",
+            device_name(device),
+            error,
+        )
         return train_alone(job, splits, device, options, log)
     report(outcome, log)
 
 
-def train_in_room(job: ClassifierJob, splits: dict, device: torch.device, sharing: Sharing, options: Options,
-                  log) -> dict:
+def train_in_room(
+    job: ClassifierJob, splits: dict, device: torch.device, sharing: Sharing, options: Options, log
+) -> dict:
     """The outcome of the job's request in the room of its device, trained by whichever job leads there."""
     room = Room(room_folder(device_name(device), [splits["train"], splits["test"]]))
     request = room.request(job.model, asdict(job))
-    log(f"training in one process with the other training jobs on {device_name(device)} (room {room.folder})")
+    log(
+        f"training in one process with the other training jobs on {device_name(device)} (room {room.folder})"
+    )
     try:
         while (outcome := room.outcome(request)) is None:
             if room.take_lead():
@@ -193,7 +238,9 @@ def device_name(device: torch.device) -> str:
     return device.type
 
 
-def lead(room: Room, splits: dict, device: torch.device, sharing: Sharing, options: Options, log) -> None:
+def lead(
+    room: Room, splits: dict, device: torch.device, sharing: Sharing, options: Options, log
+) -> None:
     """Train the room's requests, taking new ones in between epochs, until none is left."""
     data = SharedData(splits, device)
     training = {}  # request token: (request, job, run)
@@ -204,7 +251,9 @@ def lead(room: Room, splits: dict, device: torch.device, sharing: Sharing, optio
             run = start_or_fail(room, request, job, data, device, options, log)
             if run is not None:
                 training[request["token"]] = (request, job, run)
-                log(f"training {job.model} (job pid {request['pid']}) with {len(training) - 1} other model(s)")
+                log(
+                    f"training {job.model} (job pid {request['pid']}) with {len(training) - 1} other model(s)"
+                )
         if not training:
             return
         try:
@@ -226,19 +275,29 @@ def job_of(request: dict) -> ClassifierJob:
     return ClassifierJob(**{key: request[key] for key in ClassifierJob.__dataclass_fields__})
 
 
-def planned_job(model: str, settings: dict, label_set: str, working_dir: Path,
-                probes: dict | None = None) -> ClassifierJob:
+def planned_job(
+    model: str, settings: dict, label_set: str, working_dir: Path, probes: dict | None = None
+) -> ClassifierJob:
     """The train_classifier job of `model` with its files where the plan puts them in this working directory,
     resolved as train_classifier.py resolves them; with probes, its probe path file too."""
+
     def where(path: str) -> str:
         return str((working_dir / path).resolve())
 
-    outputs = {name: where(path) for name, path in rule_outputs("train_classifier", model=model).items()}
+    outputs = {
+        name: where(path) for name, path in rule_outputs("train_classifier", model=model).items()
+    }
     if probes is not None:
         outputs["probes"] = where(probe_path_file(model))
-    return ClassifierJob(model=model, settings=settings, labels=where(label_set_path(label_set)), outputs=outputs,
-                         resume=where(classifier_resume_path(model)), log=where(classifier_log_path(model)),
-                         probes=probes)
+    return ClassifierJob(
+        model=model,
+        settings=settings,
+        labels=where(label_set_path(label_set)),
+        outputs=outputs,
+        resume=where(classifier_resume_path(model)),
+        log=where(classifier_log_path(model)),
+        probes=probes,
+    )
 
 
 def planned_here(request: dict) -> None:
@@ -248,17 +307,28 @@ def planned_here(request: dict) -> None:
     try:
         job = job_of(request)
         ClassifierSettings.from_dict(job.settings)
-        planned = planned_job(job.model, job.settings, Path(job.labels).stem, working_dir, job.probes)
+        planned = planned_job(
+            job.model, job.settings, Path(job.labels).stem, working_dir, job.probes
+        )
     except (KeyError, TypeError, AttributeError, SettingsError) as error:
-        raise RequestError(f"it is no training job's request ({type(error).__name__}: {error})") from None
-    misplaced = [name for name in ("labels", "outputs", "resume", "log")
-                 if getattr(job, name) != getattr(planned, name)]
+        raise RequestError(
+            f"it is no training job's request ({type(error).__name__}: {error})"
+        ) from None
+    misplaced = [
+        name
+        for name in ("labels", "outputs", "resume", "log")
+        if getattr(job, name) != getattr(planned, name)
+    ]
     if misplaced:
-        raise RequestError(f"its {', '.join(misplaced)} are not where the plan puts the files of {job.model} in "
-                           f"the working directory {working_dir}")
+        raise RequestError(
+            f"its {', '.join(misplaced)} are not where the plan puts the files of {job.model} in "
+            f"the working directory {working_dir}"
+        )
 
 
-def start_or_fail(room: Room, request: dict, job: ClassifierJob, data: SharedData, device, options: Options, log):
+def start_or_fail(
+    room: Room, request: dict, job: ClassifierJob, data: SharedData, device, options: Options, log
+):
     """The job's run, logging to the job's own log; or None where it cannot start (a bad label file, say), and
     the job fails with the reason (this job raises it)."""
     own = request["pid"] == os.getpid()
@@ -266,16 +336,23 @@ def start_or_fail(room: Room, request: dict, job: ClassifierJob, data: SharedDat
     try:
         return start_run(job, data, device, options, log if own else append_to(job.log), stream)
     except Exception as error:
-        room.finish(request, {"status": "failed", "error": type(error).__name__, "message": str(error)})
+        room.finish(
+            request, {"status": "failed", "error": type(error).__name__, "message": str(error)}
+        )
         if own:
             raise
         log(f"{job.model} cannot start: {type(error).__name__}: {error}")
         return None
 
 
-def finish(room: Room, request: dict, job: ClassifierJob, run: ClassifierRun, data: SharedData) -> None:
+def finish(
+    room: Room, request: dict, job: ClassifierJob, run: ClassifierRun, data: SharedData
+) -> None:
     if run.error is not None:
-        room.finish(request, {"status": "failed", "error": type(run.error).__name__, "message": str(run.error)})
+        room.finish(
+            request,
+            {"status": "failed", "error": type(run.error).__name__, "message": str(run.error)},
+        )
     elif process_alive(request["pid"]):
         write_outputs(job, run, data)
         room.finish(request, {"status": "ok", "trained_by": os.getpid()})
@@ -285,11 +362,15 @@ def fail_all(room: Room, training: dict, error: Exception, log) -> None:
     """Every model of the round failed with the process's error: each waiting job fails naming it; this job
     fails with the traceback where its own model was among them."""
     logging.getLogger(__name__).exception("training together failed")
-    message = (f"the process of pid {os.getpid()}, which trained this model together with others, failed: "
-               f"{type(error).__name__}: {error}")
+    message = (
+        f"the process of pid {os.getpid()}, which trained this model together with others, failed: "
+        f"{type(error).__name__}: {error}"
+    )
     own = False
     for request, _, _ in training.values():
-        room.finish(request, {"status": "failed", "error": type(error).__name__, "message": message})
+        room.finish(
+            request, {"status": "failed", "error": type(error).__name__, "message": message}
+        )
         own = own or request["pid"] == os.getpid()
     log(message)
     if own:
@@ -304,4 +385,5 @@ def append_to(path):
         record = logging.LogRecord("train_classifier", logging.INFO, "", 0, message, None, None)
         with open(path, "a") as handle:
             handle.write(formatter.format(record) + "\n")
+
     return log

@@ -10,11 +10,18 @@ import time
 from pathlib import Path
 
 import pytest
+from other_user import (
+    OTHER_UID,
+    file_as_other_user,
+    link_as_other_user,
+    make_folders_as_other_user,
+    needs_root,
+    place_of_room,
+    top_of,
+)
+from workflow_runs import REPO
 
 from memdissect.training.sharing.rendezvous import Room, process_alive, room_folder
-from other_user import (OTHER_UID, file_as_other_user, link_as_other_user, make_folders_as_other_user, needs_root,
-                        place_of_room, top_of)
-from workflow_runs import REPO
 
 A = "true-vgg11-s1"  # a model id, as every request names one
 
@@ -50,7 +57,9 @@ def test_an_outcome_left_by_an_earlier_request_of_the_same_name_is_not_taken(roo
     earlier = room.request(A, {})
     room.finish(room.claim(4, set())[0], {"status": "failed", "error": "X", "message": "old"})
     later = room.request(A, {})
-    assert room.outcome(later) is None and room.outcome(earlier) is None  # the new request cleared it
+    assert (
+        room.outcome(later) is None and room.outcome(earlier) is None
+    )  # the new request cleared it
 
 
 def test_claims_stop_at_the_limit_oldest_request_first(room):
@@ -72,9 +81,17 @@ def test_one_leader_at_a_time(room, tmp_path):
 def test_the_lock_of_a_killed_leader_is_free_and_its_claims_pass_to_the_next(room, tmp_path):
     request = room.request(A, {})
     leader = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; sys.path.insert(0, 'src'); from memdissect.training.sharing.rendezvous import Room; "
-         f"r = Room({str(tmp_path / 'room')!r}); assert r.take_lead(); r.claim(4, set()); print('leading', flush=True);"
-         " time.sleep(600)"], cwd=REPO, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; sys.path.insert(0, 'src'); from memdissect.training.sharing.rendezvous import Room; "
+            f"r = Room({str(tmp_path / 'room')!r}); assert r.take_lead(); r.claim(4, set()); print('leading', flush=True);"
+            " time.sleep(600)",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert leader.stdout.readline().strip() == "leading"
     assert not room.take_lead() and not (room.folder / "pending" / f"{A}.json").exists()
     os.kill(leader.pid, signal.SIGKILL)
@@ -138,15 +155,22 @@ def refusal(node_temp: Path) -> str:
 def test_a_room_another_user_made_world_writable_is_not_used(node_temp, monkeypatch):
     place = place_of_room(node_temp, data_of(node_temp), monkeypatch)
     make_folders_as_other_user(place)
-    assert f"belongs to another user (owner nobody, uid {OTHER_UID}, mode 0777)" in refusal(node_temp)
+    assert f"belongs to another user (owner nobody, uid {OTHER_UID}, mode 0777)" in refusal(
+        node_temp
+    )
     assert list(place.iterdir()) == []
 
 
 @needs_root
 def test_a_symbolic_link_at_the_rooms_place_is_refused(node_temp, monkeypatch):
-    top, watched = top_of(place_of_room(node_temp, data_of(node_temp), monkeypatch), node_temp), node_temp / "watched"
+    top, watched = (
+        top_of(place_of_room(node_temp, data_of(node_temp), monkeypatch), node_temp),
+        node_temp / "watched",
+    )
     link_as_other_user(top, watched)
-    assert refusal(node_temp).startswith(f"{top} is a symbolic link (owner nobody, uid {OTHER_UID}, mode 0777)")
+    assert refusal(node_temp).startswith(
+        f"{top} is a symbolic link (owner nobody, uid {OTHER_UID}, mode 0777)"
+    )
     assert list(watched.iterdir()) == []
 
 
@@ -162,13 +186,18 @@ def test_a_symbolic_link_in_place_of_a_room_of_ones_own_is_refused(node_temp, tm
 def test_a_file_at_the_rooms_place_gives_one_line(node_temp, monkeypatch):
     top = top_of(place_of_room(node_temp, data_of(node_temp), monkeypatch), node_temp)
     file_as_other_user(top)
-    assert refusal(node_temp).startswith(f"{top} is not a folder (owner nobody, uid {OTHER_UID}, mode 0644)")
+    assert refusal(node_temp).startswith(
+        f"{top} is not a folder (owner nobody, uid {OTHER_UID}, mode 0644)"
+    )
 
 
 def test_a_lock_that_cannot_be_opened_stops_the_lead_with_one_line(room):
     (room.folder / "leader.lock").mkdir()
-    with pytest.raises(RuntimeError, match=r"^cannot open the room's lock .*/leader.lock \(owner .*, mode 0\d+\): "
-                                           r"Is a directory; remove it \(rm -r .*\) and rerun$"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"^cannot open the room's lock .*/leader.lock \(owner .*, mode 0\d+\): "
+        r"Is a directory; remove it \(rm -r .*\) and rerun$",
+    ):
         room.take_lead()
 
 
@@ -181,11 +210,13 @@ def test_a_request_another_user_wrote_is_not_claimed_and_the_leader_says_so(room
     request = room.request(A, {})
     os.chown(room.path("pending", A), OTHER_UID, OTHER_UID)
     assert room.claim(4, set()) == [] and not room.path("pending", A).exists()
-    moved, = (room.folder / "refused").iterdir()
+    (moved,) = (room.folder / "refused").iterdir()
     assert json.loads(moved.read_text())["token"] == request["token"]
-    assert warnings == [f"room {room.folder}: dropped pending/{A}.json, which is no request of this user's: it "
-                        f"belongs to user nobody (uid {OTHER_UID}), not to this job's user root (uid 0); moved to "
-                        f"refused/{moved.name}"]
+    assert warnings == [
+        f"room {room.folder}: dropped pending/{A}.json, which is no request of this user's: it "
+        f"belongs to user nobody (uid {OTHER_UID}), not to this job's user root (uid 0); moved to "
+        f"refused/{moved.name}"
+    ]
 
 
 def test_a_link_in_the_room_is_not_followed(room, tmp_path, warnings):
@@ -193,29 +224,49 @@ def test_a_link_in_the_room_is_not_followed(room, tmp_path, warnings):
     room.path("pending", A).rename(tmp_path / "elsewhere.json")
     room.path("pending", A).symlink_to(tmp_path / "elsewhere.json")
     assert room.claim(4, set()) == [] and "it is a symbolic link" in warnings[0]
-    assert json.loads((tmp_path / "elsewhere.json").read_text()) == request  # the link went, not what it named
+    assert (
+        json.loads((tmp_path / "elsewhere.json").read_text()) == request
+    )  # the link went, not what it named
 
 
-@pytest.mark.parametrize("name, shown", [
-    ("true\nINFO injected-vgg11-s1", r"'true\nINFO injected-vgg11-s1.json'"),
-    ("../../true-vgg11-s1", None),
-    ("true-vgg11", "true-vgg11.json"),
-])
-def test_a_request_whose_name_is_no_model_id_is_dropped_and_never_logged_as_it_is(room, warnings, name, shown):
-    write_request(room.folder / "pending" / f"{Path(name).name}.json", {"name": name, "pid": os.getpid(),
-                                                                      "token": "0" * 32})
+@pytest.mark.parametrize(
+    "name, shown",
+    [
+        ("true\nINFO injected-vgg11-s1", r"'true\nINFO injected-vgg11-s1.json'"),
+        ("../../true-vgg11-s1", None),
+        ("true-vgg11", "true-vgg11.json"),
+    ],
+)
+def test_a_request_whose_name_is_no_model_id_is_dropped_and_never_logged_as_it_is(
+    room, warnings, name, shown
+):
+    write_request(
+        room.folder / "pending" / f"{Path(name).name}.json",
+        {"name": name, "pid": os.getpid(), "token": "0" * 32},
+    )
     assert room.claim(4, set()) == []
     assert len(warnings) == 1 and "\n" not in warnings[0]
-    assert f"dropped pending/{shown or Path(name).name + '.json'}, which is no request of this user's: its name is " \
-           f"not the model id that its file is named after" in warnings[0]
+    assert (
+        f"dropped pending/{shown or Path(name).name + '.json'}, which is no request of this user's: its name is "
+        f"not the model id that its file is named after" in warnings[0]
+    )
 
 
-@pytest.mark.parametrize("content, reason", [
-    ("not json", "it is not a JSON object of at most 1 MiB"),
-    ("[1, 2]", "it is not a JSON object of at most 1 MiB"),
-    (json.dumps({"name": A, "pid": "1", "token": "0" * 32}), "its pid or token is not one that a training job writes"),
-    (json.dumps({"name": A, "pid": 1, "token": "x"}), "its pid or token is not one that a training job writes"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        ("not json", "it is not a JSON object of at most 1 MiB"),
+        ("[1, 2]", "it is not a JSON object of at most 1 MiB"),
+        (
+            json.dumps({"name": A, "pid": "1", "token": "0" * 32}),
+            "its pid or token is not one that a training job writes",
+        ),
+        (
+            json.dumps({"name": A, "pid": 1, "token": "x"}),
+            "its pid or token is not one that a training job writes",
+        ),
+    ],
+)
 def test_a_file_that_is_no_request_is_dropped_saying_why(room, warnings, content, reason):
     room.path("pending", A).write_text(content)
     assert room.claim(4, set()) == [] and reason in warnings[0]
@@ -229,8 +280,14 @@ def test_a_request_the_leader_refuses_fails_its_job_with_the_reason(room, warnin
 
     request = room.request(A, {})
     assert room.claim(4, set(), check=refuse) == [] and not room.path("pending", A).exists()
-    assert room.outcome(request) == {"status": "failed", "error": "RequestError", "token": request["token"],
-                                     "message": f"the training job of pid {os.getpid()} did not train this request: "
-                                                f"its outputs are not where the plan puts them"}
-    assert warnings == [f"room {room.folder}: refused pending/{A}.json (job pid {os.getpid()}): its outputs are not "
-                        f"where the plan puts them"]
+    assert room.outcome(request) == {
+        "status": "failed",
+        "error": "RequestError",
+        "token": request["token"],
+        "message": f"the training job of pid {os.getpid()} did not train this request: "
+        f"its outputs are not where the plan puts them",
+    }
+    assert warnings == [
+        f"room {room.folder}: refused pending/{A}.json (job pid {os.getpid()}): its outputs are not "
+        f"where the plan puts them"
+    ]

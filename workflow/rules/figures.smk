@@ -29,8 +29,9 @@ for number in range(1, 6):
             ENV
         params:
             **params_of(f"figure{number}", "spec"),
+            script=f"figure{number}",  # the script path is read when the job runs, after the loop: not {number}
         script:
-            f"../scripts/figure{number}.py"
+            "../scripts/{params.script}.py"
 
 
 rule dist_matrix_figure:

@@ -462,9 +462,14 @@ def test_the_patterns_command_writes_the_runs_pattern_file(capsys, tiny_run, tmp
         ),
         (
             "dist/dist_summary.parquet",
-            ["a table of 6 rows", f"{F1} vs {F2}: Dist", f"{F1} vs untrained: Dist"],
+            [
+                "a table of 9 rows",  # per f1: the compared f2, the untrained network, the lookup table
+                f"{F1} vs {F2}: Dist",
+                f"{F1} vs untrained: Dist",
+                f"{F1} vs knn: Dist",
+            ],
         ),
-        ("dist/dist_summary.csv", ["a table of 6 rows", "columns: condition, f1"]),
+        ("dist/dist_summary.csv", ["a table of 9 rows", "columns: condition, f1"]),
     ],
 )
 def test_describe_says_what_each_artifact_holds(capsys, tiny_run, path, fragments):

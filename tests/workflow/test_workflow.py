@@ -8,6 +8,8 @@ import torch
 import yaml
 from workflow_runs import job_counts, planned_jobs, snakemake, write_config
 
+from memdissect.study.design import LOOKUP, UNTRAINED
+
 pytestmark = pytest.mark.workflow
 
 
@@ -163,17 +165,20 @@ def test_demo_shows_the_analyses_beyond_the_paper(demo_run):
     assert (
         (pairs["dist_ci_low"] <= pairs["dist_mean"]) & (pairs["dist_mean"] <= pairs["dist_ci_high"])
     ).all()
-    true_members = summary[(summary["condition"] == "true_labels") & (summary["f2"] != "untrained")]
+    networks = summary[~summary["f2"].isin([UNTRAINED, LOOKUP])]
+    true_members = networks[networks["condition"] == "true_labels"]
     assert len(true_members) == 4 * 3  # the full matrix: every ordered pair of 4 models
+    lookup = summary[summary["f2"] == LOOKUP]
+    assert sorted(lookup["f1"]) == sorted(
+        summary.loc[summary["f2"] == UNTRAINED, "f1"]
+    )  # one per f1
     untrained = summary[summary["f2"] == "untrained"]["dist_mean"]
     # KL(f1 || near-uniform) = log C - H(f1): at most log C, near it only where f1 is certain
     assert (untrained <= math.log(10) + 0.05).all()
     assert (
         true_members["relabeled_ratio_ci_high"] < 1
     ).all()  # X_T pairs: closer than an unrelated function
-    random_members = summary[
-        (summary["condition"] == "random_labels") & (summary["f2"] != "untrained")
-    ]
+    random_members = networks[networks["condition"] == "random_labels"]
     assert random_members["relabeled_ratio"].min() > true_members["relabeled_ratio"].max()
     crosscheck = pd.read_csv(workdir / "results/crosscheck/crosscheck.csv")
     assert {"output_kl", "disagreement", "cka", "test_error_a", "test_error_b"} <= set(

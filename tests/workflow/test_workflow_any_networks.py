@@ -17,6 +17,8 @@ from workflow_runs import (
     write_users_networks,
 )
 
+from memdissect.study.design import LOOKUP, UNTRAINED
+
 pytestmark = pytest.mark.workflow
 
 OUTSIDE_WEIGHTS = "resources/outside_small_cnn.pt"
@@ -96,7 +98,8 @@ def test_every_pair_of_the_four_networks_has_a_dist_row(mixed_run):
     pairs = set(zip(summary["f1"], summary["f2"]))
     assert {(f1, f2) for f1 in MODELS for f2 in MODELS if f1 != f2} <= pairs
     assert {(f1, "untrained") for f1 in MODELS} <= pairs
-    compared = summary[summary["f2"] != "untrained"]
+    compared = summary[~summary["f2"].isin([UNTRAINED, LOOKUP])]
+    assert set(summary.loc[summary["f2"] == LOOKUP, "f1"]) == set(MODELS[:3])  # trained f1s only
     assert (
         len(compared) == 12
         and compared["dist_mean"].gt(0).all()

@@ -252,7 +252,7 @@ def load_classifier(
                 f"{path} is a memdissect checkpoint: it knows its architecture and normalization; "
                 "arch, mean and std apply only to a plain state_dict"
             )
-        return train.load_classifier(path, device)[0]
+        return train.read_classifier_checkpoint(path, device)[0]
     if arch is None:
         raise ValueError(
             f"{path} is not a memdissect checkpoint; to read it as a plain state_dict, give its arch: "

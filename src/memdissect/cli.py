@@ -70,7 +70,7 @@ def load_network(path, arch, args, device):
             f"{path} is {inspect.KINDS[kind]}, not a memdissect classifier checkpoint; for a plain "
             "state_dict give its architecture (--f1-arch/--f2-arch, or --arch)"
         )
-    return train.load_classifier(path, device)
+    return train.read_classifier_checkpoint(path, device)
 
 
 def check_plain_options(args, *archs) -> None:

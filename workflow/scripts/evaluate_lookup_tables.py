@@ -13,7 +13,7 @@ from memdissect.dissection.patterns import load_patterns
 from memdissect.io import read_parquet, write_parquet
 from memdissect.study.plan import maker_of
 from memdissect.study.settings import ClassifierSettings
-from memdissect.training.train import load_classifier
+from memdissect.training.train import read_classifier_checkpoint
 
 log, device = start(snakemake, needs_device=True)
 images = load_split(snakemake.input.train, made_by=maker_of(snakemake.input.train))[
@@ -22,7 +22,7 @@ images = load_split(snakemake.input.train, made_by=maker_of(snakemake.input.trai
 table, features = snakemake.params.table, snakemake.params.features
 feature_network = None
 if features:  # a fixed model's penultimate features, the same for every condition's table
-    feature_network, _, _ = load_classifier(
+    feature_network, _, _ = read_classifier_checkpoint(
         snakemake.input.features,
         device,
         expected_settings=ClassifierSettings.from_dict(features["settings"]),

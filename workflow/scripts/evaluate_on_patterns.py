@@ -9,7 +9,7 @@ from memdissect.dissection.patterns import load_patterns
 from memdissect.io import write_parquet
 from memdissect.study.plan import maker_of
 from memdissect.study.settings import ClassifierSettings
-from memdissect.training.train import load_classifier
+from memdissect.training.train import read_classifier_checkpoint
 
 log, device = start(snakemake, needs_device=True)
 settings = {
@@ -20,7 +20,7 @@ weights = inputs_by_role(snakemake, "classifiers")
 
 
 def load_f2(f2):
-    model, _, _ = load_classifier(
+    model, _, _ = read_classifier_checkpoint(
         weights[f2],
         device,
         expected_settings=settings[f2],

@@ -9,14 +9,14 @@ from memdissect.io import write_parquet
 from memdissect.study.plan import maker_of
 from memdissect.study.settings import ClassifierSettings, PatternSettings
 from memdissect.training.gan import load_gan
-from memdissect.training.train import load_classifier
+from memdissect.training.train import read_classifier_checkpoint
 
 log, device = start(snakemake, needs_device=True)
 # chunk_size changes how, not what: it comes from the config, never from the params
 settings = PatternSettings.from_dict(
     {**snakemake.params.settings, "chunk_size": snakemake.config["patterns"]["chunk_size"]}
 )
-classifier, classifier_settings, classes = load_classifier(
+classifier, classifier_settings, classes = read_classifier_checkpoint(
     snakemake.input.classifier,
     device,
     expected_settings=ClassifierSettings.from_dict(snakemake.params.classifier),

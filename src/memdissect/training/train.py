@@ -652,7 +652,7 @@ def save_classifier(model, settings: ClassifierSettings, classes: list[str], pat
     )
 
 
-def load_classifier(
+def read_classifier_checkpoint(
     path, device="cpu", expected_settings: ClassifierSettings | None = None, made_by: str = ""
 ):
     """(model in eval mode, its settings, its class names) from a checkpoint; refuse one made under other settings."""

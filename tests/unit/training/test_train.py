@@ -22,7 +22,7 @@ from memdissect.training.train import (
     build_classifier,
     build_untrained_twin,
     input_gradient_magnitude,
-    load_classifier,
+    read_classifier_checkpoint,
     save_classifier,
     train_classifier,
     train_one_epoch,
@@ -169,7 +169,9 @@ def test_checkpoint_layout(tmp_path):
 def test_loaded_classifier_is_the_saved_one_in_eval_mode(tmp_path):
     model = build_classifier(SETTINGS, "cpu")
     save_classifier(model, SETTINGS, [f"c{i}" for i in range(10)], tmp_path / "weights.pt")
-    loaded, settings, classes = load_classifier(tmp_path / "weights.pt", expected_settings=SETTINGS)
+    loaded, settings, classes = read_classifier_checkpoint(
+        tmp_path / "weights.pt", expected_settings=SETTINGS
+    )
     assert not loaded.training and settings == SETTINGS and classes[3] == "c3"
     x = torch.rand(2, 3, 32, 32)
     torch.testing.assert_close(loaded(x), model.eval()(x), rtol=0, atol=0)
@@ -181,7 +183,7 @@ def test_truncated_checkpoint_names_the_file_and_its_rule(tmp_path):
     broken = tmp_path / "broken-weights.pt"
     broken.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(ArtifactError, match=rf"{broken}.*truncated.*rule 'train_classifier'"):
-        load_classifier(broken, made_by="train_classifier")
+        read_classifier_checkpoint(broken, made_by="train_classifier")
 
 
 def test_a_dcgan_checkpoint_is_not_a_classifier(tmp_path):
@@ -193,18 +195,18 @@ def test_a_dcgan_checkpoint_is_not_a_classifier(tmp_path):
         match=r"dcgan.pt is not a memdissect classifier checkpoint \(made by rule "
         r"'train_classifier'\)",
     ):
-        load_classifier(tmp_path / "dcgan.pt", made_by="train_classifier")
+        read_classifier_checkpoint(tmp_path / "dcgan.pt", made_by="train_classifier")
 
 
 def test_checkpoint_from_other_settings_is_refused(tmp_path):
     path = tmp_path / "weights.pt"
     save_classifier(build_classifier(SETTINGS, "cpu"), SETTINGS, ["a"] * 10, path)
-    load_classifier(path, expected_settings=SETTINGS)  # the same settings load
+    read_classifier_checkpoint(path, expected_settings=SETTINGS)  # the same settings load
     other = ClassifierSettings(**{**SETTINGS.__dict__, "lr": 0.1})
     with pytest.raises(
         ArtifactError, match="made under other settings.*rerun rule 'train_classifier'"
     ):
-        load_classifier(path, expected_settings=other, made_by="train_classifier")
+        read_classifier_checkpoint(path, expected_settings=other, made_by="train_classifier")
 
 
 # ----------------------------------------------------------------------- the step in fixed buffers, and runs side by side

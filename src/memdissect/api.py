@@ -175,7 +175,7 @@ def train_classifier(
     test = (images[:0], labels[:0]) if test_images is None else (test_images, test_labels)
     check_images(test[0], "test_images")
     test_labels = check_labels(test[1], len(test[0]), len(classes), "test_labels")
-    model, history = train.train_classifier(
+    model, history = train.train_from_settings(
         settings, images, labels, test[0], test_labels, device, log=log or quiet
     )
     if test_images is None:

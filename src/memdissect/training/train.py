@@ -592,7 +592,7 @@ def with_groups(data: dict, true_labels=None) -> dict:
     return data
 
 
-def train_classifier(
+def train_from_settings(
     settings: ClassifierSettings,
     train_images,
     train_labels,

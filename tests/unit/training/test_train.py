@@ -24,7 +24,7 @@ from memdissect.training.train import (
     input_gradient_magnitude,
     read_classifier_checkpoint,
     save_classifier,
-    train_classifier,
+    train_from_settings,
     train_one_epoch,
     train_round,
     training_data,
@@ -47,7 +47,7 @@ def data():
 
 
 def train(settings, data, **options):
-    return train_classifier(
+    return train_from_settings(
         settings,
         data["train"]["images"],
         data["train"]["labels"],

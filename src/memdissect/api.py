@@ -324,12 +324,12 @@ class Patterns:
 
 def load_patterns(path) -> Patterns:
     """A pattern file of the workflow (results/patterns/<f1>.pt) or of `save_patterns`."""
-    return Patterns.from_dict(pattern_search.load_patterns(path), where=str(path))
+    return Patterns.from_dict(pattern_search.read_pattern_file(path), where=str(path))
 
 
 def save_patterns(patterns: Patterns, path) -> None:
     """Write patterns as a pattern file (atomically), readable by `load_patterns` and `memdissect dist --patterns`."""
-    pattern_search.save_patterns(patterns.to_dict(), path)
+    pattern_search.write_pattern_file(patterns.to_dict(), path)
 
 
 @torch.no_grad()

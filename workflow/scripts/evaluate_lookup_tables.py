@@ -9,7 +9,7 @@ from memdissect.analyses.lookup_table import build_lookup_table, lookup_table_ev
 from memdissect.data.labels import check_label_table
 from memdissect.data.tensors import load_split
 from memdissect.dissection.evaluation import kept_for_evaluation
-from memdissect.dissection.patterns import load_patterns
+from memdissect.dissection.patterns import read_pattern_file
 from memdissect.io import read_parquet, write_parquet
 from memdissect.study.plan import maker_of
 from memdissect.study.settings import ClassifierSettings
@@ -48,7 +48,7 @@ def build_table(condition):
 
 
 patterns = {
-    f1: kept_for_evaluation(load_patterns(path, made_by=maker_of(path)))
+    f1: kept_for_evaluation(read_pattern_file(path, made_by=maker_of(path)))
     for f1, path in inputs_by_role(snakemake, "patterns").items()
 }
 chunk_size = snakemake.config["patterns"][

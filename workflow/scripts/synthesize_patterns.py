@@ -4,7 +4,7 @@ their diagnostics."""
 from job import start
 
 from memdissect.dissection.diagnostics import diversity_table, pattern_diagnostics
-from memdissect.dissection.patterns import save_patterns, synthesize_patterns
+from memdissect.dissection.patterns import synthesize_patterns, write_pattern_file
 from memdissect.io import write_parquet
 from memdissect.study.plan import maker_of
 from memdissect.study.settings import ClassifierSettings, PatternSettings
@@ -35,7 +35,7 @@ patterns = synthesize_patterns(
     cuda_graphs=snakemake.config["cuda_graphs"],
 )
 patterns["classes"] = classes
-save_patterns(patterns, snakemake.output.patterns)
+write_pattern_file(patterns, snakemake.output.patterns)
 
 diagnostics = pattern_diagnostics(patterns, discriminator, device, settings.chunk_size)
 diagnostics = diagnostics.merge(diversity_table(patterns), on="class")

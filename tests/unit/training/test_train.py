@@ -11,6 +11,7 @@ from torch import nn
 from memdissect.data.synthetic import make_synthetic_dataset
 from memdissect.dissection.patterns import synthesize_patterns
 from memdissect.io import ArtifactError, load_torch
+from memdissect.models import build_model
 from memdissect.study.settings import ClassifierSettings, GanSettings, PatternSettings
 from memdissect.training import runtime
 from memdissect.training.batches import NonFiniteLossError
@@ -22,6 +23,7 @@ from memdissect.training.train import (
     build_classifier,
     build_untrained_twin,
     input_gradient_magnitude,
+    model_outputs,
     read_classifier_checkpoint,
     save_classifier,
     train_from_settings,
@@ -207,6 +209,20 @@ def test_checkpoint_from_other_settings_is_refused(tmp_path):
         ArtifactError, match="made under other settings.*rerun rule 'train_classifier'"
     ):
         read_classifier_checkpoint(path, expected_settings=other, made_by="train_classifier")
+
+
+def test_model_outputs_are_the_eval_mode_logits_and_features_in_batches():
+    torch.manual_seed(0)
+    model = build_model("vgg11", num_classes=4, width=0.125)
+    images = torch.randint(0, 256, (5, 3, 32, 32), dtype=torch.uint8)
+    model.train()
+    logits, features = model_outputs(model, images, "cpu", batch_size=2)  # batches of 2, 2, 1
+    assert not model.training
+    assert logits.shape == (5, 4) and features.shape == (5, 64)
+    with torch.no_grad():
+        expected = model(images.float() / 255)
+    torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(model.classifier(features).detach(), logits, rtol=1e-5, atol=1e-5)
 
 
 # ----------------------------------------------------------------------- the step in fixed buffers, and runs side by side
@@ -689,7 +705,6 @@ def test_on_cuda_a_first_replay_off_the_eager_step_is_caught(data, monkeypatch):
 @pytest.mark.cuda
 def test_on_cuda_every_entry_point_computes_fp32_in_ieee_fp32(data):
     """PyTorch's default TF32 convolutions, set back before each entry point, are off after it."""
-    from memdissect.analyses.crosscheck import model_outputs
     from memdissect.dissection.patterns import generate, logits_on_patterns
 
     model = build_classifier(SETTINGS, "cuda").eval()

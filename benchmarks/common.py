@@ -233,7 +233,7 @@ def cpu_count() -> int:
 
 
 class TrainerRun:
-    """The workflow's trainer: a ClassifierRun built as memdissect.training.train.train_classifier builds it.
+    """The workflow's trainer: a ClassifierRun built as memdissect.training.train.train_from_settings builds it.
 
     Each call trains one epoch over `images` (its steps and the read of its totals); `round()` runs
     one epoch as the workflow does (train_round: the steps, the metrics, the test evaluation on

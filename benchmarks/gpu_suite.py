@@ -2,7 +2,7 @@
 
 Measures, on CIFAR-10 (50,000 training images) at batch 128, with the workflow's own code: bf16
 autocast and channels_last on CUDA, each training step replayed as one CUDA graph after 3 eager
-steps (memdissect.training.train.ClassifierRun and train_round, as train_classifier runs them):
+steps (memdissect.training.train.ClassifierRun and train_round, as train_from_settings runs them):
   - the training epoch of VGG11, VGG13 and ResNet32; each one's test evaluation, resume state and
     whole round (train_round: steps, metrics, evaluation, history row, resume state); VGG11 with
     the eager step (for the ratio) and with augmentation;

@@ -175,7 +175,7 @@ def train_classifier(
     test = (images[:0], labels[:0]) if test_images is None else (test_images, test_labels)
     check_images(test[0], "test_images")
     test_labels = check_labels(test[1], len(test[0]), len(classes), "test_labels")
-    model, history = train.train_classifier(
+    model, history = train.train_from_settings(
         settings, images, labels, test[0], test_labels, device, log=log or quiet
     )
     if test_images is None:
@@ -252,7 +252,7 @@ def load_classifier(
                 f"{path} is a memdissect checkpoint: it knows its architecture and normalization; "
                 "arch, mean and std apply only to a plain state_dict"
             )
-        return train.load_classifier(path, device)[0]
+        return train.read_classifier_checkpoint(path, device)[0]
     if arch is None:
         raise ValueError(
             f"{path} is not a memdissect checkpoint; to read it as a plain state_dict, give its arch: "
@@ -324,12 +324,12 @@ class Patterns:
 
 def load_patterns(path) -> Patterns:
     """A pattern file of the workflow (results/patterns/<f1>.pt) or of `save_patterns`."""
-    return Patterns.from_dict(pattern_search.load_patterns(path), where=str(path))
+    return Patterns.from_dict(pattern_search.read_pattern_file(path), where=str(path))
 
 
 def save_patterns(patterns: Patterns, path) -> None:
     """Write patterns as a pattern file (atomically), readable by `load_patterns` and `memdissect dist --patterns`."""
-    pattern_search.save_patterns(patterns.to_dict(), path)
+    pattern_search.write_pattern_file(patterns.to_dict(), path)
 
 
 @torch.no_grad()

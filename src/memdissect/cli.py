@@ -40,12 +40,6 @@ class CliError(ValueError):
 # ----------------------------------------------------------------------------- loading networks
 
 
-def resolve_device(requested: str):
-    from memdissect.training.device import resolve_device as resolve
-
-    return resolve(requested)
-
-
 def load_network(path, arch, args, device):
     """(classifier, its settings or None, its class names or None) from a memdissect checkpoint, or from a plain
     state_dict when arch is given (--width, --num-classes, --mean, --std describe it)."""
@@ -70,7 +64,7 @@ def load_network(path, arch, args, device):
             f"{path} is {inspect.KINDS[kind]}, not a memdissect classifier checkpoint; for a plain "
             "state_dict give its architecture (--f1-arch/--f2-arch, or --arch)"
         )
-    return train.load_classifier(path, device)
+    return train.read_classifier_checkpoint(path, device)
 
 
 def check_plain_options(args, *archs) -> None:
@@ -192,6 +186,7 @@ def command_dist(args) -> None:
     import pandas as pd
 
     from memdissect import api
+    from memdissect.training.device import resolve_device
 
     check_plain_options(args, args.f1_arch, args.f2_arch)
     device = resolve_device(args.device)
@@ -216,6 +211,7 @@ def command_patterns(args) -> None:
     """Synthesize F1's patterns and save them as a pattern file."""
     from memdissect import api
     from memdissect.dissection.diagnostics import pattern_hits
+    from memdissect.training.device import resolve_device
 
     check_plain_options(args, args.arch)
     device = resolve_device(args.device)

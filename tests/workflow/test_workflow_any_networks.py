@@ -125,10 +125,10 @@ def test_the_imported_checkpoint_keeps_its_weights_and_normalization(mixed_run):
     sys.path.insert(0, str(mixed_run[0]))
     import mymodels
 
-    from memdissect.training.train import load_classifier
+    from memdissect.training.train import read_classifier_checkpoint
 
     workdir = mixed_run[0]
-    model, settings, classes = load_classifier(
+    model, settings, classes = read_classifier_checkpoint(
         workdir / "results/models/true_labels-outside-s1/weights.pt"
     )
     plain = mymodels.small_cnn(10)

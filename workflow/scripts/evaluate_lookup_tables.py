@@ -9,11 +9,11 @@ from memdissect.analyses.lookup_table import build_lookup_table, lookup_table_ev
 from memdissect.data.labels import check_label_table
 from memdissect.data.tensors import load_split
 from memdissect.dissection.evaluation import kept_for_evaluation
-from memdissect.dissection.patterns import load_patterns
+from memdissect.dissection.patterns import read_pattern_file
 from memdissect.io import read_parquet, write_parquet
 from memdissect.study.plan import maker_of
 from memdissect.study.settings import ClassifierSettings
-from memdissect.training.train import load_classifier
+from memdissect.training.train import read_classifier_checkpoint
 
 log, device = start(snakemake, needs_device=True)
 images = load_split(snakemake.input.train, made_by=maker_of(snakemake.input.train))[
@@ -22,7 +22,7 @@ images = load_split(snakemake.input.train, made_by=maker_of(snakemake.input.trai
 table, features = snakemake.params.table, snakemake.params.features
 feature_network = None
 if features:  # a fixed model's penultimate features, the same for every condition's table
-    feature_network, _, _ = load_classifier(
+    feature_network, _, _ = read_classifier_checkpoint(
         snakemake.input.features,
         device,
         expected_settings=ClassifierSettings.from_dict(features["settings"]),
@@ -48,7 +48,7 @@ def build_table(condition):
 
 
 patterns = {
-    f1: kept_for_evaluation(load_patterns(path, made_by=maker_of(path)))
+    f1: kept_for_evaluation(read_pattern_file(path, made_by=maker_of(path)))
     for f1, path in inputs_by_role(snakemake, "patterns").items()
 }
 chunk_size = snakemake.config["patterns"][

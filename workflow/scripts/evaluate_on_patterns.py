@@ -5,11 +5,11 @@ untrained network of its architecture, width and classes: KL, reverse KL, JS and
 from job import inputs_by_role, start
 
 from memdissect.dissection.evaluation import evaluation_table, kept_for_evaluation
-from memdissect.dissection.patterns import load_patterns
+from memdissect.dissection.patterns import read_pattern_file
 from memdissect.io import write_parquet
 from memdissect.study.plan import maker_of
 from memdissect.study.settings import ClassifierSettings
-from memdissect.training.train import load_classifier
+from memdissect.training.train import read_classifier_checkpoint
 
 log, device = start(snakemake, needs_device=True)
 settings = {
@@ -20,7 +20,7 @@ weights = inputs_by_role(snakemake, "classifiers")
 
 
 def load_f2(f2):
-    model, _, _ = load_classifier(
+    model, _, _ = read_classifier_checkpoint(
         weights[f2],
         device,
         expected_settings=settings[f2],
@@ -30,7 +30,7 @@ def load_f2(f2):
 
 
 patterns = {
-    f1: kept_for_evaluation(load_patterns(path, made_by=maker_of(path)))
+    f1: kept_for_evaluation(read_pattern_file(path, made_by=maker_of(path)))
     for f1, path in inputs_by_role(snakemake, "patterns").items()
 }
 chunk_size = snakemake.config["patterns"][

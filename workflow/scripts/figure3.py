@@ -2,14 +2,14 @@
 
 from job import inputs_by_role, start
 
-from memdissect.dissection.patterns import load_patterns
+from memdissect.dissection.patterns import read_pattern_file
 from memdissect.report.figures import class_indices, plot_patterns, readable_name, save_figure
 from memdissect.study.plan import maker_of
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec
 patterns = {
-    condition: load_patterns(path, made_by=maker_of(path))
+    condition: read_pattern_file(path, made_by=maker_of(path))
     for condition, path in inputs_by_role(snakemake, "patterns").items()
 }
 first = next(iter(patterns.values()))

@@ -3,14 +3,13 @@ user's file is only read."""
 
 from job import start
 
-from memdissect.analyses.crosscheck import test_outputs
 from memdissect.data.tensors import load_split
 from memdissect.io import save_torch
 from memdissect.models import count_parameters
 from memdissect.models.imported import import_classifier
 from memdissect.study.plan import maker_of
 from memdissect.study.settings import ClassifierSettings
-from memdissect.training.train import save_classifier
+from memdissect.training.train import save_classifier, test_outputs
 
 log, device = start(snakemake, needs_device=True)
 settings = ClassifierSettings.from_dict(snakemake.params.settings)

@@ -4,19 +4,19 @@ their diagnostics."""
 from job import start
 
 from memdissect.dissection.diagnostics import diversity_table, pattern_diagnostics
-from memdissect.dissection.patterns import save_patterns, synthesize_patterns
+from memdissect.dissection.patterns import synthesize_patterns, write_pattern_file
 from memdissect.io import write_parquet
 from memdissect.study.plan import maker_of
 from memdissect.study.settings import ClassifierSettings, PatternSettings
 from memdissect.training.gan import load_gan
-from memdissect.training.train import load_classifier
+from memdissect.training.train import read_classifier_checkpoint
 
 log, device = start(snakemake, needs_device=True)
 # chunk_size changes how, not what: it comes from the config, never from the params
 settings = PatternSettings.from_dict(
     {**snakemake.params.settings, "chunk_size": snakemake.config["patterns"]["chunk_size"]}
 )
-classifier, classifier_settings, classes = load_classifier(
+classifier, classifier_settings, classes = read_classifier_checkpoint(
     snakemake.input.classifier,
     device,
     expected_settings=ClassifierSettings.from_dict(snakemake.params.classifier),
@@ -35,7 +35,7 @@ patterns = synthesize_patterns(
     cuda_graphs=snakemake.config["cuda_graphs"],
 )
 patterns["classes"] = classes
-save_patterns(patterns, snakemake.output.patterns)
+write_pattern_file(patterns, snakemake.output.patterns)
 
 diagnostics = pattern_diagnostics(patterns, discriminator, device, settings.chunk_size)
 diagnostics = diagnostics.merge(diversity_table(patterns), on="class")

@@ -5,16 +5,15 @@ them on natural images instead: how far their softmax outputs are apart (mean KL
 how often their predictions differ, and how alike their penultimate representations are
 (linear CKA, from "Similarity of Neural Network Representations Revisited", 2019).
 
-Each model's outputs are computed once (`model_outputs`), so a study of N models needs N
-passes over the test set, and every pair is then a cheap function of two stored outputs.
+Each model's outputs are computed once, by the job that trains or imports it
+(memdissect.training.train.test_outputs), so a study of N models needs N passes over the
+test set, and every pair is then a cheap function of two stored outputs.
 """
 
 import pandas as pd
 import torch
 
 from memdissect.dissection.distance import kl_divergence
-from memdissect.training.batches import EVAL_BATCH_SIZE, as_model_input
-from memdissect.training.runtime import Runtime
 
 
 def output_kl(logits_a: torch.Tensor, logits_b: torch.Tensor) -> float:
@@ -47,37 +46,6 @@ def linear_cka(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
     cross = (b.T @ a).square().sum()  # ||B'A||_F^2
     scale = torch.linalg.matrix_norm(a.T @ a) * torch.linalg.matrix_norm(b.T @ b)
     return (cross / scale).item() if scale > 0 else float("nan")
-
-
-@torch.no_grad()
-def model_outputs(
-    model,
-    images_uint8: torch.Tensor,
-    device,
-    batch_size: int = EVAL_BATCH_SIZE,
-    precision: str = "fp32",
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(logits N x C, penultimate features N x D) of a classifier in eval mode, on the CPU in float32 (computed in IEEE
-    fp32 unless asked for bf16)."""
-    runtime = Runtime.for_device(device, precision, cuda_graphs=False)
-    model.eval()
-    logits, features = [], []
-    for start in range(0, len(images_uint8), batch_size):
-        x = as_model_input(
-            images_uint8[start : start + batch_size].to(runtime.device), channels_last=False
-        )
-        with runtime.autocast():
-            penultimate = model.penultimate(x)  # B x D
-            logits.append(model.classifier(penultimate).float().cpu())  # B x C
-        features.append(penultimate.float().cpu())
-    return torch.cat(logits), torch.cat(features)
-
-
-def test_outputs(model, test: dict, device) -> dict:
-    """What the cross-checks keep of a classifier: its logits and (half-precision) penultimate features on the
-    test images of a split dict, and the test labels."""
-    logits, features = model_outputs(model, test["images"], device)
-    return {"logits": logits, "features": features.half(), "labels": test["labels"]}
 
 
 def crosscheck_pair(

@@ -245,9 +245,9 @@ def logits_on_patterns(
     return logits.view(*x.shape[:-3], logits.shape[-1])
 
 
-def load_patterns(path, made_by: str = "") -> dict:
+def read_pattern_file(path, made_by: str = "") -> dict:
     return load_artifact(path, PATTERN_FILE, made_by)
 
 
-def save_patterns(patterns: dict, path) -> None:
+def write_pattern_file(patterns: dict, path) -> None:
     save_torch(patterns, path)

@@ -96,19 +96,19 @@ def type_of(value) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def describe(schema: dict, root: dict) -> str:
+def accepted_values(schema: dict, root: dict) -> str:
     """What a schema accepts, in a few words: "an integer >= 1", "one of cpu, cuda"; root resolves $ref."""
     if "$ref" in schema:
         target = root
         for part in schema["$ref"].removeprefix("#/").split("/"):
             target = target[part]
         schema = {**target, **{key: value for key, value in schema.items() if key != "$ref"}}
-        return describe(schema, root)
+        return accepted_values(schema, root)
     if "title" in schema:
         return schema["title"]
     alternatives = schema.get("oneOf") or schema.get("anyOf")
     if alternatives:
-        return " or ".join(describe(alternative, root) for alternative in alternatives)
+        return " or ".join(accepted_values(alternative, root) for alternative in alternatives)
     if "enum" in schema:
         return "one of " + ", ".join(str(value) for value in schema["enum"])
     types = schema.get("type", [])
@@ -126,7 +126,7 @@ def describe(schema: dict, root: dict) -> str:
         text += " " + " and ".join(low + high)
     if "pattern" in schema:
         text += f" matching {schema['pattern']}"
-    details = [f"each item {describe(schema['items'], root)}"] if "items" in schema else []
+    details = [f"each item {accepted_values(schema['items'], root)}"] if "items" in schema else []
     details += [f"at least {schema['minItems']} item(s)"] if "minItems" in schema else []
     details += ["no repeats"] if schema.get("uniqueItems") else []
     details += [f"at least {schema['minProperties']} entry"] if "minProperties" in schema else []
@@ -149,7 +149,7 @@ def explain(error, root: dict) -> str:
     if error.validator == "required":
         key = next(key for key in error.validator_value if key not in error.instance)
         wanted = (
-            describe(schema["properties"][key], root)
+            accepted_values(schema["properties"][key], root)
             if key in schema.get("properties", {})
             else "a value"
         )
@@ -169,7 +169,7 @@ def explain(error, root: dict) -> str:
         problem = "repeats an item"
     else:
         problem = "is not valid"
-    return f"{key_path(path)}: {show(value)} {problem}; valid: {describe(schema, root)}"
+    return f"{key_path(path)}: {show(value)} {problem}; valid: {accepted_values(schema, root)}"
 
 
 def is_number(text: str) -> bool:

@@ -592,7 +592,7 @@ def with_groups(data: dict, true_labels=None) -> dict:
     return data
 
 
-def train_classifier(
+def train_from_settings(
     settings: ClassifierSettings,
     train_images,
     train_labels,
@@ -652,7 +652,7 @@ def save_classifier(model, settings: ClassifierSettings, classes: list[str], pat
     )
 
 
-def load_classifier(
+def read_classifier_checkpoint(
     path, device="cpu", expected_settings: ClassifierSettings | None = None, made_by: str = ""
 ):
     """(model in eval mode, its settings, its class names) from a checkpoint; refuse one made under other settings."""
@@ -662,3 +662,34 @@ def load_classifier(
     model.load_state_dict(checkpoint["state_dict"])
     model.classifier_settings = settings  # what untrained_twin builds the workflow's own twin from
     return model.to(device).eval(), settings, checkpoint["classes"]
+
+
+@torch.no_grad()
+def model_outputs(
+    model,
+    images_uint8: torch.Tensor,
+    device,
+    batch_size: int = EVAL_BATCH_SIZE,
+    precision: str = "fp32",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits N x C, penultimate features N x D) of a classifier in eval mode, on the CPU in float32 (computed in IEEE
+    fp32 unless asked for bf16)."""
+    runtime = Runtime.for_device(device, precision, cuda_graphs=False)
+    model.eval()
+    logits, features = [], []
+    for start in range(0, len(images_uint8), batch_size):
+        x = as_model_input(
+            images_uint8[start : start + batch_size].to(runtime.device), channels_last=False
+        )
+        with runtime.autocast():
+            penultimate = model.penultimate(x)  # B x D
+            logits.append(model.classifier(penultimate).float().cpu())  # B x C
+        features.append(penultimate.float().cpu())
+    return torch.cat(logits), torch.cat(features)
+
+
+def test_outputs(model, test: dict, device) -> dict:
+    """What the cross-checks keep of a classifier: its logits and (half-precision) penultimate features on the
+    test images of a split dict, and the test labels."""
+    logits, features = model_outputs(model, test["images"], device)
+    return {"logits": logits, "features": features.half(), "labels": test["labels"]}

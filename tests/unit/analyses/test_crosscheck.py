@@ -8,10 +8,8 @@ from memdissect.analyses.crosscheck import (
     crosscheck_pair,
     disagreement_rate,
     linear_cka,
-    model_outputs,
     output_kl,
 )
-from memdissect.models import build_model
 
 
 @pytest.fixture
@@ -99,20 +97,6 @@ def test_test_error_by_hand():
     logits = torch.tensor([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0], [0.0, 1.0]])  # predicts 0, 1, 0, 1
     assert crosscheck.test_error(logits, torch.tensor([0, 0, 0, 0])) == 0.5
     assert crosscheck.test_error(logits, torch.tensor([0, 1, 1, 1])) == 0.25
-
-
-def test_model_outputs_are_the_eval_mode_logits_and_features_in_batches():
-    torch.manual_seed(0)
-    model = build_model("vgg11", num_classes=4, width=0.125)
-    images = torch.randint(0, 256, (5, 3, 32, 32), dtype=torch.uint8)
-    model.train()
-    logits, features = model_outputs(model, images, "cpu", batch_size=2)  # batches of 2, 2, 1
-    assert not model.training
-    assert logits.shape == (5, 4) and features.shape == (5, 64)
-    with torch.no_grad():
-        expected = model(images.float() / 255)
-    torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(model.classifier(features).detach(), logits, rtol=1e-5, atol=1e-5)
 
 
 def test_crosscheck_pair_names_every_measure_and_is_zero_for_a_model_with_itself():

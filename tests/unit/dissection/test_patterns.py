@@ -12,9 +12,9 @@ from memdissect.dissection.patterns import (
     chunks_status,
     class_objective,
     constrain_latents,
-    load_patterns,
-    save_patterns,
+    read_pattern_file,
     synthesize_patterns,
+    write_pattern_file,
 )
 from memdissect.io import ArtifactError, save_torch
 from memdissect.study.settings import ClassifierSettings, GanSettings, PatternSettings
@@ -212,8 +212,8 @@ def test_pattern_file_layout_and_load(tmp_path, networks):
         "not applicable",
         "CUDA graphs run on CUDA only",
     )
-    save_patterns(patterns, tmp_path / "patterns.pt")
-    assert load_patterns(tmp_path / "patterns.pt", made_by="synthesize_patterns")["x"].equal(
+    write_pattern_file(patterns, tmp_path / "patterns.pt")
+    assert read_pattern_file(tmp_path / "patterns.pt", made_by="synthesize_patterns")["x"].equal(
         patterns["x"]
     )
 
@@ -226,11 +226,11 @@ def test_truncated_or_foreign_pattern_file_names_the_file_and_rule(tmp_path):
     with pytest.raises(
         ArtifactError, match=r"broken-patterns.pt.*truncated.*rule 'synthesize_patterns'"
     ):
-        load_patterns(broken, made_by="synthesize_patterns")
+        read_pattern_file(broken, made_by="synthesize_patterns")
     save_torch({"format": "memdissect-classifier-v1"}, patterns)
     with pytest.raises(
         ArtifactError,
         match=r"patterns.pt is not a memdissect pattern file \(made by rule "
         r"'synthesize_patterns'\); delete it and rerun",
     ):
-        load_patterns(patterns, made_by="synthesize_patterns")
+        read_pattern_file(patterns, made_by="synthesize_patterns")

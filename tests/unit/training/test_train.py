@@ -11,6 +11,7 @@ from torch import nn
 from memdissect.data.synthetic import make_synthetic_dataset
 from memdissect.dissection.patterns import synthesize_patterns
 from memdissect.io import ArtifactError, load_torch
+from memdissect.models import build_model
 from memdissect.study.settings import ClassifierSettings, GanSettings, PatternSettings
 from memdissect.training import runtime
 from memdissect.training.batches import NonFiniteLossError
@@ -22,9 +23,10 @@ from memdissect.training.train import (
     build_classifier,
     build_untrained_twin,
     input_gradient_magnitude,
-    load_classifier,
+    model_outputs,
+    read_classifier_checkpoint,
     save_classifier,
-    train_classifier,
+    train_from_settings,
     train_one_epoch,
     train_round,
     training_data,
@@ -47,7 +49,7 @@ def data():
 
 
 def train(settings, data, **options):
-    return train_classifier(
+    return train_from_settings(
         settings,
         data["train"]["images"],
         data["train"]["labels"],
@@ -169,7 +171,9 @@ def test_checkpoint_layout(tmp_path):
 def test_loaded_classifier_is_the_saved_one_in_eval_mode(tmp_path):
     model = build_classifier(SETTINGS, "cpu")
     save_classifier(model, SETTINGS, [f"c{i}" for i in range(10)], tmp_path / "weights.pt")
-    loaded, settings, classes = load_classifier(tmp_path / "weights.pt", expected_settings=SETTINGS)
+    loaded, settings, classes = read_classifier_checkpoint(
+        tmp_path / "weights.pt", expected_settings=SETTINGS
+    )
     assert not loaded.training and settings == SETTINGS and classes[3] == "c3"
     x = torch.rand(2, 3, 32, 32)
     torch.testing.assert_close(loaded(x), model.eval()(x), rtol=0, atol=0)
@@ -181,7 +185,7 @@ def test_truncated_checkpoint_names_the_file_and_its_rule(tmp_path):
     broken = tmp_path / "broken-weights.pt"
     broken.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(ArtifactError, match=rf"{broken}.*truncated.*rule 'train_classifier'"):
-        load_classifier(broken, made_by="train_classifier")
+        read_classifier_checkpoint(broken, made_by="train_classifier")
 
 
 def test_a_dcgan_checkpoint_is_not_a_classifier(tmp_path):
@@ -193,18 +197,32 @@ def test_a_dcgan_checkpoint_is_not_a_classifier(tmp_path):
         match=r"dcgan.pt is not a memdissect classifier checkpoint \(made by rule "
         r"'train_classifier'\)",
     ):
-        load_classifier(tmp_path / "dcgan.pt", made_by="train_classifier")
+        read_classifier_checkpoint(tmp_path / "dcgan.pt", made_by="train_classifier")
 
 
 def test_checkpoint_from_other_settings_is_refused(tmp_path):
     path = tmp_path / "weights.pt"
     save_classifier(build_classifier(SETTINGS, "cpu"), SETTINGS, ["a"] * 10, path)
-    load_classifier(path, expected_settings=SETTINGS)  # the same settings load
+    read_classifier_checkpoint(path, expected_settings=SETTINGS)  # the same settings load
     other = ClassifierSettings(**{**SETTINGS.__dict__, "lr": 0.1})
     with pytest.raises(
         ArtifactError, match="made under other settings.*rerun rule 'train_classifier'"
     ):
-        load_classifier(path, expected_settings=other, made_by="train_classifier")
+        read_classifier_checkpoint(path, expected_settings=other, made_by="train_classifier")
+
+
+def test_model_outputs_are_the_eval_mode_logits_and_features_in_batches():
+    torch.manual_seed(0)
+    model = build_model("vgg11", num_classes=4, width=0.125)
+    images = torch.randint(0, 256, (5, 3, 32, 32), dtype=torch.uint8)
+    model.train()
+    logits, features = model_outputs(model, images, "cpu", batch_size=2)  # batches of 2, 2, 1
+    assert not model.training
+    assert logits.shape == (5, 4) and features.shape == (5, 64)
+    with torch.no_grad():
+        expected = model(images.float() / 255)
+    torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(model.classifier(features).detach(), logits, rtol=1e-5, atol=1e-5)
 
 
 # ----------------------------------------------------------------------- the step in fixed buffers, and runs side by side
@@ -687,7 +705,6 @@ def test_on_cuda_a_first_replay_off_the_eager_step_is_caught(data, monkeypatch):
 @pytest.mark.cuda
 def test_on_cuda_every_entry_point_computes_fp32_in_ieee_fp32(data):
     """PyTorch's default TF32 convolutions, set back before each entry point, are off after it."""
-    from memdissect.analyses.crosscheck import model_outputs
     from memdissect.dissection.patterns import generate, logits_on_patterns
 
     model = build_classifier(SETTINGS, "cuda").eval()

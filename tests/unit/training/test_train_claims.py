@@ -15,7 +15,7 @@ from memdissect.training.runtime import Runtime
 from memdissect.training.train import (
     HISTORY_COLUMNS,
     ClassifierRun,
-    train_classifier,
+    train_from_settings,
     train_round,
     training_data,
 )
@@ -37,7 +37,7 @@ def data():
 
 
 def train(data, labels, settings=SETTINGS, **options):
-    return train_classifier(
+    return train_from_settings(
         settings,
         data["train"]["images"],
         labels,
@@ -152,7 +152,7 @@ def test_a_run_stopped_after_an_epoch_resumes_with_the_probes_it_recorded(data, 
     )
     resume = tmp_path / "resume.pt"
     with pytest.raises(KeyboardInterrupt):
-        train_classifier(
+        train_from_settings(
             SETTINGS,
             data["train"]["images"],
             data["noisy"],
@@ -182,7 +182,7 @@ def test_a_resume_state_of_other_probes_is_refused(data, tmp_path):
 
     resume = tmp_path / "resume.pt"
     with pytest.raises(KeyboardInterrupt):
-        train_classifier(
+        train_from_settings(
             SETTINGS,
             data["train"]["images"],
             data["noisy"],
@@ -200,7 +200,7 @@ def test_a_resume_state_of_other_probes_is_refused(data, tmp_path):
 def test_a_resume_state_made_without_probes_is_not_used_by_a_run_that_records_them(data, tmp_path):
     resume = tmp_path / "resume.pt"
     with pytest.raises(KeyboardInterrupt):
-        train_classifier(
+        train_from_settings(
             SETTINGS,
             data["train"]["images"],
             data["noisy"],
@@ -211,7 +211,7 @@ def test_a_resume_state_made_without_probes_is_not_used_by_a_run_that_records_th
             log=stop_after_epoch(2),
         )
     messages = []
-    _, history, path = train_classifier(
+    _, history, path = train_from_settings(
         SETTINGS,
         data["train"]["images"],
         data["noisy"],

@@ -112,7 +112,7 @@ def user_name(uid: int) -> str:
         return "unnamed"
 
 
-def describe(path: Path) -> str:
+def owner_and_mode_at(path: Path) -> str:
     """What is at `path`, for a message: its owner and mode, or that nothing is."""
     try:
         return owner_and_mode(os.lstat(path))

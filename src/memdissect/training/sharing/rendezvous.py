@@ -29,8 +29,8 @@ from memdissect.io import atomic_path
 from memdissect.study.plan import MODEL_ID
 from memdissect.training.sharing.private_folders import (
     PrivateFolderError,
-    describe,
     make_private,
+    owner_and_mode_at,
     private_folder,
     try_lock,
     user_name,
@@ -177,7 +177,7 @@ class Room:
                 self.lock_handle = try_lock(path)
             except OSError as error:
                 raise PrivateFolderError(
-                    f"cannot open the room's lock {path} ({describe(path)}): "
+                    f"cannot open the room's lock {path} ({owner_and_mode_at(path)}): "
                     f"{error.strerror}; remove it (rm -r {path}) and rerun"
                 ) from None
         return self.lock_handle is not None

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import torch
 
-from memdissect.analyses.crosscheck import test_outputs
 from memdissect.analyses.function_paths import probe_indices, save_probe_path
 from memdissect.data.labels import check_label_table
 from memdissect.data.tensors import load_split
@@ -41,6 +40,7 @@ from memdissect.training.sharing.rendezvous import RequestError, Room, process_a
 from memdissect.training.train import (
     ClassifierRun,
     save_classifier,
+    test_outputs,
     train_round,
     train_to_end,
     training_images_on,

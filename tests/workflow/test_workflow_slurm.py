@@ -25,7 +25,13 @@ pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 CLUSTER = REPO / "tests" / "slurm" / "local-cluster.sh"
 SITE_CONFIG_HOME = REPO / "tests" / "slurm" / "site"
 SNAKEMAKE_COMMAND = str(Path(sys.executable).with_name("snakemake"))
-GPU_RULES = ("train_classifier", "train_gan", "synthesize_patterns", "evaluate_on_patterns")
+GPU_RULES = (
+    "train_classifier",
+    "train_gan",
+    "synthesize_patterns",
+    "evaluate_on_patterns",
+    "evaluate_lookup_tables",
+)
 
 
 def unavailable(reason):

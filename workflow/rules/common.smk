@@ -10,9 +10,8 @@ from snakemake_interface_executor_plugins.settings import SharedFSUsage
 SOURCE_DIR = (
     Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parents[1] / "src"
 )
-if (
-    SOURCE_DIR.is_dir()
-):  # the package runs from the checkout, installed or not, here and in every job's environment
+# the package runs from the checkout, installed or not, here and in every job's environment
+if SOURCE_DIR.is_dir():
     sys.path.insert(0, str(SOURCE_DIR))
     os.environ.update(
         PYTHONPATH=os.pathsep.join(
@@ -22,9 +21,8 @@ if (
 
 try:
     from memdissect.study import design, plan, validation  # noqa: E402  (torch-free)
-except (
-    ModuleNotFoundError
-) as error:  # a module whose Snakefile is remote (github(...)) has no src/ on this machine
+except ModuleNotFoundError as error:
+    # a module whose Snakefile is remote (github(...)) has no src/ on this machine
     if error.name != "memdissect":
         raise
     raise WorkflowError(
@@ -34,11 +32,8 @@ except (
 
 ENV = "../../envs/memdissect.yaml"
 SCHEMA = workflow.source_path("../schemas/config.schema.yaml")
-OWNED_FOLDERS = (
-    "results",
-    "logs",
-    ".snakemake",
-)  # the workflow writes, and may delete, here: never user data
+# the workflow writes, and may delete, here: never user data
+OWNED_FOLDERS = ("results", "logs", ".snakemake")
 
 # A bad config stops here (the schema, Snakemake's validate filling in its defaults, then the
 # study's names), with one message naming the key, the bad value and what is valid. A job started

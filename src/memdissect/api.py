@@ -9,7 +9,7 @@ device they compute on.
 
 import copy
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -18,8 +18,8 @@ from torch import nn
 
 from memdissect.dissection import distance, statistics
 from memdissect.dissection import patterns as pattern_search
+from memdissect.dissection.patterns import Patterns
 from memdissect.io import ArtifactError, load_torch
-from memdissect.models.imported import import_classifier, read_state_dict
 from memdissect.study.architectures import VALID_ARCHITECTURES, check_normalization
 from memdissect.study.settings import (
     BOOTSTRAP,
@@ -29,6 +29,7 @@ from memdissect.study.settings import (
     defaults,
 )
 from memdissect.training import gan, train
+from memdissect.training.imported import import_classifier, read_state_dict
 
 TRAINING = defaults(ClassifierSettings)  # the paper's, from the one place that holds them
 DCGAN = defaults(GanSettings)
@@ -272,64 +273,15 @@ def load_classifier(
 # ----------------------------------------------------------------------------- patterns
 
 
-@dataclass(frozen=True)
-class Patterns:
-    """f1's patterns: row j of every tensor was searched for class j of f1, column s from start s.
-
-    x: C x S x 3 x 32 x 32, the patterns x* = G(z*), pixels in [0, 1]; x0: G(z0), same shape.
-    z0, z: C x S x D, the starting and the found latents (start s shares z0 across classes).
-    logits: C x S x C, f1's logits at x*. objective_trace: iterations x C, the objective per step
-    (mean over starts); objective_start, objective_end: C x S. settings: the pattern settings as a
-    dict. classes: f1's class names, or None. The same fields as a pattern file of the workflow.
-    """
-
-    x: torch.Tensor
-    x0: torch.Tensor
-    z0: torch.Tensor
-    z: torch.Tensor
-    logits: torch.Tensor
-    objective_trace: torch.Tensor
-    objective_start: torch.Tensor
-    objective_end: torch.Tensor
-    settings: dict
-    classes: list | None = None
-
-    @property
-    def num_classes(self) -> int:
-        return self.logits.shape[0]
-
-    @property
-    def starts(self) -> int:
-        return self.logits.shape[1]
-
-    def to_dict(self) -> dict:
-        """The pattern file's dict (results/patterns/<f1>.pt), format tag included."""
-        values = {field.name: getattr(self, field.name) for field in fields(self)}
-        return {"format": pattern_search.PATTERN_FILE.tag, **values}
-
-    @classmethod
-    def from_dict(cls, values: dict, where: str = "the pattern dict") -> "Patterns":
-        missing = [
-            field.name
-            for field in fields(cls)
-            if field.name != "classes" and field.name not in values
-        ]
-        if missing:
-            raise ArtifactError(
-                f"{where} lacks {', '.join(missing)}; a pattern file holds "
-                f"{', '.join(field.name for field in fields(cls))}"
-            )
-        return cls(**{field.name: values.get(field.name) for field in fields(cls)})
-
-
 def load_patterns(path) -> Patterns:
     """A pattern file of the workflow (results/patterns/<f1>.pt) or of `save_patterns`."""
-    return Patterns.from_dict(pattern_search.read_pattern_file(path), where=str(path))
+    return pattern_search.read_pattern_file(path)
 
 
 def save_patterns(patterns: Patterns, path) -> None:
-    """Write patterns as a pattern file (atomically), readable by `load_patterns` and `memdissect dist --patterns`."""
-    pattern_search.write_pattern_file(patterns.to_dict(), path)
+    """Write patterns as a pattern file (atomically), as the workflow writes them: readable by `load_patterns`,
+    `memdissect dist --patterns` and `memdissect describe`."""
+    pattern_search.write_pattern_file(patterns, path)
 
 
 @torch.no_grad()
@@ -390,10 +342,9 @@ def synthesize(
                 f"{outputs} outputs on a generated image; valid: num_classes={outputs}, or leave it out"
             )
         num_classes = outputs
-        found = pattern_search.synthesize_patterns(
-            classifier, generator, num_classes, settings, device, log=log or quiet
+        return pattern_search.synthesize_patterns(
+            classifier, generator, num_classes, settings, device, log=log or quiet, classes=classes
         )
-    return Patterns.from_dict({**found, "classes": list(classes) if classes is not None else None})
 
 
 # ----------------------------------------------------------------------------- Dist

@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from memdissect.api import Patterns
 from memdissect.dissection import patterns as pattern_search
 from memdissect.dissection.diagnostics import pattern_hits
 from memdissect.io import ArtifactError, load_torch, read_parquet
@@ -88,7 +87,7 @@ def describe_gan(checkpoint: dict) -> list[str]:
 
 
 def describe_patterns(values: dict) -> list[str]:
-    found = Patterns.from_dict(values)
+    found = pattern_search.Patterns.from_dict(values)
     hit, confidence = pattern_hits(found.logits)
     classes = found.classes or [str(k) for k in range(found.num_classes)]
     return [

@@ -20,7 +20,9 @@ if SOURCE_DIR.is_dir():
     )
 
 try:
-    from memdissect.study import design, plan, validation  # noqa: E402  (torch-free)
+    # the plan's modules, which import no torch
+    from memdissect.data import folders  # noqa: E402
+    from memdissect.study import design, plan, schema, validation  # noqa: E402
 except ModuleNotFoundError as error:
     # a module whose Snakefile is remote (github(...)) has no src/ on this machine
     if error.name != "memdissect":
@@ -49,11 +51,11 @@ try:
         shared_files=SHARED_FILES,
         in_job=workflow.remote_exec,
     )
-except validation.ConfigError as error:
+except schema.ConfigError as error:
     raise WorkflowError(f"config error: {error}") from None
 
 # The study plan (memdissect.study.plan): every job's inputs, params and outputs, by name.
-PLAN = plan.Plan(config, CLASSIFIERS, validation.split_sizes(config["dataset"]))
+PLAN = plan.Plan(config, CLASSIFIERS, folders.split_sizes(config["dataset"]))
 
 
 def inputs_of(rule):
@@ -97,7 +99,7 @@ def get_dataset_source(wildcards):
     """The raw data set (PLAN.dataset_source); the user's own copy is `ancient`, an input no rule makes, so
     nothing can delete it and its timestamps never rerun anything, and `local`: read in place by a local rule.
     """
-    users = validation.user_copy_exists(config["dataset"])
+    users = folders.user_copy_exists(config["dataset"])
     source = PLAN.dataset_source(user_folder_exists=users)
     return (
         {name: local(ancient(path)) for name, path in source.items()}

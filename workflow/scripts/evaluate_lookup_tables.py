@@ -8,8 +8,7 @@ from job import inputs_by_role, start
 from memdissect.analyses.lookup_table import build_lookup_table, lookup_table_evaluations
 from memdissect.data.labels import check_label_table
 from memdissect.data.tensors import load_split
-from memdissect.dissection.evaluation import kept_for_evaluation
-from memdissect.dissection.patterns import read_pattern_file
+from memdissect.dissection.patterns import read_pattern_file, without_starting_images
 from memdissect.io import read_parquet, write_parquet
 from memdissect.study.plan import maker_of
 from memdissect.study.settings import ClassifierSettings
@@ -48,12 +47,11 @@ def build_table(condition):
 
 
 patterns = {
-    f1: kept_for_evaluation(read_pattern_file(path, made_by=maker_of(path)))
+    f1: without_starting_images(read_pattern_file(path, made_by=maker_of(path)))
     for f1, path in inputs_by_role(snakemake, "patterns").items()
 }
-chunk_size = snakemake.config["patterns"][
-    "chunk_size"
-]  # changes how, not what: from the config, never the params
+# chunk_size changes how, not what: it comes from the config, never from the params
+chunk_size = snakemake.config["patterns"]["chunk_size"]
 evaluations = lookup_table_evaluations(
     patterns, snakemake.params.conditions, build_table, device, chunk_size, log
 )

@@ -4,8 +4,8 @@ untrained network of its architecture, width and classes: KL, reverse KL, JS and
 
 from job import inputs_by_role, start
 
-from memdissect.dissection.evaluation import evaluation_table, kept_for_evaluation
-from memdissect.dissection.patterns import read_pattern_file
+from memdissect.dissection.evaluation import evaluation_table
+from memdissect.dissection.patterns import read_pattern_file, without_starting_images
 from memdissect.io import write_parquet
 from memdissect.study.plan import maker_of
 from memdissect.study.settings import ClassifierSettings
@@ -30,12 +30,11 @@ def load_f2(f2):
 
 
 patterns = {
-    f1: kept_for_evaluation(read_pattern_file(path, made_by=maker_of(path)))
+    f1: without_starting_images(read_pattern_file(path, made_by=maker_of(path)))
     for f1, path in inputs_by_role(snakemake, "patterns").items()
 }
-chunk_size = snakemake.config["patterns"][
-    "chunk_size"
-]  # changes how, not what: from the config, never the params
+# chunk_size changes how, not what: it comes from the config, never from the params
+chunk_size = snakemake.config["patterns"]["chunk_size"]
 table = evaluation_table(
     patterns, snakemake.params.pairs, load_f2, settings, device, chunk_size, log
 )

@@ -13,11 +13,11 @@ patterns = {
     for condition, path in inputs_by_role(snakemake, "patterns").items()
 }
 first = next(iter(patterns.values()))
-classes = first["classes"]
+classes = first.classes
 panels = [
-    (f"{spec['network']}, {readable_name(condition)}", p["x0"], p["x"])
+    (f"{spec['network']}, {readable_name(condition)}", p.x0, p.x)
     for condition, p in patterns.items()
 ]
-columns = min(spec["columns"], first["x"].shape[1])
+columns = min(spec["columns"], first.starts)
 fig = plot_patterns(panels, class_indices(spec["classes"], classes), classes, columns)
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

@@ -6,9 +6,9 @@ from job import start
 from memdissect.data.tensors import load_split
 from memdissect.io import save_torch
 from memdissect.models import count_parameters
-from memdissect.models.imported import import_classifier
 from memdissect.study.plan import maker_of
 from memdissect.study.settings import ClassifierSettings
+from memdissect.training.imported import import_classifier
 from memdissect.training.train import save_classifier, test_outputs
 
 log, device = start(snakemake, needs_device=True)

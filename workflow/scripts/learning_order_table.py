@@ -4,10 +4,10 @@ class."""
 
 from job import inputs_by_role, start
 
-from memdissect.analyses.learning_order import GROUP_COLUMNS
 from memdissect.analyses.learning_order_summary import learning_order_table
 from memdissect.io import read_parquet, write_csv, write_parquet
 from memdissect.study.plan import maker_of
+from memdissect.training.group_metrics import GROUP_COLUMNS
 
 log, _ = start(snakemake)
 histories = {}

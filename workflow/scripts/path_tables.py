@@ -4,7 +4,7 @@ epoch at which its runs fit their labels."""
 
 from job import inputs_by_role, start
 
-from memdissect.analyses.function_paths import group_pair_table, load_probe_path
+from memdissect.analyses.function_paths import group_pair_table
 from memdissect.analyses.function_paths_summary import (
     fit_epoch_table,
     path_divergence_by_epoch,
@@ -12,6 +12,7 @@ from memdissect.analyses.function_paths_summary import (
 )
 from memdissect.io import read_parquet, write_csv, write_parquet
 from memdissect.study.plan import maker_of
+from memdissect.training.probe_path import load_probe_path
 
 log, _ = start(snakemake)
 statistics = snakemake.params.statistics

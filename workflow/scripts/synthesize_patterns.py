@@ -33,8 +33,8 @@ patterns = synthesize_patterns(
     device,
     log=log,
     cuda_graphs=snakemake.config["cuda_graphs"],
+    classes=classes,
 )
-patterns["classes"] = classes
 write_pattern_file(patterns, snakemake.output.patterns)
 
 diagnostics = pattern_diagnostics(patterns, discriminator, device, settings.chunk_size)

@@ -13,9 +13,9 @@ interval (NaN).
 import numpy as np
 import pandas as pd
 
-from memdissect.analyses.learning_order_summary import first_epoch_reaching
+from memdissect.analyses.learning_order_summary import MEMORIZED, first_epoch_reaching
 from memdissect.dissection.statistics import bootstrap_groups
-from memdissect.report.summary import MEMORIZED, markdown_table
+from memdissect.markdown import markdown_table
 
 PATH_MEASURES = ("disagreement", "sym_kl")
 MEASURE_LABELS = {"disagreement": "disagreement (share of probes)", "sym_kl": "symmetric KL [nats]"}

@@ -1,14 +1,14 @@
 """Learn, then memorize, from the histories: when each group of samples is fitted, and what the summary says.
 
 Pandas only, so the jobs that read histories start without torch. The groups and the history's columns are
-memdissect.analyses.learning_order's: the clean samples (label = true label) and the relabeled ones (label != true
+memdissect.training.group_metrics': the clean samples (label = true label) and the relabeled ones (label != true
 label), with the relabeled ones' accuracy on their assigned label and their share predicted as their true
 class.
 
 The table has one row per model: for each group the first epoch at which its train accuracy reaches each
 threshold (50% and 99%; missing where it never does), its mean G over the epochs and the epoch of its
 largest G; and the peak share of relabeled samples predicted as their true class, with its epoch. A group
-counts as fitted at 99% (summary.MEMORIZED), as the labels do in the summary's accuracy table.
+counts as fitted at 99% (MEMORIZED), as the labels do in the summary's accuracy table.
 """
 
 import math
@@ -16,7 +16,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from memdissect.report.summary import MEMORIZED, markdown_table
+from memdissect.markdown import markdown_table
+
+MEMORIZED = 0.99  # train accuracy at which the labels count as fitted
 
 GROUPS = {
     "clean": "clean_train_acc",

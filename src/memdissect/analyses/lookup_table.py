@@ -42,6 +42,7 @@ from torch import nn
 
 from memdissect.analyses.lookup_table_summary import LOOKUP
 from memdissect.dissection.evaluation import COLUMNS, divergence_rows, mean_over_starts
+from memdissect.dissection.patterns import Patterns
 from memdissect.training.batches import EVAL_BATCH_SIZE, as_model_input
 
 DEFAULT_K = 1
@@ -214,7 +215,7 @@ def build_lookup_table(
 
 
 def lookup_table_evaluations(
-    patterns: Mapping[str, dict],
+    patterns: Mapping[str, Patterns],
     condition_of: Mapping[str, str],
     build_table: Callable[[str], LookupTable],
     device,
@@ -223,7 +224,7 @@ def lookup_table_evaluations(
 ) -> pd.DataFrame:
     """Each f1's patterns through the lookup table of its condition, as evaluation.COLUMNS rows with f2 = LOOKUP.
 
-    patterns: each f1's ``evaluation.kept_for_evaluation``; condition_of: each f1's condition; build_table: the
+    patterns: each f1's, ``patterns.without_starting_images`` holding less; condition_of: each f1's condition; build_table: the
     lookup table of a condition, called once per condition, in the order of the f1s.
     """
     blocks = []

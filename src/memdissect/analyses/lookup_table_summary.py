@@ -9,8 +9,8 @@ log(C / s): how far what f1 answers on its patterns is from what its labels' loo
 
 import pandas as pd
 
-from memdissect.dissection.dist_table import LOOKUP_LABEL
-from memdissect.report.summary import interval, ratio_interval, relabeled_position
+from memdissect.dissection.dist_table import LOOKUP_LABEL, relabeled_position
+from memdissect.markdown import interval, ratio_interval
 from memdissect.study.design import LOOKUP, LOOKUP_PIXELS, UNTRAINED
 
 

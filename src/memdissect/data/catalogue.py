@@ -245,3 +245,5 @@ KNOWN_CLASSES = {
     "synthetic": SYNTHETIC_CLASSES,
     **{kind: spec.classes for kind, spec in TORCHVISION_SETS.items()},
 }
+
+CLASS_COUNTS = {kind: len(classes) for kind, classes in KNOWN_CLASSES.items()}

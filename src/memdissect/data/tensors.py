@@ -14,13 +14,13 @@ from pathlib import Path
 import torch
 
 from memdissect.data.catalogue import IDX_FILES, TORCHVISION_SETS
-from memdissect.io import ArtifactError, DataError, load_torch, made_by_hint, save_torch
-from memdissect.study.validation import (
+from memdissect.data.folders import (
     IMAGE_FOLDER_SPLITS,
     check_torchvision_folder,
     image_folder_classes,
     stored_file,
 )
+from memdissect.io import ArtifactError, DataError, load_torch, made_by_hint, save_torch
 
 IMAGE_SIZE = 32
 IDX_SPLITS = {"train": IDX_FILES[:2], "test": IDX_FILES[2:]}  # (images, labels) of each split

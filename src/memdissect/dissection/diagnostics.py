@@ -6,20 +6,14 @@ x* = G(z*) (C x S x 3 x 32 x 32, pixels in [0, 1]) and f1's logits at x* (C x S 
 of each was searched for class j. Per (class, start): whether f1 predicts j at x* (hit), f1's
 softmax probability of j (confidence), the latent distances, and the DCGAN discriminator's
 probability that x* is a real image. Per class: the diversity of the S patterns.
-`diagnostics_table` summarizes them per f1.
+`diagnostics_table` summarizes them per f1, without torch.
 """
 
 import pandas as pd
 import torch
 from torch import nn
 
-# the summary, kept torch-free for the job that only reads tables; importable from here too
-from memdissect.dissection.diagnostics_table import (  # noqa: F401
-    DIAGNOSTIC_COLUMNS,
-    DIVERSITY_COLUMNS,
-    summarize_diagnostics,
-)
-from memdissect.dissection.patterns import logits_on_patterns
+from memdissect.dissection.patterns import Patterns, logits_on_patterns
 
 
 def pattern_hits(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -84,28 +78,28 @@ def class_start_frame(columns: dict[str, torch.Tensor]) -> pd.DataFrame:
 
 
 def pattern_diagnostics(
-    patterns: dict, discriminator, device, chunk_size: int = 1000
+    patterns: Patterns, discriminator, device, chunk_size: int = 1000
 ) -> pd.DataFrame:
     """One row per (class, start): class, start, hit, confidence, z_moved, z0_norm, z_norm, discriminator_score."""
-    hit, confidence = pattern_hits(patterns["logits"])
+    hit, confidence = pattern_hits(patterns.logits)
     return class_start_frame(
         {
             "hit": hit,
             "confidence": confidence,
-            **latent_movement(patterns["z0"], patterns["z"]),
+            **latent_movement(patterns.z0, patterns.z),
             "discriminator_score": discriminator_scores(
-                discriminator, patterns["x"], device, chunk_size
+                discriminator, patterns.x, device, chunk_size
             ),
         }
     )
 
 
-def diversity_table(patterns: dict) -> pd.DataFrame:
+def diversity_table(patterns: Patterns) -> pd.DataFrame:
     """Per class: the diversity of the patterns x* and, for scale, of their starting images x0."""
     return pd.DataFrame(
         {
-            "class": range(patterns["x"].shape[0]),
-            "diversity": pattern_diversity(patterns["x"]).numpy(),
-            "start_diversity": pattern_diversity(patterns["x0"]).numpy(),
+            "class": range(patterns.x.shape[0]),
+            "diversity": pattern_diversity(patterns.x).numpy(),
+            "start_diversity": pattern_diversity(patterns.x0).numpy(),
         }
     )

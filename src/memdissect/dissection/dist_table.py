@@ -4,6 +4,8 @@ and per pair with its relabeled reference.
 Pandas only, so the jobs that read and draw these tables start without torch.
 """
 
+import math
+
 import pandas as pd
 
 UNTRAINED_LABEL = (
@@ -38,3 +40,15 @@ def summarize_dist(long: pd.DataFrame, keys=("f1", "f2")) -> pd.DataFrame:
     summary["relabeled_mean"] = grouped["kl_relabeled"].mean().to_numpy()
     summary["relabeled_ratio"] = summary["dist_mean"] / summary["relabeled_mean"]
     return summary
+
+
+def relabeled_position(ratio: float, low: float, high: float) -> str:
+    """Where a pair lies between the same function (ratio 0) and an unrelated trained function (1), read
+    from Dist / relabeled Dist and its interval."""
+    if math.isnan(low) or math.isnan(high):
+        return f"{'below' if ratio < 1 else 'at or above'} 1 by its estimate alone (one start: no interval)"
+    if high < 1:
+        return "closer to f1 than an unrelated trained function"
+    if low > 1:
+        return "farther from f1 than an unrelated trained function"
+    return "no closer to f1 than an unrelated trained function (the interval holds 1)"

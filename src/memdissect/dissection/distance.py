@@ -25,14 +25,6 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-# Dist of the long table, kept torch-free for the jobs that only read tables; importable from here too
-from memdissect.dissection.dist_table import (  # noqa: F401
-    MEASURES,
-    UNTRAINED_LABEL,
-    dist_per_start,
-    summarize_dist,
-)
-
 
 def kl_divergence(p_logits: torch.Tensor, q_logits: torch.Tensor) -> torch.Tensor:
     """KL(softmax(p) || softmax(q)) over the last dimension."""

@@ -13,30 +13,21 @@ import pandas as pd
 import torch
 
 from memdissect.dissection.distance import pattern_divergence_table
-from memdissect.dissection.patterns import logits_on_patterns
+from memdissect.dissection.patterns import Patterns, logits_on_patterns
 from memdissect.study.design import UNTRAINED
 from memdissect.study.settings import ClassifierSettings
 from memdissect.training.runtime import precision_that_ran
 from memdissect.training.train import build_untrained_twin
 
 COLUMNS = ["f1", "f2", "class", "start", "kl", "reverse_kl", "js", "kl_relabeled", "precision"]
-KEPT = (
-    "x",
-    "logits",
-)  # of a pattern file: x* (C x S x 3 x 32 x 32) and f1's logits on it (C x S x K)
-
-
-def kept_for_evaluation(patterns: dict) -> dict:
-    """What evaluation needs of a pattern file: its patterns x* and f1's logits on them."""
-    return {key: patterns[key] for key in KEPT}
 
 
 def divergence_rows(
-    f1: str, f2: str, patterns: dict, model: torch.nn.Module, device, chunk_size: int = 1000
+    f1: str, f2: str, patterns: Patterns, model: torch.nn.Module, device, chunk_size: int = 1000
 ) -> pd.DataFrame:
     """One row per (class, start) of f1's patterns: f1's outputs there against the model's (in fp32)."""
-    f2_logits = logits_on_patterns(model, patterns["x"], device, chunk_size)  # C x S x K
-    table = pattern_divergence_table(patterns["logits"], f2_logits)
+    f2_logits = logits_on_patterns(model, patterns.x, device, chunk_size)  # C x S x K
+    table = pattern_divergence_table(patterns.logits, f2_logits)
     return table.assign(f1=f1, f2=f2, precision=precision_that_ran(device, "fp32"))[COLUMNS]
 
 
@@ -46,7 +37,7 @@ def mean_over_starts(rows: pd.DataFrame, column: str = "kl") -> float:
 
 
 def evaluation_table(
-    patterns: Mapping[str, dict],
+    patterns: Mapping[str, Patterns],
     pairs,
     load_f2: Callable[[str], torch.nn.Module],
     settings: Mapping[str, ClassifierSettings],
@@ -56,7 +47,7 @@ def evaluation_table(
 ) -> pd.DataFrame:
     """Every pair (f1, f2) and every f1's untrained twin on f1's patterns, as one long table.
 
-    patterns: each f1's ``kept_for_evaluation``; load_f2: f2's model from its name, called once per f2;
+    patterns: each f1's (``without_starting_images`` holds less); load_f2: f2's model from its name, called once per f2;
     settings: each f1's settings, from which its untrained twin is built.
     """
     pairs = [tuple(pair) for pair in pairs]

@@ -6,12 +6,12 @@ eval mode, so each row of the batch is optimized independently of the others.
 """
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, fields, replace
 
 import torch
 import torch.nn.functional as F
 
-from memdissect.io import save_torch
+from memdissect.io import ArtifactError, save_torch
 from memdissect.study.settings import PatternSettings
 from memdissect.training.checkpoints import ArtifactFormat, load_artifact
 from memdissect.training.gan import to_pixel_range
@@ -30,6 +30,62 @@ ADAM_NOT_CAPTURED = GraphStatus(
     "eager", "Adam's ascent is not captured: its bias correction follows its step count on the host"
 )
 PATTERN_FILE = ArtifactFormat("memdissect-patterns-v1", "a memdissect pattern file")
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """f1's patterns, as a pattern file holds them: row j of every tensor was searched for class j of f1, column
+    s from start s.
+
+    settings: the pattern settings as a dict. z0, z: C x S x D, the starting and the found latents (start s
+    shares z0 across classes). x: C x S x 3 x 32 x 32, the patterns x* = G(z*), pixels in [0, 1]; x0: G(z0), the
+    same shape. logits: C x S x C, f1's logits at x*. objective_trace: iterations x C, the objective per step
+    (mean over starts); objective_start, objective_end: C x S. What ran: precision (the search's),
+    logits_precision (f1's logits'), cuda_graph and cuda_graph_note (whether the ascent replayed as a CUDA graph,
+    and why not); None in a file written before they were recorded. classes: f1's class names, or None.
+    """
+
+    settings: dict
+    z0: torch.Tensor
+    z: torch.Tensor
+    x: torch.Tensor
+    x0: torch.Tensor | None
+    logits: torch.Tensor
+    objective_trace: torch.Tensor
+    objective_start: torch.Tensor
+    objective_end: torch.Tensor
+    precision: str | None = None
+    logits_precision: str | None = None
+    cuda_graph: str | None = None
+    cuda_graph_note: str | None = None
+    classes: list | None = None
+
+    @property
+    def num_classes(self) -> int:
+        return self.logits.shape[0]
+
+    @property
+    def starts(self) -> int:
+        return self.logits.shape[1]
+
+    def to_dict(self) -> dict:
+        """The pattern file's dict, format tag first, then the fields in their order."""
+        return {
+            "format": PATTERN_FILE.tag,
+            **{field.name: getattr(self, field.name) for field in fields(self)},
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict, where: str = "the pattern dict") -> "Patterns":
+        """The patterns of a pattern file's dict, refused with the fields it lacks."""
+        names = [field.name for field in fields(cls)]
+        required = [field.name for field in fields(cls) if field.default is not None]
+        missing = [name for name in required if name not in values]
+        if missing:
+            raise ArtifactError(
+                f"{where} lacks {', '.join(missing)}; a pattern file holds {', '.join(names)}"
+            )
+        return cls(**{name: values[name] for name in names if name in values})
 
 
 class NonFiniteObjectiveError(FloatingPointError):
@@ -161,10 +217,11 @@ def synthesize_patterns(
     device,
     log=print,
     cuda_graphs: bool = True,
-) -> dict:
+    classes=None,
+) -> Patterns:
     """z0, z*, x*, f1's logits at x* and the objective per iteration, all as C x S x ... tensors; and what ran: the
     search's precision and that of f1's logits (fp32, bf16 or tf32), and whether the ascent replayed as a CUDA graph
-    (cuda_graph, and cuda_graph_note: why not where it did not)."""
+    (cuda_graph, and cuda_graph_note: why not where it did not). classes: f1's class names, kept with them."""
     runtime = Runtime.for_device(device, settings.precision, cuda_graphs)
     memory_format = torch.channels_last if runtime.dcgan_channels_last else torch.contiguous_format
     for network in (classifier, generator):
@@ -195,23 +252,21 @@ def synthesize_patterns(
     trace = torch.cat(trace_parts, dim=1)  # iterations x (C * S)
     x_star = generate(generator, z_star, device)
     logits = logits_on_patterns(classifier, x_star, device, settings.chunk_size)
-    return {
-        "format": PATTERN_FILE.tag,
-        "settings": asdict(settings),
-        "z0": z0,
-        "z": z_star,
-        "x": x_star,
-        "x0": generate(generator, z0, device),
-        "logits": logits,
-        "objective_trace": trace.view(settings.iterations, num_classes, settings.starts).mean(
-            dim=2
-        ),  # T x C
-        "objective_start": trace[0].view(num_classes, settings.starts),
-        "objective_end": trace[-1].view(num_classes, settings.starts),
-        "precision": runtime.precision_that_ran,  # the search's
-        "logits_precision": precision_that_ran(device, "fp32"),
+    return Patterns(
+        settings=asdict(settings),
+        z0=z0,
+        z=z_star,
+        x=x_star,
+        x0=generate(generator, z0, device),
+        logits=logits,
+        objective_trace=trace.view(settings.iterations, num_classes, settings.starts).mean(dim=2),
+        objective_start=trace[0].view(num_classes, settings.starts),
+        objective_end=trace[-1].view(num_classes, settings.starts),
+        precision=runtime.precision_that_ran,
+        logits_precision=precision_that_ran(device, "fp32"),
         **chunks_status(statuses).as_row(),
-    }
+        classes=list(classes) if classes is not None else None,
+    )
 
 
 @torch.no_grad()
@@ -245,9 +300,16 @@ def logits_on_patterns(
     return logits.view(*x.shape[:-3], logits.shape[-1])
 
 
-def read_pattern_file(path, made_by: str = "") -> dict:
-    return load_artifact(path, PATTERN_FILE, made_by)
+def read_pattern_file(path, made_by: str = "") -> Patterns:
+    """The patterns of a pattern file (the workflow's results/patterns/<f1>.pt, or one the API or command wrote)."""
+    return Patterns.from_dict(load_artifact(path, PATTERN_FILE, made_by), where=str(path))
 
 
-def write_pattern_file(patterns: dict, path) -> None:
-    save_torch(patterns, path)
+def write_pattern_file(patterns: Patterns, path) -> None:
+    """Patterns as a pattern file, written atomically."""
+    save_torch(patterns.to_dict(), path)
+
+
+def without_starting_images(patterns: Patterns) -> Patterns:
+    """The patterns less x0, as large as x* and not read by the evaluation: what it holds of every f1 at once."""
+    return replace(patterns, x0=None)

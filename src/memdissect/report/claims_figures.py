@@ -8,6 +8,7 @@ import itertools
 import numpy as np
 
 from memdissect.analyses.function_paths_summary import MEASURE_LABELS, PATH_MEASURES, SPLIT_LABELS
+from memdissect.analyses.learning_order_summary import MEMORIZED
 from memdissect.report.figures import (
     RANDOM_COLOR,
     TRUE_COLOR,
@@ -16,7 +17,6 @@ from memdissect.report.figures import (
     scale_for_spread,
     use_style,
 )
-from memdissect.report.summary import MEMORIZED
 
 TRUE_CLASS_COLOR = "#2ca02c"
 ACCURACY_CURVES = (
@@ -50,7 +50,7 @@ def plot_learning_order(panels: list[tuple[str, list]], title: str):
     """Per panel (a model group in one condition of the noise level): the groups' train accuracy (top) and G
     (bottom) per epoch, every seed drawn over the others.
 
-    panels: (title, [(seed label, history), ...]) with the columns of memdissect.analyses.learning_order.
+    panels: (title, [(seed label, history), ...]) with the columns of memdissect.training.group_metrics.
     """
     use_style()
     fig, axes = plt.subplots(

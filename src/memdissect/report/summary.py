@@ -4,36 +4,23 @@ Each section shows a table only where the study has rows for it, and states only
 rows support: a section without rows is "" and left out of the file.
 """
 
-import math
-
 import pandas as pd
 
-from memdissect.dissection.dist_table import LOOKUP_LABEL, UNTRAINED_LABEL
+from memdissect.analyses.learning_order_summary import MEMORIZED
+from memdissect.dissection.dist_table import (
+    LOOKUP_LABEL,
+    UNTRAINED_LABEL,
+    relabeled_position,
+)
+from memdissect.markdown import interval, markdown_table, ratio_interval
 from memdissect.study.design import LOOKUP, UNTRAINED
 
 PAPER_TRAIN_ACCURACY = 1.0
 PAPER_TEST_ACCURACY = {0.0: "83.73%", 1.0: "about 10%"}  # VGG11 on X_T and X_R, CIFAR-10
-MEMORIZED = 0.99  # train accuracy at which the labels count as fitted
 REFERENCE_LABELS = {
     UNTRAINED: UNTRAINED_LABEL,
     LOOKUP: LOOKUP_LABEL,
 }  # the f2 that are no trained network
-
-
-def markdown_table(frame: pd.DataFrame) -> str:
-    """A GitHub-flavoured markdown table; floats with 4 significant digits."""
-
-    def cell(value):
-        if isinstance(value, float):
-            return "" if math.isnan(value) else f"{value:.4g}"
-        return str(value)
-
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
-    lines += [
-        "| " + " | ".join(cell(value) for value in row) + " |"
-        for row in frame.itertuples(index=False)
-    ]
-    return "\n".join(lines)
 
 
 def percent(value: float) -> str:
@@ -79,26 +66,6 @@ def first_epoch_at(history: pd.DataFrame, threshold: float) -> str:
 def f2_label(f2_network: str) -> str:
     """The f2 as the summary shows it: the untrained network and the lookup table by what they are."""
     return REFERENCE_LABELS.get(f2_network, f2_network)
-
-
-def interval(row, value: str = "dist_mean", prefix: str = "dist") -> str:
-    return f"{row[value]:.4g} [{row[f'{prefix}_ci_low']:.4g}, {row[f'{prefix}_ci_high']:.4g}]"
-
-
-def ratio_interval(row) -> str:
-    return interval(row, "relabeled_ratio", "relabeled_ratio")
-
-
-def relabeled_position(ratio: float, low: float, high: float) -> str:
-    """Where a pair lies between the same function (ratio 0) and an unrelated trained function (1), read
-    from Dist / relabeled Dist and its interval."""
-    if math.isnan(low) or math.isnan(high):
-        return f"{'below' if ratio < 1 else 'at or above'} 1 by its estimate alone (one start: no interval)"
-    if high < 1:
-        return "closer to f1 than an unrelated trained function"
-    if low > 1:
-        return "farther from f1 than an unrelated trained function"
-    return "no closer to f1 than an unrelated trained function (the interval holds 1)"
 
 
 def position_sentence(condition: str, rows) -> str:

@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from memdissect.data import folders
 from memdissect.data.catalogue import TORCHVISION_SETS
-from memdissect.study import architectures, design, resources, validation
+from memdissect.study import architectures, design, resources
 from memdissect.study.design import LOOKUP, LOOKUP_PIXELS, UNTRAINED
 
 ROLE_SEPARATOR = ":"
@@ -146,7 +147,7 @@ class Job:
 
 def user_data_folder(dataset: dict) -> str:
     """Where the user's own copy of the data set would be: read in place when it exists
-    (``validation.user_copy_exists``)."""
+    (``folders.user_copy_exists``)."""
     spec = TORCHVISION_SETS.get(dataset["kind"])
     return str(Path(dataset["root"]) / spec.folder) if spec else dataset["root"]
 
@@ -332,7 +333,7 @@ class Plan:
         if dataset["kind"] == "synthetic":
             params = {key: dataset[key] for key in ("kind", "train_size", "test_size", "seed")}
         else:
-            params = {"kind": dataset["kind"], "subset": validation.subset_in_use(dataset)}
+            params = {"kind": dataset["kind"], "subset": folders.subset_in_use(dataset)}
         return {}, {"dataset": params}
 
     def make_labels(self, label_set):

@@ -1,241 +1,36 @@
 """A study's config checked before any job starts: one clear message per problem.
 
-Each message names the key path (``models[0].arch``), the bad value and what would be valid,
-so a typo is found by a dry run, not after ten models have trained. The workflow
-(workflow/rules/common.smk) runs three steps in order:
+The workflow (workflow/rules/common.smk) runs three steps in order:
 
-1. :func:`check_schema`: the JSON schema, with unknown keys answered by a "did you mean"
-   and jsonschema's messages rewritten; the config is not changed;
+1. :func:`memdissect.study.schema.check_schema`: the JSON schema and its messages;
 2. the workflow engine's validation, which fills in the schema's defaults (``fill_defaults``);
 3. :func:`check_study`: what a schema cannot say: names that refer to conditions, networks
    or model ids of the study, and data-set folders that must exist.
 
-:func:`check_config` runs the three and returns the study's classifiers.
-
-Also the checks of data-set folders that both the plan and data preparation run. Pure Python
-without torch, like :mod:`memdissect.study.design`.
+:func:`check_config` runs the three and returns the study's classifiers. Pure Python without torch, like
+:mod:`memdissect.study.design`.
 """
 
-import difflib
-import functools
-import math
 from pathlib import Path
 
-from memdissect.data.catalogue import KNOWN_CLASSES, TORCHVISION_SETS
+from memdissect.data.catalogue import CLASS_COUNTS, KNOWN_CLASSES, TORCHVISION_SETS
+from memdissect.data.folders import (
+    check_torchvision_folder,
+    class_sizes,
+    image_folder_classes,
+    split_sizes,
+    subset_in_use,
+    user_copy_exists,
+)
 from memdissect.io import TENSOR_FILE, ArtifactError, DataError, TensorShape, peek_torch
 from memdissect.study import architectures, design
-
-
-class ConfigError(ValueError):
-    """The config holds a value that cannot work, or names something the study lacks."""
-
-
-IMAGE_FOLDER_SPLITS = ("train", "test")
-CLASS_COUNTS = {kind: len(classes) for kind, classes in KNOWN_CLASSES.items()}
-# the files torchvision's ImageFolder reads as images (its IMG_EXTENSIONS)
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
-TYPE_NAMES = {
-    "integer": "an integer",
-    "number": "a number",
-    "string": "a string",
-    "boolean": "true or false",
-    "array": "a list",
-    "object": "a mapping",
-    "null": "null",
-}
-LISTED = 20  # at most this many valid values are spelled out in a message
-
-
-# ----------------------------------------------------------------------------- messages
-
-
-def key_path(parts) -> str:
-    """models[0].arch from ("models", 0, "arch"); "the config" for the top level."""
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text or "the config"
-
-
-def show(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def listing(values) -> str:
-    values = [str(value) for value in values]
-    if len(values) > LISTED:
-        return ", ".join(values[:LISTED]) + f", ... ({len(values)} in all)"
-    return ", ".join(values) or "none"
-
-
-def did_you_mean(value, valid) -> str:
-    matches = difflib.get_close_matches(str(value), [str(v) for v in valid], n=3, cutoff=0.6)
-    return f" (did you mean {' or '.join(repr(m) for m in matches)}?)" if matches else ""
-
-
-def not_in_study(path, value, valid, what: str) -> ConfigError:
-    """The error for a name that refers to something the study does not have."""
-    return ConfigError(
-        f"{key_path(path)}: {show(value)} is not {what}{did_you_mean(value, valid)}; "
-        f"valid: {listing(valid)}"
-    )
-
-
-def type_of(value) -> str:
-    for name, kind in (
-        ("boolean", bool),
-        ("integer", int),
-        ("number", float),
-        ("string", str),
-        ("array", list),
-        ("object", dict),
-    ):
-        if isinstance(value, kind):
-            return TYPE_NAMES[name]
-    return "null" if value is None else type(value).__name__
-
-
-def accepted_values(schema: dict, root: dict) -> str:
-    """What a schema accepts, in a few words: "an integer >= 1", "one of cpu, cuda"; root resolves $ref."""
-    if "$ref" in schema:
-        target = root
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        schema = {**target, **{key: value for key, value in schema.items() if key != "$ref"}}
-        return accepted_values(schema, root)
-    if "title" in schema:
-        return schema["title"]
-    alternatives = schema.get("oneOf") or schema.get("anyOf")
-    if alternatives:
-        return " or ".join(accepted_values(alternative, root) for alternative in alternatives)
-    if "enum" in schema:
-        return "one of " + ", ".join(str(value) for value in schema["enum"])
-    types = schema.get("type", [])
-    text = (
-        " or ".join(TYPE_NAMES[t] for t in ([types] if isinstance(types, str) else types))
-        or "a value"
-    )
-    low = [f">= {schema['minimum']}"] if "minimum" in schema else []
-    low += [f"> {schema['exclusiveMinimum']}"] if "exclusiveMinimum" in schema else []
-    high = [f"<= {schema['maximum']}"] if "maximum" in schema else []
-    high += [f"< {schema['exclusiveMaximum']}"] if "exclusiveMaximum" in schema else []
-    if "minimum" in schema and "maximum" in schema:
-        text += f" from {schema['minimum']} to {schema['maximum']}"
-    elif low or high:
-        text += " " + " and ".join(low + high)
-    if "pattern" in schema:
-        text += f" matching {schema['pattern']}"
-    details = [f"each item {accepted_values(schema['items'], root)}"] if "items" in schema else []
-    details += [f"at least {schema['minItems']} item(s)"] if "minItems" in schema else []
-    details += ["no repeats"] if schema.get("uniqueItems") else []
-    details += [f"at least {schema['minProperties']} entry"] if "minProperties" in schema else []
-    return text + (f" ({'; '.join(details)})" if details else "")
-
-
-def explain(error, root: dict) -> str:
-    """A jsonschema ValidationError as: key path, bad value, what would be valid (root: the whole schema)."""
-    if error.parent is not None and error.parent.validator in ("oneOf", "anyOf"):
-        error = error.parent  # say every alternative, not the one that failed last
-    path = list(error.absolute_path)
-    schema = error.schema
-    if error.validator == "additionalProperties":
-        known = list(schema.get("properties", {}))
-        key = next(key for key in error.instance if key not in known)
-        return (
-            f"{key_path(path + [key])}: unknown key{did_you_mean(key, known)}; "
-            f"valid keys {'of ' + key_path(path) if path else 'at the top level'}: {listing(known)}"
-        )
-    if error.validator == "required":
-        key = next(key for key in error.validator_value if key not in error.instance)
-        wanted = (
-            accepted_values(schema["properties"][key], root)
-            if key in schema.get("properties", {})
-            else "a value"
-        )
-        return f"{key_path(path)}: the required key {key!r} is missing; valid: {key}: {wanted}"
-    value = error.instance
-    if error.validator == "type":
-        problem = f"is {type_of(value)}"
-        if isinstance(value, str) and is_number(value):
-            problem += f" (YAML reads {value} as text; write it with a dot and a signed exponent, such as 1.0e-4)"
-    elif error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        problem = "is out of range"
-    elif error.validator == "enum":
-        problem = "is not a valid choice" + did_you_mean(value, schema["enum"])
-    elif error.validator in ("minItems", "minProperties"):
-        problem = "is empty"
-    elif error.validator == "uniqueItems":
-        problem = "repeats an item"
-    else:
-        problem = "is not valid"
-    return f"{key_path(path)}: {show(value)} {problem}; valid: {accepted_values(schema, root)}"
-
-
-def is_number(text: str) -> bool:
-    """True for text such as 1e-4, which YAML 1.1 reads as a string."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return any(character.isdigit() for character in text)
-
-
-# ----------------------------------------------------------------------------- the schema
-
-
-@functools.cache
-def load_schema(path) -> dict:
-    import yaml
-
-    return yaml.safe_load(Path(path).read_text())
-
-
-@functools.cache
-def strict_validator_class():
-    """Draft 2020-12 where an integer is an int: 10.0 epochs and true as a seed are refused."""
-    from jsonschema import Draft202012Validator, validators
-
-    def is_integer(checker, instance):
-        return isinstance(instance, int) and not isinstance(instance, bool)
-
-    type_checker = Draft202012Validator.TYPE_CHECKER.redefine("integer", is_integer)
-    return validators.extend(Draft202012Validator, type_checker=type_checker)
-
-
-def check_schema(config: dict, schema_path) -> None:
-    """Raise ConfigError for the first key the schema refuses; unknown keys come first."""
-    from jsonschema.exceptions import best_match
-
-    check_finite(config, [])
-    schema = load_schema(str(schema_path))
-    errors = list(strict_validator_class()(schema).iter_errors(config))
-    unknown = sorted(
-        (e for e in errors if e.validator == "additionalProperties"),
-        key=lambda e: len(e.absolute_path),
-    )
-    if unknown or errors:
-        raise ConfigError(explain(unknown[0] if unknown else best_match(errors), schema))
-
-
-def check_finite(value, path) -> None:
-    """NaN and infinity pass every bound of a schema; refuse them here."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(
-            f"{key_path(path)}: {value} is not a finite number; valid: a finite number"
-        )
-    children = (
-        value.items()
-        if isinstance(value, dict)
-        else enumerate(value)
-        if isinstance(value, list)
-        else ()
-    )
-    for key, child in children:
-        check_finite(child, path + [key])
-
-
-# ----------------------------------------------------------------------------- the study
+from memdissect.study.schema import (
+    ConfigError,
+    check_schema,
+    key_path,
+    listing,
+    not_in_study,
+)
 
 
 def check_config(
@@ -630,18 +425,6 @@ def check_image_folder_dataset(root, archive, workdir: Path):
     return None
 
 
-def user_copy_exists(dataset: dict, workdir=".") -> bool:
-    """Whether dataset.root holds the user's own copy, read in place: the image folder, or any file of a
-    torchvision data set where torchvision keeps it (else the workflow downloads or unpacks its own)."""
-    root = Path(workdir) / dataset["root"]
-    spec = TORCHVISION_SETS.get(dataset["kind"])
-    if spec is None:
-        return root.is_dir()
-    return any(
-        stored_file(root / spec.folder, name, spec.gzip_allowed) is not None for name in spec.files
-    )
-
-
 def check_not_owned(key: str, path, workdir: Path, owned_folders) -> None:
     """The user's data must not lie where the workflow writes: there it may be deleted."""
     resolved = (Path(workdir) / path).resolve()
@@ -675,126 +458,3 @@ def check_subset(dataset: dict, workdir: Path) -> None:
                 f"dataset.subset.{split}_per_class: {wanted} is more than the {smallest} {split} images "
                 f"of class {small!r}; valid: an integer from 1 to {smallest}"
             )
-
-
-def subset_in_use(dataset: dict):
-    """dataset.subset with its seed, or None where it keeps every image of both splits."""
-    subset = dataset.get("subset") or {}
-    if all(subset.get(f"{split}_per_class") is None for split in IMAGE_FOLDER_SPLITS):
-        return None
-    return {
-        "train_per_class": subset.get("train_per_class"),
-        "test_per_class": subset.get("test_per_class"),
-        "seed": subset.get("seed", 0),
-    }
-
-
-def class_sizes(dataset: dict, workdir: Path):
-    """{split: {class: images}} of the data set where the plan can count them, else None."""
-    kind, root = dataset["kind"], workdir / dataset["root"]
-    spec = TORCHVISION_SETS.get(kind)
-    if (
-        spec is not None and spec.class_sizes is not None
-    ):  # SVHN's are not known before reading its labels
-        return {split: dict(zip(spec.classes, sizes)) for split, sizes in spec.class_sizes.items()}
-    if kind == "imagefolder" and root.is_dir():
-        return count_images(str(root.resolve()))
-    return None
-
-
-@functools.cache
-def count_images(root: str) -> dict:
-    """{split: {class: image files}} of an image folder, counted once per process: the plan asks
-    twice (the subset check, the jobs' wall times), and every SLURM job parses the plan again."""
-    return {
-        split: {
-            folder.name: sum(
-                1
-                for entry in folder.iterdir()
-                if entry.is_file() and entry.suffix.lower() in IMAGE_EXTENSIONS
-            )
-            for folder in (Path(root) / split).iterdir()
-            if folder.is_dir()
-        }
-        for split in IMAGE_FOLDER_SPLITS
-    }
-
-
-def split_sizes(dataset: dict, workdir=".") -> dict:
-    """{"train": N, "test": M} images that training will read, for the jobs' wall times.
-
-    Counted where the plan can; torchvision's data sets by their known sizes; an image folder still in its
-    archive counts as CIFAR-10's size.
-    """
-    if dataset["kind"] == "synthetic":
-        return {"train": dataset["train_size"], "test": dataset["test_size"]}
-    subset = subset_in_use(dataset) or {}
-    drawn = {
-        split: subset[f"{split}_per_class"] * dataset["num_classes"]
-        for split in IMAGE_FOLDER_SPLITS
-        if subset.get(f"{split}_per_class") is not None
-    }
-    if len(drawn) == len(IMAGE_FOLDER_SPLITS):
-        return drawn
-    counted = class_sizes(dataset, Path(workdir))
-    known = TORCHVISION_SETS.get(dataset["kind"], TORCHVISION_SETS["cifar10"]).split_sizes
-    sizes = (
-        dict(known) if counted is None else {split: sum(c.values()) for split, c in counted.items()}
-    )
-    return {**sizes, **drawn}
-
-
-# ----------------------------------------------------------------------------- data-set folders
-
-
-def image_folder_classes(root) -> list[str]:
-    """The class list of an image folder's splits; both splits must hold the same classes."""
-    root = Path(root)
-    classes = {}
-    for split in IMAGE_FOLDER_SPLITS:
-        folder = root / split
-        if not folder.is_dir():
-            raise DataError(
-                f"image folder {root} has no {split}/ folder; expected {root}/{split}/<class>/<image>"
-            )
-        classes[split] = sorted(entry.name for entry in folder.iterdir() if entry.is_dir())
-        if not classes[split]:
-            raise DataError(f"{folder} holds no class folders; expected {folder}/<class>/<image>")
-    if classes["train"] != classes["test"]:
-        only_train = sorted(set(classes["train"]) - set(classes["test"]))
-        only_test = sorted(set(classes["test"]) - set(classes["train"]))
-        raise DataError(
-            f"image folder {root}: train and test class lists differ "
-            f"(only in train: {only_train or 'none'}; only in test: {only_test or 'none'})"
-        )
-    return classes["train"]
-
-
-def stored_file(folder: Path, name: str, gzip_allowed: bool = False):
-    """folder/name, or folder/name.gz where the data set may keep it gzipped; None where neither is a file."""
-    candidates = [folder / name] + ([folder / f"{name}.gz"] if gzip_allowed else [])
-    return next((path for path in candidates if path.is_file()), None)
-
-
-def check_torchvision_folder(kind: str, root) -> None:
-    """Raise DataError unless root holds every file torchvision reads of the data set, where torchvision keeps it."""
-    spec = TORCHVISION_SETS[kind]
-    folder = Path(root) / spec.folder
-    if not folder.is_dir():
-        raise DataError(
-            f"the {spec.title} folder {folder} does not exist; rule 'download_dataset' makes the "
-            f"workflow's own copy, or copy torchvision's {spec.folder or ' and '.join(spec.files)} there"
-        )
-    missing = [name for name in spec.files if stored_file(folder, name, spec.gzip_allowed) is None]
-    if missing:
-        gzipped = " (gzipped or not)" if spec.gzip_allowed else ""
-        delete = (
-            "the folder"
-            if spec.folder
-            else " and ".join(name for name in spec.files if name not in missing)
-        )
-        raise DataError(
-            f"the {spec.title} folder {folder} is incomplete: {', '.join(missing)} missing{gzipped}; "
-            f"delete {delete} so that rule 'download_dataset' fetches the workflow's own copy, or copy "
-            f"the complete one there"
-        )

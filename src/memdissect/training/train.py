@@ -17,15 +17,6 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from memdissect.analyses.function_paths import ProbePath
-from memdissect.analyses.learning_order import (
-    GROUP_COLUMNS,
-    add_group_step,
-    group_epoch_metrics,
-    relabeled_mask,
-    sample_grad_magnitudes,
-    zero_group_totals,
-)
 from memdissect.models import build_model
 from memdissect.study.settings import ClassifierSettings
 from memdissect.training.batches import (
@@ -42,7 +33,16 @@ from memdissect.training.checkpoints import (
     load_checkpoint,
     save_checkpoint,
 )
+from memdissect.training.group_metrics import (
+    GROUP_COLUMNS,
+    add_group_step,
+    group_epoch_metrics,
+    relabeled_mask,
+    sample_grad_magnitudes,
+    zero_group_totals,
+)
 from memdissect.training.optim import SGD
+from memdissect.training.probe_path import ProbePath
 from memdissect.training.runtime import CUDA_GRAPHS, RandomState, ReplayedStep, Runtime
 
 CLASSIFIER_CHECKPOINT = ArtifactFormat(
@@ -69,7 +69,7 @@ HISTORY_COLUMNS = [
     "cuda_graph",
     "cuda_graph_note",
 ]
-# A history's columns where the run's label set has relabeled samples: HISTORY_COLUMNS + learning_order.GROUP_COLUMNS
+# A history's columns where the run's label set has relabeled samples: HISTORY_COLUMNS + group_metrics.GROUP_COLUMNS
 
 
 # ----------------------------------------------------------------------- batched augmentation
@@ -116,7 +116,7 @@ def batch_input(
 def zero_totals(device, groups: bool = False) -> dict:
     """Sums over an epoch's steps, kept on the device so that no step waits for them, and updated in place,
     so that a step captured in a CUDA graph adds to the same tensors every epoch; with `groups`, also the
-    clean and relabeled samples' (memdissect.analyses.learning_order)."""
+    clean and relabeled samples' (memdissect.training.group_metrics)."""
     return {
         **(zero_group_totals(device) if groups else {}),
         "loss": torch.zeros((), device=device),
@@ -185,7 +185,7 @@ class TrainingStep:
     gradient of the summed per-example loss (the batch mean times the batch size). With BatchNorm in training
     mode it includes the small coupling through batch statistics; grad_mode "exact" measures it without, in
     a separate pass. With `groups` (the training set's true labels and relabeled mask, on the device), it adds
-    up accuracy and G of the clean and the relabeled samples apart (memdissect.analyses.learning_order).
+    up accuracy and G of the clean and the relabeled samples apart (memdissect.training.group_metrics).
     """
 
     def __init__(
@@ -405,7 +405,7 @@ class ClassifierRun:
 
     `data` holds the training images and this run's labels ("train") and the test images and labels ("test"),
     on the device, and where the labels have relabeled samples their true labels and relabeled mask ("groups",
-    `training_data`): the history then has the columns of learning_order.GROUP_COLUMNS. With `probe_indices`
+    `training_data`): the history then has the columns of group_metrics.GROUP_COLUMNS. With `probe_indices`
     (function_paths.probe_indices of the two splits) it records its predictions on those images after each
     epoch (`probes`, a part of the resume state). With a `stream` (CUDA), all of the run's work goes to it, so
     that the GPU can run several runs' steps at once. What its network draws comes from its own random state,
@@ -582,7 +582,7 @@ def training_data(
 
 def with_groups(data: dict, true_labels=None) -> dict:
     """data with "groups", the true labels and the relabeled mask on the labels' device, where true_labels is
-    given and some training labels differ from it: then the history has learning_order.GROUP_COLUMNS."""
+    given and some training labels differ from it: then the history has group_metrics.GROUP_COLUMNS."""
     labels = data["train"][1]
     if true_labels is not None:
         true_labels = true_labels.to(labels.device)

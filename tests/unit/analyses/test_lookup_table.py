@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+from hand_made import hand_made_patterns
 from torch import nn
 
 from memdissect.analyses.lookup_table import (
@@ -129,19 +130,17 @@ def test_kl_against_the_table_is_finite_and_at_most_log_c_over_s_for_a_certain_f
 def test_the_table_stands_where_an_f2_does_whatever_precision_the_caller_asks():
     images, labels = random_condition()
     lookup = build_lookup_table(images, labels, 10, k=3)
-    patterns = {
-        "x": torch.rand(10, 4, 3, 32, 32, generator=torch.Generator().manual_seed(3)),
-        "logits": torch.randn(10, 4, 10, generator=torch.Generator().manual_seed(4)),
-    }  # C x S x ...
+    patterns = hand_made_patterns(
+        x=torch.rand(10, 4, 3, 32, 32, generator=torch.Generator().manual_seed(3)),
+        logits=torch.randn(10, 4, 10, generator=torch.Generator().manual_seed(4)),
+    )  # C x S x ...
     rows = divergence_rows("f1", "knn", patterns, lookup, "cpu", chunk_size=7)
     assert len(rows) == 40 and rows[["kl", "reverse_kl", "js", "kl_relabeled"]].notna().all().all()
-    expected = kl_divergence(
-        patterns["logits"], lookup(patterns["x"].flatten(0, 1)).view(10, 4, 10)
-    )
+    expected = kl_divergence(patterns.logits, lookup(patterns.x.flatten(0, 1)).view(10, 4, 10))
     assert rows["kl"].tolist() == pytest.approx(expected.flatten().tolist(), rel=1e-12)
-    fp32 = logits_on_patterns(lookup, patterns["x"], "cpu", chunk_size=7, precision="fp32")
+    fp32 = logits_on_patterns(lookup, patterns.x, "cpu", chunk_size=7, precision="fp32")
     assert torch.equal(
-        fp32, logits_on_patterns(lookup, patterns["x"], "cpu", chunk_size=7, precision="bf16")
+        fp32, logits_on_patterns(lookup, patterns.x, "cpu", chunk_size=7, precision="bf16")
     )
 
 
@@ -153,10 +152,10 @@ def test_every_f1_meets_the_table_of_its_own_condition_built_once_per_condition(
     }
     generator = torch.Generator().manual_seed(5)
     patterns = {
-        f1: {
-            "x": torch.rand(10, 2, 3, 32, 32, generator=generator),
-            "logits": torch.randn(10, 2, 10, generator=generator),
-        }
+        f1: hand_made_patterns(
+            x=torch.rand(10, 2, 3, 32, 32, generator=generator),
+            logits=torch.randn(10, 2, 10, generator=generator),
+        )
         for f1 in ("t1", "r1", "t2")
     }
     condition_of = {"t1": "true", "r1": "random", "t2": "true"}

@@ -4,8 +4,9 @@ import pytest
 from config_checks import demo_config, validate_config
 from workflow_runs import write_cifar100_folder
 
+from memdissect.data import catalogue, folders
 from memdissect.data.catalogue import CIFAR10, CIFAR100, FASHIONMNIST, MNIST, SVHN, TORCHVISION_SETS
-from memdissect.study import validation
+from memdissect.study import schema
 
 
 def test_known_class_counts_and_cifar10_files_agree_with_their_sources():
@@ -13,7 +14,7 @@ def test_known_class_counts_and_cifar10_files_agree_with_their_sources():
 
     from memdissect.data.synthetic import CLASSES
 
-    assert validation.CLASS_COUNTS["synthetic"] == len(CLASSES)
+    assert catalogue.CLASS_COUNTS["synthetic"] == len(CLASSES)
     names = [name for name, _ in TorchvisionCIFAR10.train_list + TorchvisionCIFAR10.test_list]
     assert sorted(CIFAR10.files) == sorted(names + [TorchvisionCIFAR10.meta["filename"]])
     assert CIFAR10.folder == TorchvisionCIFAR10.base_folder
@@ -58,7 +59,7 @@ def test_class_sizes_add_up_to_the_split_sizes(kind):
     spec = TORCHVISION_SETS[kind]
     for split, sizes in (spec.class_sizes or {}).items():
         assert len(sizes) == len(spec.classes) and sum(sizes) == spec.split_sizes[split]
-    assert validation.CLASS_COUNTS[kind] == len(spec.classes)
+    assert catalogue.CLASS_COUNTS[kind] == len(spec.classes)
 
 
 @pytest.mark.parametrize(
@@ -71,7 +72,7 @@ def test_a_class_count_unlike_the_data_sets_is_refused_naming_both(
     config["dataset"] = {"kind": kind, "root": "resources/data", "num_classes": num_classes}
     config["figures"]["figure3"]["classes"] = [0, 1]
     with pytest.raises(
-        validation.ConfigError,
+        schema.ConfigError,
         match=rf"^dataset.num_classes: {num_classes} does not match the data "
         rf"set; valid: {valid} \(the classes of the {kind} data set",
     ):
@@ -91,7 +92,7 @@ def test_each_kind_with_its_class_count_passes_without_its_folder(tmp_path, kind
     }
     config["figures"]["figure3"]["classes"] = [0, 1]
     validate_config(config, tmp_path)
-    assert validation.split_sizes(config["dataset"], tmp_path) == {
+    assert folders.split_sizes(config["dataset"], tmp_path) == {
         "train": 5 * num_classes,
         "test": 2 * num_classes,
     }

@@ -15,6 +15,7 @@ from workflow_runs import (
     write_svhn_folder,
 )
 
+from memdissect.data import folders
 from memdissect.data.catalogue import CIFAR10, CIFAR10_CLASSES, TORCHVISION_SETS
 from memdissect.data.tensors import (
     load_image_folder_split,
@@ -25,7 +26,6 @@ from memdissect.data.tensors import (
     root_of,
 )
 from memdissect.io import DataError
-from memdissect.study import validation
 from memdissect.study.plan import downloaded_folder, user_data_folder
 
 # 3 classes in a shuffled order, with 5, 4 and 6 members
@@ -195,14 +195,14 @@ def test_image_folder_class_lists_that_differ_are_named(tmp_path):
         match=r"train and test class lists differ \(only in train: \['dog'\]; "
         r"only in test: \['bird'\]\)",
     ) as refused:
-        validation.image_folder_classes(tmp_path)
+        folders.image_folder_classes(tmp_path)
     assert str(tmp_path) in str(refused.value)
 
 
 def test_image_folder_without_a_split_names_the_folder(tmp_path):
     (tmp_path / "train" / "cat").mkdir(parents=True)
     with pytest.raises(DataError, match=f"image folder {tmp_path} has no test/ folder"):
-        validation.image_folder_classes(tmp_path)
+        folders.image_folder_classes(tmp_path)
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])

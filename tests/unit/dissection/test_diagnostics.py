@@ -1,14 +1,13 @@
+import dataclasses
 import math
 
 import pandas as pd
 import pytest
 import torch
+from hand_made import hand_made_patterns
 
-from memdissect.dissection.diagnostics import (
-    diversity_table,
-    pattern_diagnostics,
-    summarize_diagnostics,
-)
+from memdissect.dissection.diagnostics import diversity_table, pattern_diagnostics
+from memdissect.dissection.diagnostics_table import summarize_diagnostics
 from memdissect.models.dcgan import Discriminator
 
 C, S, D = 3, 4, 100
@@ -27,13 +26,9 @@ def patterns():
     logits[2, 0, 2] = 5.0  # class 2: hit at start 0 only
     x = torch.rand(C, S, 3, 32, 32, generator=generator)
     x[2] = x[2, 0]  # class 2: four identical patterns
-    return {
-        "z0": z0,
-        "z": z,
-        "x0": torch.rand(C, S, 3, 32, 32, generator=generator),
-        "x": x,
-        "logits": logits,
-    }
+    return hand_made_patterns(
+        x=x, logits=logits, z0=z0, z=z, x0=torch.rand(C, S, 3, 32, 32, generator=generator)
+    )
 
 
 @pytest.fixture
@@ -73,7 +68,7 @@ def test_latent_movement_by_hand(patterns, discriminator):
     moved = table["z_moved"]
     assert moved.loc[(1, 2)] == pytest.approx(5.0)
     assert (moved.drop((1, 2)) == 0).all()
-    z0 = patterns["z0"].double()
+    z0 = patterns.z0.double()
     assert table.loc[(0, 3), "z0_norm"] == pytest.approx(z0[0, 3].norm().item())
     moved_z = z0[1, 2].clone()
     moved_z[:4] += torch.tensor([3.0, 0.0, 0.0, 4.0], dtype=torch.float64)
@@ -84,8 +79,8 @@ def test_latent_movement_by_hand(patterns, discriminator):
 def test_discriminator_score_is_the_probability_on_the_gan_range(patterns, discriminator):
     table = pattern_diagnostics(patterns, discriminator, "cpu").set_index(["class", "start"])
     with torch.no_grad():
-        by_hand = torch.sigmoid(discriminator(patterns["x"][1, 3:4] * 2 - 1)).item()
-        on_pixel_range = torch.sigmoid(discriminator(patterns["x"][1, 3:4])).item()
+        by_hand = torch.sigmoid(discriminator(patterns.x[1, 3:4] * 2 - 1)).item()
+        on_pixel_range = torch.sigmoid(discriminator(patterns.x[1, 3:4])).item()
     assert table.loc[(1, 3), "discriminator_score"] == pytest.approx(by_hand, abs=1e-6)
     assert by_hand != pytest.approx(on_pixel_range, abs=1e-6)  # the mapping matters
     assert table["discriminator_score"].between(0, 1).all()
@@ -97,8 +92,8 @@ def test_diversity_is_zero_for_identical_patterns_and_an_rms_distance_otherwise(
     assert table.loc[2, "diversity"] == 0.0
     # two uniform images differ by an RMS of sqrt(1/6) in expectation
     assert table.loc[0, "diversity"] == pytest.approx(math.sqrt(1 / 6), rel=0.02)
-    constant = dict(patterns, x=torch.zeros(C, S, 3, 32, 32))
-    constant["x"][0, 1] = (
+    constant = dataclasses.replace(patterns, x=torch.zeros(C, S, 3, 32, 32))
+    constant.x[0, 1] = (
         1.0  # class 0: images 0, 1, 0, 0; 6 of the 12 ordered pairs differ by an RMS of 1
     )
     assert diversity_table(constant).loc[0, "diversity"] == pytest.approx(6 / 12)

@@ -1,7 +1,9 @@
+import math
+
 import pandas as pd
 import pytest
 
-from memdissect.dissection.dist_table import dist_per_start, summarize_dist
+from memdissect.dissection.dist_table import dist_per_start, relabeled_position, summarize_dist
 
 
 def test_summary_averages_classes_per_start_then_starts():
@@ -41,3 +43,12 @@ def test_a_table_without_the_relabeled_column_is_refused_by_name():
     )
     with pytest.raises(ValueError, match="kl_relabeled"):
         dist_per_start(long)
+
+
+def test_position_between_the_same_function_and_an_unrelated_trained_function():
+    assert relabeled_position(0.2, 0.1, 0.3) == "closer to f1 than an unrelated trained function"
+    assert relabeled_position(1.3, 1.1, 1.5) == "farther from f1 than an unrelated trained function"
+    assert relabeled_position(0.9, 0.7, 1.1).startswith(
+        "no closer to f1 than an unrelated trained function"
+    )
+    assert relabeled_position(0.9, math.nan, math.nan).startswith("below 1 by its estimate alone")

@@ -3,12 +3,12 @@ import math
 import pytest
 import torch
 
+from memdissect.dissection.dist_table import summarize_dist
 from memdissect.dissection.distance import (
     js_divergence,
     kl_divergence,
     pattern_divergence_table,
     relabeled_kl_divergence,
-    summarize_dist,
 )
 from memdissect.dissection.patterns import logits_on_patterns, synthesize_patterns
 from memdissect.study.settings import ClassifierSettings, GanSettings, PatternSettings
@@ -105,13 +105,11 @@ def test_dist_of_a_model_with_itself_is_zero():
     patterns = synthesize_patterns(
         model, generator, 10, PatternSettings(starts=3, iterations=4), "cpu", log=lambda *_: None
     )
-    table = pattern_divergence_table(
-        patterns["logits"], logits_on_patterns(model, patterns["x"], "cpu")
-    )
+    table = pattern_divergence_table(patterns.logits, logits_on_patterns(model, patterns.x, "cpu"))
     assert table[["kl", "reverse_kl", "js"]].abs().max().max() < 1e-6
     other = pattern_divergence_table(
-        patterns["logits"],
-        logits_on_patterns(build_untrained_twin(settings, "cpu"), patterns["x"], "cpu"),
+        patterns.logits,
+        logits_on_patterns(build_untrained_twin(settings, "cpu"), patterns.x, "cpu"),
     )
     assert other["kl"].mean() > 1e-3  # a different network is not at distance zero
 

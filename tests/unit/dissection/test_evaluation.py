@@ -4,10 +4,11 @@ patterns, checked against the per-pair table computed on its own."""
 import pandas as pd
 import pytest
 import torch
+from hand_made import hand_made_patterns
 
 from memdissect.dissection.distance import pattern_divergence_table
-from memdissect.dissection.evaluation import COLUMNS, evaluation_table, kept_for_evaluation
-from memdissect.dissection.patterns import logits_on_patterns
+from memdissect.dissection.evaluation import COLUMNS, evaluation_table
+from memdissect.dissection.patterns import logits_on_patterns, without_starting_images
 from memdissect.study.design import UNTRAINED
 from memdissect.study.settings import ClassifierSettings
 from memdissect.training.train import build_classifier, build_untrained_twin
@@ -28,11 +29,9 @@ def study():
     patterns = {}
     for f1 in ("a", "b"):
         x = torch.rand(NUM_CLASSES, STARTS, 3, 32, 32, generator=generator)  # C x S x 3 x 32 x 32
-        patterns[f1] = {
-            "x": x,
-            "logits": logits_on_patterns(models[f1], x, "cpu"),
-            "z": torch.zeros(1),
-        }
+        patterns[f1] = hand_made_patterns(
+            x=x, logits=logits_on_patterns(models[f1], x, "cpu"), x0=x.clone()
+        )
     return settings, models, patterns
 
 
@@ -44,8 +43,8 @@ def test_one_block_per_pair_in_pair_order_then_each_f1s_untrained_twin(study):
         loaded.append(f2)
         return models[f2]
 
-    kept = {f1: kept_for_evaluation(values) for f1, values in patterns.items()}
-    assert set(kept["a"]) == {"x", "logits"}
+    kept = {f1: without_starting_images(values) for f1, values in patterns.items()}
+    assert kept["a"].x0 is None and kept["a"].x is patterns["a"].x
     table = evaluation_table(kept, pairs, load_f2, settings, "cpu", chunk_size=4, log=lines.append)
     assert loaded == ["c", "a"]  # each f2 loaded once
     assert list(table.columns) == COLUMNS and len(table) == 5 * NUM_CLASSES * STARTS
@@ -55,9 +54,9 @@ def test_one_block_per_pair_in_pair_order_then_each_f1s_untrained_twin(study):
     for f1, f2 in blocks:
         model = build_untrained_twin(settings[f1], "cpu") if f2 == UNTRAINED else models[f2]
         f2_logits = logits_on_patterns(
-            model, patterns[f1]["x"], "cpu", chunk_size=4
+            model, patterns[f1].x, "cpu", chunk_size=4
         )  # as the table chunks them
-        expected = pattern_divergence_table(patterns[f1]["logits"], f2_logits)
+        expected = pattern_divergence_table(patterns[f1].logits, f2_logits)
         rows = table[(table["f1"] == f1) & (table["f2"] == f2)].drop(
             columns=["f1", "f2", "precision"]
         )

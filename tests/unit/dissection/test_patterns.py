@@ -70,15 +70,15 @@ def test_every_optimizer_of_the_schema_moves_z_its_own_way(repo, networks):
     for optimizer in schema_enum(repo, "optimizer"):
         settings = PatternSettings(starts=2, iterations=3, optimizer=optimizer, chunk_size=4)
         found[optimizer] = synthesize_patterns(*networks, 3, settings, "cpu", log=quiet)
-        assert found[optimizer]["z"].shape == (3, 2, 100) and found[optimizer]["x"].shape == (
+        assert found[optimizer].z.shape == (3, 2, 100) and found[optimizer].x.shape == (
             3,
             2,
             3,
             32,
             32,
         )
-        assert not found[optimizer]["z"].equal(found[optimizer]["z0"])
-    assert set(found) == {"sgd", "adam"} and not found["sgd"]["z"].equal(found["adam"]["z"])
+        assert not found[optimizer].z.equal(found[optimizer].z0)
+    assert set(found) == {"sgd", "adam"} and not found["sgd"].z.equal(found["adam"].z)
 
 
 # The graph path on a CPU: runtime.CUDA_GRAPHS emulated (tests/conftest.py), each replay an eager step.
@@ -94,11 +94,9 @@ def test_the_replayed_ascent_checks_its_first_replay_and_finds_the_eager_latents
     lines = []
     graphed = synthesize_patterns(*networks, 3, SEARCH, "cpu", log=lines.append)
     eager = synthesize_patterns(*networks, 3, SEARCH, "cpu", log=quiet, cuda_graphs=False)
-    assert graphed["z"].equal(eager["z"]) and graphed["objective_trace"].equal(
-        eager["objective_trace"]
-    )
-    assert graphed["cuda_graph"] == "replayed" and not any("eagerly" in line for line in lines)
-    assert graphed["cuda_graph_note"] == "first replay within 0 of the eager step (tolerance 0.001)"
+    assert graphed.z.equal(eager.z) and graphed.objective_trace.equal(eager.objective_trace)
+    assert graphed.cuda_graph == "replayed" and not any("eagerly" in line for line in lines)
+    assert graphed.cuda_graph_note == "first replay within 0 of the eager step (tolerance 0.001)"
 
 
 def test_an_ascent_whose_first_replay_is_off_goes_on_eagerly_to_the_eager_latents(
@@ -107,16 +105,13 @@ def test_an_ascent_whose_first_replay_is_off_goes_on_eagerly_to_the_eager_latent
     lines = []
     graphed = synthesize_patterns(*networks, 3, SEARCH, "cpu", log=lines.append)
     eager = synthesize_patterns(*networks, 3, SEARCH, "cpu", log=quiet, cuda_graphs=False)
-    assert graphed["z"].equal(eager["z"]) and graphed["objective_trace"].equal(
-        eager["objective_trace"]
-    )
+    assert graphed.z.equal(eager.z) and graphed.objective_trace.equal(eager.objective_trace)
     fallbacks = [line for line in lines if "eagerly" in line]
     assert len(fallbacks) == 2 and fallbacks[0].startswith(
         "searching eagerly: its first replay differs from the eager step by "
     )  # each chunk checks its own graph
     assert (
-        graphed["cuda_graph"] == "eager"
-        and graphed["cuda_graph_note"] == fallbacks[0].split(": ", 1)[1]
+        graphed.cuda_graph == "eager" and graphed.cuda_graph_note == fallbacks[0].split(": ", 1)[1]
     )
 
 
@@ -143,10 +138,10 @@ def test_on_cuda_the_ascent_replays_checked_in_either_precision(networks, precis
     eager = synthesize_patterns(
         classifier, generator, 3, settings, "cuda", log=quiet, cuda_graphs=False
     )
-    assert graphed["cuda_graph"] == "replayed", graphed["cuda_graph_note"]
-    assert graphed["precision"] == precision and graphed["logits_precision"] == "fp32"
+    assert graphed.cuda_graph == "replayed", graphed.cuda_graph_note
+    assert graphed.precision == precision and graphed.logits_precision == "fp32"
     tolerance = {"bf16": (2e-2, 2e-3), "fp32": (1e-4, 1e-5)}[precision]
-    assert torch.allclose(graphed["z"], eager["z"], *tolerance)
+    assert torch.allclose(graphed.z, eager.z, *tolerance)
 
 
 @pytest.mark.cuda
@@ -161,13 +156,9 @@ def test_on_cuda_the_replayed_ascent_finds_the_eager_ascents_latents_and_the_sam
         )
         for graphs in (True, True, False)
     )
-    assert graphed["z"].equal(again["z"]) and graphed["objective_trace"].equal(
-        again["objective_trace"]
-    )
-    assert torch.allclose(graphed["z"], eager["z"], rtol=1e-4, atol=1e-5)
-    assert torch.allclose(
-        graphed["objective_trace"], eager["objective_trace"], rtol=1e-4, atol=1e-5
-    )
+    assert graphed.z.equal(again.z) and graphed.objective_trace.equal(again.objective_trace)
+    assert torch.allclose(graphed.z, eager.z, rtol=1e-4, atol=1e-5)
+    assert torch.allclose(graphed.objective_trace, eager.objective_trace, rtol=1e-4, atol=1e-5)
 
 
 def test_nan_objective_stops_pattern_search_naming_the_iteration(networks):
@@ -186,7 +177,7 @@ def test_nan_objective_stops_pattern_search_naming_the_iteration(networks):
 def test_pattern_file_layout_and_load(tmp_path, networks):
     settings = PatternSettings(starts=1, iterations=2, chunk_size=2)
     patterns = synthesize_patterns(*networks, 3, settings, "cpu", log=quiet)
-    assert list(patterns) == [
+    assert list(patterns.to_dict()) == [
         "format",
         "settings",
         "z0",
@@ -201,21 +192,38 @@ def test_pattern_file_layout_and_load(tmp_path, networks):
         "logits_precision",
         "cuda_graph",
         "cuda_graph_note",
+        "classes",
     ]
     assert (
-        patterns["format"] == "memdissect-patterns-v1" and patterns["settings"] == settings.__dict__
+        patterns.to_dict()["format"] == "memdissect-patterns-v1"
+        and patterns.settings == settings.__dict__
     )
     assert (
-        patterns["precision"] in ("fp32", "bf16") and patterns["logits_precision"] == "fp32"
+        patterns.precision in ("fp32", "bf16") and patterns.logits_precision == "fp32"
     )  # what ran
-    assert (patterns["cuda_graph"], patterns["cuda_graph_note"]) == (
+    assert (patterns.cuda_graph, patterns.cuda_graph_note) == (
         "not applicable",
         "CUDA graphs run on CUDA only",
     )
     write_pattern_file(patterns, tmp_path / "patterns.pt")
-    assert read_pattern_file(tmp_path / "patterns.pt", made_by="synthesize_patterns")["x"].equal(
-        patterns["x"]
-    )
+    again = read_pattern_file(tmp_path / "patterns.pt", made_by="synthesize_patterns")
+    assert again.x.equal(patterns.x) and again.classes is None
+    assert list(again.to_dict()) == list(patterns.to_dict())
+
+
+def test_a_pattern_file_lacking_a_field_is_refused_naming_it(tmp_path, networks):
+    patterns = synthesize_patterns(*networks, 3, PatternSettings(starts=1, iterations=2), "cpu")
+    stored = patterns.to_dict()
+    del stored["logits"], stored["precision"]  # a tensor and a record
+    save_torch(stored, tmp_path / "patterns.pt")
+    with pytest.raises(
+        ArtifactError, match=r"patterns.pt lacks logits; a pattern file holds settings, z0"
+    ):
+        read_pattern_file(tmp_path / "patterns.pt")
+    del stored["logits_precision"], stored["cuda_graph"], stored["cuda_graph_note"]
+    stored["logits"] = patterns.logits  # as written before the records were kept
+    save_torch(stored, tmp_path / "patterns.pt")
+    assert read_pattern_file(tmp_path / "patterns.pt").precision is None
 
 
 def test_truncated_or_foreign_pattern_file_names_the_file_and_rule(tmp_path):

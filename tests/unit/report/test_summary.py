@@ -1,14 +1,10 @@
-import math
-
 import pandas as pd
 
-from memdissect.dissection.dist_table import LOOKUP_LABEL
-from memdissect.dissection.distance import UNTRAINED_LABEL
+from memdissect.dissection.dist_table import LOOKUP_LABEL, UNTRAINED_LABEL
 from memdissect.report.summary import (
     crosscheck_section,
     dist_section,
     noise_section,
-    relabeled_position,
     stage_section,
     summary_markdown,
 )
@@ -37,15 +33,6 @@ def summary_of(*rows) -> pd.DataFrame:
     for reference in (UNTRAINED, LOOKUP):
         table.loc[table["f2_network"] == reference, "f2"] = reference
     return table
-
-
-def test_position_between_the_same_function_and_an_unrelated_trained_function():
-    assert relabeled_position(0.2, 0.1, 0.3) == "closer to f1 than an unrelated trained function"
-    assert relabeled_position(1.3, 1.1, 1.5) == "farther from f1 than an unrelated trained function"
-    assert relabeled_position(0.9, 0.7, 1.1).startswith(
-        "no closer to f1 than an unrelated trained function"
-    )
-    assert relabeled_position(0.9, math.nan, math.nan).startswith("below 1 by its estimate alone")
 
 
 def test_dist_section_reads_its_verdicts_from_the_numbers():

@@ -8,13 +8,14 @@ import yaml
 from config_checks import OWNED_FOLDERS, SCHEMA, demo_config
 from snakemake.utils import validate
 
-from memdissect.study import plan, resources, validation
+from memdissect.data import folders
+from memdissect.study import plan, resources, schema, validation
 
 
 def make_plan(config, workdir="."):
     """What workflow/rules/common.smk does: check the config, fill in its defaults, plan the study."""
     classifiers = validation.check_config(config, SCHEMA, validate, OWNED_FOLDERS, workdir)
-    return plan.Plan(config, classifiers, validation.split_sizes(config["dataset"], workdir))
+    return plan.Plan(config, classifiers, folders.split_sizes(config["dataset"], workdir))
 
 
 @pytest.fixture
@@ -283,7 +284,7 @@ def test_a_study_without_a_random_label_condition_has_no_x_r_and_a_named_one_mus
     config = demo_config()
     config["dissection"]["random_labels"] = "random_labelz"
     with pytest.raises(
-        validation.ConfigError, match="dissection.random_labels: 'random_labelz' is not a condition"
+        schema.ConfigError, match="dissection.random_labels: 'random_labelz' is not a condition"
     ):
         make_plan(config)
 

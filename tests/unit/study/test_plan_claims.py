@@ -8,7 +8,7 @@ import pytest
 from config_checks import demo_config, validate_config
 from test_plan import make_plan
 
-from memdissect.study import plan, validation
+from memdissect.study import plan, schema
 from memdissect.training.sharing.together import planned_here
 
 
@@ -121,7 +121,7 @@ def test_bad_values_are_refused_at_plan_time_naming_the_key_and_the_value(
 ):
     config = demo_config()
     config[section] = {**config[section], key: value}
-    with pytest.raises(validation.ConfigError) as refused:
+    with pytest.raises(schema.ConfigError) as refused:
         validate_config(config)
     for fragment in fragments:
         assert fragment in str(refused.value), str(refused.value)

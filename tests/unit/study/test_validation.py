@@ -10,7 +10,8 @@ import pytest
 from config_checks import OWNED_FOLDERS, SCHEMA, demo_config, validate_config, value_at
 from workflow_runs import snakemake, write_config
 
-from memdissect.study import validation
+from memdissect.data import folders
+from memdissect.study import schema, validation
 
 
 def put(*path, value):
@@ -672,7 +673,7 @@ def test_bad_config_stops_the_dry_run_with_one_clear_message(tmp_path, mutate, f
 def test_bad_config_is_refused_by_the_checks_alone(tmp_path, mutate, fragments):
     config = demo_config()
     mutate(config, tmp_path)
-    with pytest.raises(validation.ConfigError) as refused:
+    with pytest.raises(schema.ConfigError) as refused:
         validate_config(config, tmp_path)
     assert "\n" not in str(refused.value)
     for fragment in fragments:
@@ -691,7 +692,7 @@ def test_shipped_configs_pass(repo, name, tmp_path):
 
 def test_an_empty_config_names_no_network_and_is_refused_saying_so():
     with pytest.raises(
-        validation.ConfigError, match="models, checkpoints: the config names no network"
+        schema.ConfigError, match="models, checkpoints: the config names no network"
     ):
         validate_config({})
 
@@ -717,8 +718,8 @@ def resolve(reference: str, definitions: dict) -> dict:
 
 def test_every_config_key_has_a_description_and_a_default():
     """Entries of conditions, models and overrides inherit what they leave out, so they need no defaults."""
-    schema = validation.load_schema(str(SCHEMA))
-    keys = list(schema_properties(schema, schema["definitions"]))
+    config_schema = schema.load_schema(str(SCHEMA))
+    keys = list(schema_properties(config_schema, config_schema["definitions"]))
     assert len(keys) > 60
     for path, node, in_entry in keys:
         assert node.get("description"), f"{'.'.join(path)} has no description"
@@ -729,7 +730,7 @@ def test_user_data_reached_through_an_absolute_or_dotted_path_into_results_is_re
     (tmp_path / "resources").mkdir()
     for root in (str(tmp_path / "results" / "jpeg"), "resources/../results/jpeg", "./logs"):
         with pytest.raises(
-            validation.ConfigError, match=r"dataset.root: .* lies inside (results|logs)/"
+            schema.ConfigError, match=r"dataset.root: .* lies inside (results|logs)/"
         ):
             validation.check_not_owned("dataset.root", root, tmp_path, OWNED_FOLDERS)
     validation.check_not_owned(
@@ -746,10 +747,10 @@ def test_plan_counts_only_image_files_of_an_image_folder(tmp_path):
                 (folder / f"{index}.PNG").write_bytes(b"")
             (folder / "notes.txt").write_text("not an image")
     dataset = {"kind": "imagefolder", "root": "images", "num_classes": 2}
-    assert validation.class_sizes(dataset, tmp_path) == {
+    assert folders.class_sizes(dataset, tmp_path) == {
         split: {"cat": 2, "dog": 2} for split in ("train", "test")
     }
-    assert validation.split_sizes(dataset, tmp_path) == {"train": 4, "test": 4}
+    assert folders.split_sizes(dataset, tmp_path) == {"train": 4, "test": 4}
 
 
 def test_the_class_count_is_the_data_sets_own_unless_given(tmp_path):
@@ -784,7 +785,7 @@ def test_a_job_without_a_shared_file_system_plans_without_the_users_files(tmp_pa
     config["figures"]["figure3"]["classes"] = [0, 1]
     saved("resources/released.pt", plain_state_dict())(config, tmp_path)
     with pytest.raises(
-        validation.ConfigError,
+        schema.ConfigError,
         match=r"dataset.num_classes: jobs without a shared file system plan "
         r"the study without the image folder 'resources/jpeg'",
     ):
@@ -796,7 +797,7 @@ def test_a_job_without_a_shared_file_system_plans_without_the_users_files(tmp_pa
     )  # no file on disk
     assert job["dataset"]["num_classes"] == 10
     with pytest.raises(
-        validation.ConfigError,
+        schema.ConfigError,
         match=r"checkpoints\[0\].weights: the file 'resources/released.pt' "
         "does not exist",
     ):

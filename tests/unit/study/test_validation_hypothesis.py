@@ -11,7 +11,7 @@ from config_checks import SCHEMA, demo_config, validate_config, value_at
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memdissect.study import design, validation
+from memdissect.study import design, schema
 from memdissect.study.architectures import BUILT_IN_SOURCES
 
 KEEP = object()
@@ -53,7 +53,7 @@ MUTATIONS = {
     ),
     ("dataset", "kind"): maybe(st.sampled_from(["synthetic", "imagefolder", "cifar"])),
 }
-TOP_LEVEL_KEYS = set(validation.load_schema(str(SCHEMA))["properties"])
+TOP_LEVEL_KEYS = set(schema.load_schema(str(SCHEMA))["properties"])
 KEY_PATH = re.compile(r"^(\w+)[\w.\-\[\]]*: ")
 
 
@@ -64,7 +64,7 @@ def mutated(values: dict) -> tuple[dict, list[str]]:
         if value is KEEP:
             continue
         value_at(config, path[:-1])[path[-1]] = value
-        changed.append(validation.key_path(path))
+        changed.append(schema.key_path(path))
     return config, changed
 
 
@@ -74,7 +74,7 @@ def test_config_values_plan_a_study_or_fail_naming_the_key(values):
     config, _ = mutated(values)
     try:
         validate_config(config)
-    except validation.ConfigError as error:
+    except schema.ConfigError as error:
         message = str(error)
         head = KEY_PATH.match(message)
         assert head and head.group(1) in TOP_LEVEL_KEYS, message
@@ -103,7 +103,7 @@ def test_one_bad_value_is_named_by_its_key(path, value):
     config, _ = mutated({path: value})
     try:
         validate_config(config)
-    except validation.ConfigError as error:
+    except schema.ConfigError as error:
         named = KEY_PATH.match(str(error))
         assert named, str(error)
         assert named.group(1) == path[0] or named.group(0).startswith(REFERRING_KEYS), str(error)

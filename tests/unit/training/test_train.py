@@ -468,7 +468,7 @@ def test_a_failed_capture_switches_graphs_off_for_the_process_naming_its_cause(
         log=search_log.append,
     )
     assert f"searching eagerly: {off}" in search_log and len(attempts) == 1
-    assert patterns["cuda_graph"] == "eager" and patterns["cuda_graph_note"] == off
+    assert patterns.cuda_graph == "eager" and patterns.cuda_graph_note == off
 
 
 # On a GPU (`python -m pytest -m cuda`): the captured step and the runs on their own streams.

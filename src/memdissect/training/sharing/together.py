@@ -20,7 +20,6 @@ from pathlib import Path
 
 import torch
 
-from memdissect.analyses.function_paths import probe_indices, save_probe_path
 from memdissect.data.labels import check_label_table
 from memdissect.data.tensors import load_split
 from memdissect.io import ArtifactError, DataError, read_parquet, save_torch, write_parquet
@@ -34,6 +33,7 @@ from memdissect.study.plan import (
 )
 from memdissect.study.settings import ClassifierSettings, SettingsError
 from memdissect.training.batches import NonFiniteLossError
+from memdissect.training.probe_path import probe_indices, save_probe_path
 from memdissect.training.runtime import Runtime
 from memdissect.training.sharing.private_folders import PrivateFolderError
 from memdissect.training.sharing.rendezvous import RequestError, Room, process_alive, room_folder

@@ -9,8 +9,8 @@ from torch import nn
 from memdissect.io import ArtifactError, load_torch
 from memdissect.models.external import ExternalClassifier
 from memdissect.models.normalize import Normalize
+from memdissect.study.schema import listing
 from memdissect.study.settings import ClassifierSettings
-from memdissect.study.validation import listing
 from memdissect.training.train import CLASSIFIER_CHECKPOINT, build_classifier
 
 
@@ -39,7 +39,7 @@ def shape_of(tensor: torch.Tensor) -> str:
 
 def mismatches(module: nn.Module, state: dict) -> str:
     """Every tensor of state that does not fit module: each of another shape, with both shapes, then the missing
-    and unexpected names (at most validation.LISTED of each); "" where all fit."""
+    and unexpected names (at most schema.LISTED of each); "" where all fit."""
     own = module.state_dict()
     resized = [
         f"{key} {shape_of(state[key])} (the network's {shape_of(own[key])})"

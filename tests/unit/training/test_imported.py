@@ -5,8 +5,8 @@ import torch
 from torch import nn
 
 from memdissect.io import ArtifactError
-from memdissect.models.imported import import_classifier, read_state_dict
 from memdissect.study.settings import ClassifierSettings
+from memdissect.training.imported import import_classifier, read_state_dict
 from memdissect.training.train import build_classifier, save_classifier
 
 RESNET = ClassifierSettings(arch="torchvision:resnet18", num_classes=10)

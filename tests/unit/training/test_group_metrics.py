@@ -7,7 +7,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from memdissect.analyses.learning_order import (
+from memdissect.data.labels import corrupt_labels
+from memdissect.models import build_model
+from memdissect.training.group_metrics import (
     GROUP_COLUMNS,
     GROUP_COUNTS,
     add_group_step,
@@ -16,8 +18,6 @@ from memdissect.analyses.learning_order import (
     sample_grad_magnitudes,
     zero_group_totals,
 )
-from memdissect.data.labels import corrupt_labels
-from memdissect.models import build_model
 from memdissect.training.train import add_step, reset_totals, zero_totals
 
 

@@ -6,8 +6,6 @@ function space, the lookup table of pure memorization.
   the paths of two seeds lie apart.
 - function_paths_summary: Paths in function space, summarized: the seeds' divergence per epoch and along the whole
   run, with bootstrap intervals over seed pairs, and the spread of the epoch at which the runs fit their labels.
-- learning_order: Learn, then memorize: train accuracy and G of the clean and of the relabeled samples, from the
-  training step.
 - learning_order_summary: Learn, then memorize, from the histories: when each group of samples is fitted, and what
   the summary says.
 - lookup_table: A lookup table as the reference of pure memorization: a k-nearest-neighbour classifier of one

@@ -1,5 +1,12 @@
-"""Classifier and GAN architectures, and the one place that builds them by name; classifiers trained elsewhere
-(imported) read into them."""
+"""Classifier and GAN architectures, and the one place that builds them by name.
+
+- dcgan: DCGAN for 32x32 RGB images.
+- external: Classifiers from outside memdissect, behind its input contract: pixels in [0, 1], the normalization
+  inside the model.
+- normalize: Per-channel input normalization as a model's first operation.
+- resnet: ResNet32 for CIFAR (He et al. 2016, section 4.2) with parameter-free "option A" shortcuts.
+- vgg: CIFAR VGG with BatchNorm and a single Linear(512, C) head, built from one table.
+"""
 
 from torch import nn
 

@@ -8,6 +8,8 @@ requests.
 - plan: The study plan: every artifact's path and every job's inputs and params, a pure function of the validated
   config (defaults filled in).
 - resources: What a GPU job of the study asks its scheduler for: one GPU, host CPUs, memory, wall time.
+- schema: The config's JSON schema and its messages: each names the key path (``models[0].arch``), the bad value and
+  what would be valid, so that a typo is found by a dry run, not after ten models have trained.
 - settings: The settings that decide a trained classifier, the DCGAN, the patterns and the intervals: one dataclass
   per config section, with the schema's defaults (tests/unit/study/test_settings.py holds them to
   workflow/schemas/config.schema.yaml).

@@ -395,17 +395,17 @@ def pattern_search(arch: str, settings: PatternSettings, args, device) -> dict:
     synthesize_patterns(
         classifier, generator, args.classes, replace(settings, iterations=2), device, log=quiet
     )
-    patterns = {}
+    searched = []
     seconds = timed(
-        lambda: patterns.update(
+        lambda: searched.append(
             synthesize_patterns(classifier, generator, args.classes, settings, device, log=quiet)
         ),
         device,
     )
     evaluation = timed(
-        lambda: logits_on_patterns(classifier, patterns["x"], device, settings.chunk_size), device
+        lambda: logits_on_patterns(classifier, searched[0].x, device, settings.chunk_size), device
     )
-    generator = classifier = patterns = None  # memory freed below; the lambdas above have run
+    generator = classifier = searched = None  # memory freed below; the lambdas above have run
     free_memory(device)
     return {"seconds": seconds, "evaluate_seconds": evaluation, "precision": settings.precision}
 

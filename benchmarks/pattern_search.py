@@ -93,9 +93,9 @@ def main():
     warm = replace(settings, iterations=1)  # kernel choice and allocations, outside the timings
     synthesize_patterns(classifier, generator, args.classes, warm, device, log=quiet)
     per_start(classifier, generator, args.classes, warm, rows[:2], device)
-    batched = {}
+    batched = []
     batched_seconds = timed(
-        lambda: batched.update(
+        lambda: batched.append(
             synthesize_patterns(classifier, generator, args.classes, settings, device, log=quiet)
         ),
         device,
@@ -111,8 +111,8 @@ def main():
     )
     loop_seconds_all = loop_seconds * total_rows / loop_rows
     ratio = loop_seconds_all / batched_seconds
-    z_difference = relative_difference(looped["z"], batched["z"].flatten(0, 1)[rows])
-    end_difference = relative_difference(looped["end"], batched["objective_end"].flatten()[rows])
+    z_difference = relative_difference(looped["z"], batched[0].z.flatten(0, 1)[rows])
+    end_difference = relative_difference(looped["end"], batched[0].objective_end.flatten()[rows])
     agree = z_difference <= TOLERANCE and end_difference <= TOLERANCE
     scaled = (
         f" (timed on {loop_rows} rows, scaled x{total_rows / loop_rows:.3g})"

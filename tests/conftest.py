@@ -44,6 +44,20 @@ def demo_run(tmp_path_factory):
     return workdir, config_path
 
 
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """tests/configs/tiny.yaml run to the end once per session (every rule, about 2 minutes on 2 cores), its
+    config at config.yaml. The tests that share it only read it or dry-run against it, with any changed config
+    written beside it (workflow_runs.write_config's name); a test that writes there makes its own run."""
+    import copy
+
+    from workflow_runs import TINY, snakemake, write_config
+
+    workdir = tmp_path_factory.mktemp("tiny")
+    snakemake(workdir, "--cores", "2", config_path=write_config(workdir, copy.deepcopy(TINY)))
+    return workdir
+
+
 @pytest.fixture
 def node_temp(monkeypatch, tmp_path_factory):
     """The node's temporary folder, as memdissect sees it in this test (and the processes it starts): a fresh

@@ -10,10 +10,13 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+TINY = yaml.safe_load(
+    (REPO / "tests" / "configs" / "tiny.yaml").read_text()
+)  # copy before changing it
 
 
-def write_config(workdir: Path, config: dict) -> Path:
-    path = workdir / "config.yaml"
+def write_config(workdir: Path, config: dict, name: str = "config.yaml") -> Path:
+    path = workdir / name
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 

@@ -261,17 +261,6 @@ def test_on_cuda_doctor_passes_every_check(capsys):
 # ----------------------------------------------------------------------------- on a tiny run
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """tests/configs/tiny.yaml run to the end once for this module; its folder."""
-    from workflow_runs import snakemake, write_config
-
-    workdir = tmp_path_factory.mktemp("tiny_cli")
-    config = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
-    snakemake(workdir, "--cores", "2", config_path=write_config(workdir, config))
-    return workdir
-
-
 def run_config(workdir: Path) -> dict:
     return yaml.safe_load((workdir / "config.yaml").read_text())
 

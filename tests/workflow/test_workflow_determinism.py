@@ -1,10 +1,10 @@
 """The same config and seeds give byte-identical weights, patterns, tables and figures on CPU."""
 
+import copy
 import hashlib
 
 import pytest
-import yaml
-from workflow_runs import REPO, TABLES_WITH_WALL_CLOCK, assert_same_history, snakemake, write_config
+from workflow_runs import TABLES_WITH_WALL_CLOCK, TINY, assert_same_history, snakemake, write_config
 
 pytestmark = pytest.mark.workflow
 
@@ -20,13 +20,10 @@ def file_hashes(workdir):
     }
 
 
-def test_tiny_study_twice_gives_the_same_bytes(tmp_path_factory):
-    config = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
-    runs = []
-    for name in ("first", "second"):
-        workdir = tmp_path_factory.mktemp(name)
-        snakemake(workdir, "--cores", "2", config_path=write_config(workdir, config))
-        runs.append(workdir)
+def test_tiny_study_twice_gives_the_same_bytes(tiny_run, tmp_path_factory):
+    second = tmp_path_factory.mktemp("second")
+    snakemake(second, "--cores", "2", config_path=write_config(second, copy.deepcopy(TINY)))
+    runs = [tiny_run, second]
     first, second = (file_hashes(run) for run in runs)
     assert len(first) > 40 and any(name.endswith("weights.pt") for name in first)
     assert any(name.endswith(".png") for name in first) and any(

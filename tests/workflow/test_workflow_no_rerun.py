@@ -6,19 +6,9 @@ import copy
 
 import pytest
 import yaml
-from workflow_runs import REPO, planned_jobs, snakemake, write_config
+from workflow_runs import TINY, planned_jobs, snakemake, write_config
 
 pytestmark = pytest.mark.workflow
-
-TINY = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """tests/configs/tiny.yaml run to the end once (every rule, about 2 minutes on 2 cores)."""
-    workdir = tmp_path_factory.mktemp("tiny")
-    snakemake(workdir, "--cores", "2", config_path=write_config(workdir, copy.deepcopy(TINY)))
-    return workdir
 
 
 def reversed_keys(value):
@@ -52,7 +42,7 @@ def dry_run(workdir, config, *arguments):
         "--cores",
         "2",
         *arguments,
-        config_path=write_config(workdir, config),
+        config_path=write_config(workdir, config, "changed.yaml"),
         timeout=300,
     )
 
@@ -79,9 +69,8 @@ def test_reversed_keys_are_another_file(tmp_path):
 
 
 def test_fewer_cores_plan_nothing(tiny_run):
-    result = snakemake(
-        tiny_run, "-n", "--cores", "1", config_path=write_config(tiny_run, copy.deepcopy(TINY))
-    )
+    config_path = write_config(tiny_run, copy.deepcopy(TINY), "changed.yaml")
+    result = snakemake(tiny_run, "-n", "--cores", "1", config_path=config_path)
     assert planned_jobs(result.stdout) == [] and "Nothing to be done" in result.stdout, (
         result.stdout[-3000:]
     )

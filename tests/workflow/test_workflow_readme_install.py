@@ -12,12 +12,9 @@ import subprocess
 import sys
 
 import pytest
-import yaml
-from workflow_runs import REPO, snakemake, write_config
+from workflow_runs import REPO, TINY, write_config
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
-
-TINY = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
 
 
 def readme_pip_arguments() -> list[str]:
@@ -62,17 +59,10 @@ def readme_venv(tmp_path_factory):
         shutil.rmtree(venv, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """tests/configs/tiny.yaml run to the end by this interpreter's Snakemake."""
-    workdir = tmp_path_factory.mktemp("tiny")
-    config_path = write_config(workdir, copy.deepcopy(TINY))
-    snakemake(workdir, "--cores", "2", config_path=config_path)
-    return workdir, config_path
-
-
-def venv_snakemake(venv, workdir, config_path, *arguments):
-    """The venv's own snakemake on the tiny run, as a user who activated that venv would run it."""
+def venv_snakemake(venv, workdir, *arguments):
+    """The venv's own snakemake on the tiny run (conftest.tiny_run), as a user who activated that venv would run
+    it."""
+    config_path = write_config(workdir, copy.deepcopy(TINY), "readme.yaml")
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     environment.update(
         VIRTUAL_ENV=str(venv), PATH=os.pathsep.join([str(venv / "bin"), os.environ["PATH"]])
@@ -96,9 +86,8 @@ def venv_snakemake(venv, workdir, config_path, *arguments):
 
 
 def test_the_report_builds(readme_venv, tiny_run):
-    workdir, config_path = tiny_run
-    report = workdir / "report.html"
-    venv_snakemake(readme_venv, workdir, config_path, "--report", str(report))
+    report = tiny_run / "report.html"
+    venv_snakemake(readme_venv, tiny_run, "--report", str(report))
     text = report.read_text(errors="replace")
     assert report.stat().st_size > 100_000  # the figures are embedded
     assert "figure1.png" in text and "study_config.yaml" in text
@@ -106,7 +95,6 @@ def test_the_report_builds(readme_venv, tiny_run):
 
 @pytest.mark.parametrize("option", ["--dag", "--rulegraph"])
 def test_dag_and_rule_graph_print_dot(readme_venv, tiny_run, option):
-    workdir, config_path = tiny_run
-    dot = venv_snakemake(readme_venv, workdir, config_path, option).stdout
+    dot = venv_snakemake(readme_venv, tiny_run, option).stdout
     assert dot.lstrip().startswith("digraph"), dot[:500]
     assert "train_classifier" in dot and dot.rstrip().endswith("}")

@@ -106,7 +106,7 @@ def figure_paths(name: str, folder: str = "results/figures") -> dict:
 
 
 def probe_path_file(model: str) -> str:
-    """A run's predictions on the probe set per epoch (function_paths.PATH_FILE), made by its training job, so
+    """A run's predictions on the probe set per epoch (probe_path.PATH_FILE), made by its training job, so
     beside its weights: each folder of results/ is made by the rules of one file."""
     return f"results/models/{model}/probe_path.pt"
 

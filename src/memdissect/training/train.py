@@ -406,7 +406,7 @@ class ClassifierRun:
     `data` holds the training images and this run's labels ("train") and the test images and labels ("test"),
     on the device, and where the labels have relabeled samples their true labels and relabeled mask ("groups",
     `training_data`): the history then has the columns of group_metrics.GROUP_COLUMNS. With `probe_indices`
-    (function_paths.probe_indices of the two splits) it records its predictions on those images after each
+    (probe_path.probe_indices of the two splits) it records its predictions on those images after each
     epoch (`probes`, a part of the resume state). With a `stream` (CUDA), all of the run's work goes to it, so
     that the GPU can run several runs' steps at once. What its network draws comes from its own random state,
     put in place around each of its steps and evaluations: alone, beside other runs, resumed or replayed as a
@@ -551,7 +551,7 @@ class ClassifierRun:
         return history_frame(self.lifecycle.history, groups="groups" in self.data)
 
     def probe_path_file(self) -> dict | None:
-        """The content of the run's probe path file (function_paths.PATH_FILE), or None without probes."""
+        """The content of the run's probe path file (probe_path.PATH_FILE), or None without probes."""
         return None if self.probes is None else self.probes.as_file()
 
 

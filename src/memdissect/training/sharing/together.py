@@ -65,7 +65,7 @@ class ClassifierJob:
     resume: str  # the per-epoch resume state
     log: str  # the job's log file
     probes: dict | None = (
-        None  # the probe set's {size, seed} (function_paths.probe_indices), or None
+        None  # the probe set's {size, seed} (probe_path.probe_indices), or None
     )
 
 

@@ -8,6 +8,7 @@ only (tests/slurm/site, found through XDG_CONFIG_HOME): every GPU request must c
 workflow's own rules.
 """
 
+import copy
 import os
 import re
 import shutil
@@ -19,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 from test_workflow_resume import MODEL, check_resumed_to_the_uninterrupted_result, wait_for_epoch
-from workflow_runs import REPO, assert_same_history, same_bytes
+from workflow_runs import REPO, TINY, assert_same_history, same_bytes
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 CLUSTER = REPO / "tests" / "slurm" / "local-cluster.sh"
@@ -118,9 +119,9 @@ def on_cpu(config: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def slurm_demo_run(local_cluster, demo_run, tmp_path_factory):
-    config = on_cpu(yaml.safe_load(demo_run[1].read_text()))
-    workdir = study_folder(tmp_path_factory.mktemp("slurm-demo"), config)
+def slurm_tiny_run(local_cluster, tmp_path_factory):
+    """The tiny study (every rule, conftest.tiny_run's config) run as `snakemake --profile slurm` in a clone."""
+    workdir = study_folder(tmp_path_factory.mktemp("slurm-tiny"), on_cpu(copy.deepcopy(TINY)))
     return workdir, snakemake_as_typed(workdir).stdout
 
 
@@ -143,8 +144,8 @@ def assert_gpu_on_exactly_the_gpu_rules(planned: dict) -> None:
             assert has_gpu == (rule in GPU_RULES), f"{rule}: {line}"
 
 
-def test_every_job_but_the_local_rules_ran_as_a_slurm_job(slurm_demo_run):
-    workdir, output = slurm_demo_run
+def test_every_job_but_the_local_rules_ran_as_a_slurm_job(slurm_tiny_run):
+    workdir, output = slurm_tiny_run
     submitted = re.findall(
         r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (\S+)\)", output
     )
@@ -170,8 +171,8 @@ def test_every_job_but_the_local_rules_ran_as_a_slurm_job(slurm_demo_run):
         assert log.endswith(f"/{job_id}.log")  # need not keep those of successful jobs)
 
 
-def test_gpu_rules_got_a_gpu_allocation(slurm_demo_run):
-    workdir, _ = slurm_demo_run
+def test_gpu_rules_got_a_gpu_allocation(slurm_tiny_run):
+    workdir, _ = slurm_tiny_run
     for rule in GPU_RULES:  # one log per job under logs/<rule>/, or the one job's logs/<rule>.log
         for log in [
             *(workdir / "logs" / rule).rglob("*.log"),
@@ -183,8 +184,8 @@ def test_gpu_rules_got_a_gpu_allocation(slurm_demo_run):
             )
 
 
-def test_outputs_equal_those_of_the_local_run(slurm_demo_run, demo_run):
-    workdir, local = slurm_demo_run[0], demo_run[0]
+def test_outputs_equal_those_of_the_local_run(slurm_tiny_run, tiny_run):
+    workdir, local = slurm_tiny_run[0], tiny_run
     byte_equal = [
         *local.glob("results/models/*/weights.pt"),
         *local.glob("results/labels/*.parquet"),
@@ -193,7 +194,9 @@ def test_outputs_equal_those_of_the_local_run(slurm_demo_run, demo_run):
         local / "results/gan/dcgan.pt",
         local / "results/data/train.pt",
     ]
-    assert len(byte_equal) > 20
+    assert (
+        len(byte_equal) == 4 + 2 + 3 + 3
+    )  # 4 models, 2 label sets, 3 f1, the tables, the DCGAN, the data
     for path in byte_equal:
         assert same_bytes(path, workdir / path.relative_to(local)), (
             f"{path.relative_to(local)} differs"

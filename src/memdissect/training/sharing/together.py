@@ -64,9 +64,7 @@ class ClassifierJob:
     outputs: dict  # weights, history, test_outputs (and probes, with `probes`)
     resume: str  # the per-epoch resume state
     log: str  # the job's log file
-    probes: dict | None = (
-        None  # the probe set's {size, seed} (probe_path.probe_indices), or None
-    )
+    probes: dict | None = None  # the probe set's {size, seed} (probe_path.probe_indices), or None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -45,7 +46,9 @@ from memdissect.training.sharing.together import ClassifierJob, Options, Sharing
 job = ClassifierJob(**json.loads({job!r}))
 logging.basicConfig(filename=job.log, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 log = logging.getLogger("train_classifier").info  # as workflow/scripts/job.py logs
-while time.time() < {start_at}:  # every job in the room within milliseconds of the others
+open({ready!r} + "/" + job.model, "w").close()  # every job in the room within milliseconds of the others,
+import os  # however long a loaded machine takes to import torch
+while len(os.listdir({ready!r})) < {count}:
     time.sleep(0.01)
 train_job(job, {splits!r}, torch.device("cpu"), Sharing(models={models}, on_cpu=True),
           Options(cuda_graphs=False), log)
@@ -99,12 +102,12 @@ def splits_of(study: Path) -> dict:
 
 
 def start_jobs(
-    study: Path, workdir: Path, jobs: list[ClassifierJob], models: int = 4, delay: float = 4.0
+    study: Path, workdir: Path, jobs: list[ClassifierJob], models: int = 4
 ) -> list:
     """The jobs, each a process of its own in the working directory, as Snakemake starts them."""
     import json
 
-    start_at = time.time() + delay  # after every process has imported torch
+    ready = tempfile.mkdtemp(dir=workdir.parent, prefix="ready-")
     return [
         subprocess.Popen(
             [
@@ -114,7 +117,8 @@ def start_jobs(
                     source=str(REPO / "src"),
                     tests=str(REPO / "tests"),
                     job=json.dumps(asdict(job)),
-                    start_at=start_at,
+                    ready=ready,
+                    count=len(jobs),
                     splits=splits_of(study),
                     models=models,
                 ),
@@ -134,7 +138,7 @@ def alone(study: Path, workdir: Path, job: ClassifierJob) -> ClassifierJob:
     single = make_job(
         study, workdir, job.model, 0.0 if "noise0-" in job.labels else 1.0, **job.settings
     )
-    ((code, stderr),) = finish(start_jobs(study, workdir, [single], models=1, delay=0))
+    ((code, stderr),) = finish(start_jobs(study, workdir, [single], models=1))
     assert code == 0, stderr
     return single
 
@@ -305,7 +309,7 @@ def test_a_room_that_cannot_be_used_leaves_the_job_training_alone_saying_why(
     job = make_job(study, shared, "true-vgg11-s1", 0.0, epochs=2)
     monkeypatch.chdir(shared)
     room_place = break_room(kind, [study / "train.pt", study / "test.pt"], node_temp, monkeypatch)
-    ((code, stderr),) = finish(start_jobs(study, shared, [job], delay=0))
+    ((code, stderr),) = finish(start_jobs(study, shared, [job]))
     assert (
         code == 0 and "Traceback" not in stderr and "Traceback" not in Path(job.log).read_text()
     ), stderr
@@ -341,7 +345,7 @@ def test_a_request_the_leader_must_not_trust_is_not_trained(study, tmp_path, mon
     request = room.request(intruder.model, asdict(intruder))  # as if from a job of this process's
     if injected == "another user's":
         os.chown(room.path("pending", intruder.model), OTHER_UID, OTHER_UID)
-    ((code, stderr),) = finish(start_jobs(study, shared, [job], delay=0))
+    ((code, stderr),) = finish(start_jobs(study, shared, [job]))
     assert code == 0, stderr
     assert Path(job.outputs["weights"]).exists()
     assert not any(

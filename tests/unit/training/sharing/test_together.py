@@ -101,9 +101,7 @@ def splits_of(study: Path) -> dict:
     return {"train": str(study / "train.pt"), "test": str(study / "test.pt")}
 
 
-def start_jobs(
-    study: Path, workdir: Path, jobs: list[ClassifierJob], models: int = 4
-) -> list:
+def start_jobs(study: Path, workdir: Path, jobs: list[ClassifierJob], models: int = 4) -> list:
     """The jobs, each a process of its own in the working directory, as Snakemake starts them."""
     import json
 

@@ -130,15 +130,25 @@ def start_jobs(study: Path, workdir: Path, jobs: list[ClassifierJob], models: in
     ]
 
 
-def alone(study: Path, workdir: Path, job: ClassifierJob) -> ClassifierJob:
-    """The same job trained alone in a working directory of its own, in a process of its own as above (one CPU
-    thread)."""
-    single = make_job(
-        study, workdir, job.model, 0.0 if "noise0-" in job.labels else 1.0, **job.settings
-    )
-    ((code, stderr),) = finish(start_jobs(study, workdir, [single], models=1))
-    assert code == 0, stderr
-    return single
+def alone(study: Path, workdir: Path, *jobs: ClassifierJob) -> list[ClassifierJob]:
+    """The same jobs, each trained alone in a working directory (so a room) of its own under `workdir`, in a
+    process of its own as above (one CPU thread), all at once."""
+    singles = [
+        make_job(
+            study,
+            workdir / job.model,
+            job.model,
+            0.0 if "noise0-" in job.labels else 1.0,
+            **job.settings,
+        )
+        for job in jobs
+    ]
+    processes = [
+        start_jobs(study, workdir / single.model, [single], models=1)[0] for single in singles
+    ]
+    for code, stderr in finish(processes):
+        assert code == 0, stderr
+    return singles
 
 
 def assert_same_files(job: ClassifierJob, reference: ClassifierJob):
@@ -177,8 +187,8 @@ def test_jobs_on_one_device_train_in_one_process_and_write_what_they_write_alone
             f"epoch {epochs}/{epochs} " in log
         )  # each job's log holds its own epochs, whoever trained it
         assert "WARNING" not in log
-    for job in jobs:
-        assert_same_files(job, alone(study, tmp_path / "alone", job))
+    for job, reference in zip(jobs, alone(study, tmp_path / "alone", *jobs)):
+        assert_same_files(job, reference)
 
 
 def test_a_network_that_draws_random_numbers_writes_what_it_writes_alone(study, tmp_path):
@@ -192,8 +202,8 @@ def test_a_network_that_draws_random_numbers_writes_what_it_writes_alone(study, 
     ]
     assert [code for code, _ in finish(start_jobs(study, shared, jobs))] == [0, 0]
     assert sum("trained by the process of pid" in Path(job.log).read_text() for job in jobs) == 1
-    for job in jobs:
-        assert_same_files(job, alone(study, tmp_path / "alone", job))
+    for job, reference in zip(jobs, alone(study, tmp_path / "alone", *jobs)):
+        assert_same_files(job, reference)
 
 
 def test_a_job_whose_leader_is_killed_takes_over_and_resumes(study, tmp_path):
@@ -221,7 +231,7 @@ def test_a_job_whose_leader_is_killed_takes_over_and_resumes(study, tmp_path):
     assert not Path(
         jobs[leader].outputs["weights"]
     ).exists()  # nothing is written for a job that died
-    assert_same_files(jobs[follower], alone(study, tmp_path / "alone", jobs[follower]))
+    assert_same_files(jobs[follower], *alone(study, tmp_path / "alone", jobs[follower]))
 
 
 def test_a_diverging_model_fails_its_own_job_only(study, tmp_path):
@@ -234,7 +244,7 @@ def test_a_diverging_model_fails_its_own_job_only(study, tmp_path):
     assert healthy == 0 and diverging == 1
     assert "NonFiniteLossError: training diverged in epoch" in stderr.splitlines()[-1]
     assert not Path(jobs[1].outputs["weights"]).exists()
-    assert_same_files(jobs[0], alone(study, tmp_path / "alone", jobs[0]))
+    assert_same_files(jobs[0], *alone(study, tmp_path / "alone", jobs[0]))
 
 
 def test_a_bad_label_file_fails_its_own_job_only(study, tmp_path):

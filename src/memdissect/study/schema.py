@@ -163,7 +163,9 @@ def is_number(text: str) -> bool:
 def load_schema(path) -> dict:
     import yaml
 
-    return yaml.safe_load(Path(path).read_text())
+    # libyaml where PyYAML has it: every plan reads the schema
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(Path(path).read_text(), Loader=loader)
 
 
 @functools.cache

@@ -5,6 +5,7 @@ dry run (the user's view), and through the checks directly (fast, and without th
 """
 
 import copy
+import os
 
 import pytest
 from config_checks import OWNED_FOLDERS, SCHEMA, demo_config, validate_config, value_at
@@ -650,23 +651,50 @@ BAD_CONFIGS = [
 ]
 
 
+BAD_CONFIG_CASES = {param.id: param.values for param in BAD_CONFIGS}  # {name: (mutate, fragments)}
+DRY_RUN_TEST = "test_bad_config_stops_the_dry_run_with_one_clear_message"
+
+
+@pytest.fixture(scope="module")
+def bad_config_dry_runs(request, tmp_path_factory) -> dict:
+    """`snakemake -n` on each bad config this session selected, each in a folder of its own, as many at once as
+    there are cores (a dry run is one process on one core): {name: (folder, completed process)}."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    selected = [
+        item.callspec.params["name"]
+        for item in request.session.items
+        if getattr(item, "originalname", None) == DRY_RUN_TEST
+    ]
+    runs = {}
+    for name in selected:
+        folder = tmp_path_factory.mktemp(name)
+        config = demo_config()
+        BAD_CONFIG_CASES[name][0](config, folder)
+        runs[name] = (folder, write_config(folder, config))
+
+    def dry_run(run):
+        folder, config_path = run
+        return snakemake(folder, "-n", config_path=config_path, check=False, timeout=300)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = list(pool.map(dry_run, runs.values()))
+    return {name: (runs[name][0], result) for name, result in zip(runs, results, strict=True)}
+
+
 @pytest.mark.workflow
-@pytest.mark.parametrize("mutate, fragments", BAD_CONFIGS)
-def test_bad_config_stops_the_dry_run_with_one_clear_message(tmp_path, mutate, fragments):
-    config = demo_config()
-    mutate(config, tmp_path)
-    result = snakemake(
-        tmp_path, "-n", config_path=write_config(tmp_path, config), check=False, timeout=120
-    )
+@pytest.mark.parametrize("name", BAD_CONFIG_CASES)
+def test_bad_config_stops_the_dry_run_with_one_clear_message(bad_config_dry_runs, name):
+    folder, result = bad_config_dry_runs[name]
     assert result.returncode != 0, result.stdout[-3000:]
     assert "Traceback" not in result.stdout, result.stdout[-3000:]
     message = next(
         (line for line in result.stdout.splitlines() if line.startswith("config error: ")), None
     )
     assert message is not None, result.stdout[-3000:]
-    for fragment in fragments:
+    for fragment in BAD_CONFIG_CASES[name][1]:
         assert fragment in message, f"{fragment!r} not in {message!r}"
-    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").rglob("*"))
+    assert not (folder / "results").exists() or not any((folder / "results").rglob("*"))
 
 
 @pytest.mark.parametrize("mutate, fragments", BAD_CONFIGS)

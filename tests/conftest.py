@@ -58,6 +58,19 @@ def tiny_run(tmp_path_factory):
     return workdir
 
 
+@pytest.fixture(scope="session")
+def long_training_run(tmp_path_factory):
+    """workflow_runs.RESUMED_MODEL of workflow_runs.long_training() trained to its end without a stop, once per
+    session: the result that a training job killed and resumed must reach. Its config at config.yaml."""
+    from workflow_runs import RESUMED_MODEL, long_training, snakemake, write_config
+
+    workdir = tmp_path_factory.mktemp("long_training")
+    config_path = write_config(workdir, long_training())
+    target = f"results/models/{RESUMED_MODEL}/weights.pt"
+    snakemake(workdir, "--cores", "1", target, config_path=config_path)
+    return workdir
+
+
 @pytest.fixture
 def node_temp(monkeypatch, tmp_path_factory):
     """The node's temporary folder, as memdissect sees it in this test (and the processes it starts): a fresh

@@ -15,6 +15,20 @@ TINY = yaml.safe_load(
 )  # copy before changing it
 
 
+RESUMED_MODEL = "random_labels-vgg11-s1"
+
+
+def long_training() -> dict:
+    """The tiny study trained for 30 epochs with a resume state after each: long enough to kill a training job
+    between two epochs and resume it (tests/workflow/test_workflow_resume.py and the SLURM scancel test)."""
+    import copy
+
+    config = copy.deepcopy(TINY)
+    config["training"]["epochs"] = 30
+    config["resume_every_seconds"] = 0
+    return config
+
+
 def write_config(workdir: Path, config: dict, name: str = "config.yaml") -> Path:
     path = workdir / name
     path.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -8,11 +8,20 @@ import time
 
 import pytest
 import yaml
-from workflow_runs import REPO, SNAKEMAKE, assert_same_history, same_bytes, snakemake, write_config
+from workflow_runs import (
+    REPO,
+    RESUMED_MODEL,
+    SNAKEMAKE,
+    assert_same_history,
+    long_training,
+    same_bytes,
+    snakemake,
+    write_config,
+)
 
 pytestmark = pytest.mark.workflow
 
-MODEL = "random_labels-vgg11-s1"
+MODEL = RESUMED_MODEL
 
 
 def wait_for_epoch(log_path, epoch, process, timeout=600):
@@ -70,17 +79,14 @@ def check_resumed_to_the_uninterrupted_result(workdir, reference_dir):
 
 
 @pytest.fixture
-def demo_workdir(tmp_path, demo_run):
-    _, demo_config = demo_run
-    config = {
-        **yaml.safe_load(demo_config.read_text()),
-        "resume_every_seconds": 0,
-    }  # a resume state every epoch
-    return tmp_path, write_config(tmp_path, config)
+def resume_workdir(tmp_path):
+    return tmp_path, write_config(tmp_path, long_training())
 
 
-def test_sigkill_mid_training_then_rerun_gives_the_uninterrupted_result(demo_workdir, demo_run):
-    workdir, config_path = demo_workdir
+def test_sigkill_mid_training_then_rerun_gives_the_uninterrupted_result(
+    resume_workdir, long_training_run
+):
+    workdir, config_path = resume_workdir
     target = f"results/models/{MODEL}/weights.pt"
     process = start_snakemake(workdir, config_path, "--cores", "1", target)
     wait_for_epoch(workdir / f"logs/train_classifier/{MODEL}.log", 4, process)
@@ -88,12 +94,12 @@ def test_sigkill_mid_training_then_rerun_gives_the_uninterrupted_result(demo_wor
     assert not (workdir / target).exists()
     assert (workdir / f"results/resume/models/{MODEL}.pt").exists()
     snakemake(workdir, "--cores", "1", "--rerun-incomplete", target, config_path=config_path)
-    check_resumed_to_the_uninterrupted_result(workdir, demo_run[0])
+    check_resumed_to_the_uninterrupted_result(workdir, long_training_run)
 
 
-def test_resume_checkpoint_from_other_settings_is_not_used(demo_workdir, demo_run):
+def test_resume_checkpoint_from_other_settings_is_not_used(resume_workdir, long_training_run):
     """A checkpoint left by a run under other settings is ignored, and training starts over."""
-    workdir, config_path = demo_workdir
+    workdir, config_path = resume_workdir
     target = f"results/models/{MODEL}/weights.pt"
     config = yaml.safe_load(config_path.read_text())
     config["overrides"] = {MODEL: {"lr": 0.02}}
@@ -105,7 +111,7 @@ def test_resume_checkpoint_from_other_settings_is_not_used(demo_workdir, demo_ru
     snakemake(workdir, "--cores", "1", "--rerun-incomplete", target, config_path=config_path)
     log = (workdir / f"logs/train_classifier/{MODEL}.log").read_text()
     assert "made under other settings" in log and "resuming from" not in log
-    assert same_bytes(workdir / target, demo_run[0] / target)
+    assert same_bytes(workdir / target, long_training_run / target)
 
 
 def test_diverging_model_leaves_no_finished_looking_output(tmp_path):

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 from test_workflow_resume import MODEL, check_resumed_to_the_uninterrupted_result, wait_for_epoch
-from workflow_runs import REPO, TINY, assert_same_history, same_bytes
+from workflow_runs import REPO, TINY, assert_same_history, long_training, same_bytes
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 CLUSTER = REPO / "tests" / "slurm" / "local-cluster.sh"
@@ -239,13 +239,9 @@ def test_an_overlay_changing_one_runtime_keeps_every_gpu_request(local_cluster, 
 
 
 def test_scancel_mid_training_then_retry_gives_the_uninterrupted_result(
-    local_cluster, demo_run, tmp_path
+    local_cluster, long_training_run, tmp_path
 ):
-    config = {
-        **on_cpu(yaml.safe_load(demo_run[1].read_text())),
-        "resume_every_seconds": 0,
-    }  # a state every epoch
-    workdir = study_folder(tmp_path, config)
+    workdir = study_folder(tmp_path, on_cpu(long_training()))
     log_path = workdir / f"logs/train_classifier/{MODEL}.log"
     process = snakemake_as_typed(
         workdir, "--retries", "1", f"results/models/{MODEL}/weights.pt", popen=True
@@ -258,4 +254,4 @@ def test_scancel_mid_training_then_retry_gives_the_uninterrupted_result(
     assert re.search(rf"SLURM_JOB_ID=(?!{job_id}\b)\d+", log_path.read_text()), (
         "the retry ran in the same job?"
     )
-    check_resumed_to_the_uninterrupted_result(workdir, demo_run[0])
+    check_resumed_to_the_uninterrupted_result(workdir, long_training_run)

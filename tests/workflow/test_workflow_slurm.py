@@ -4,8 +4,8 @@ started as the users start it: `snakemake --profile slurm`.
 tests/slurm/local-cluster.sh starts the cluster (root and Debian's packages needed). Where it
 cannot, these tests are skipped, unless MEMDISSECT_REQUIRE_SLURM=1 (as in CI) makes that a
 failure. The profile named `slurm` is a site profile of executor, jobs, partition and account
-only (tests/slurm/site, found through XDG_CONFIG_HOME): every GPU request must come from the
-workflow's own rules.
+(and a status check after 5 s) only (tests/slurm/site, found through XDG_CONFIG_HOME): every GPU
+request must come from the workflow's own rules.
 """
 
 import copy

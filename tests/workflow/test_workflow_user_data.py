@@ -3,7 +3,11 @@ byte-identical after a run, a forced rerun, a forced data preparation and `--del
 What the workflow fetches itself lies under results/data/."""
 
 import copy
+import os
+import subprocess
 import tarfile
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import yaml
@@ -112,29 +116,80 @@ TRAINING_IMAGES = {
 }
 
 
-@pytest.mark.parametrize("user_data", list(TRAINING_IMAGES), ids=lambda f: f.__name__)
-def test_every_run_leaves_the_users_files_as_they_were(tmp_path, monkeypatch, user_data):
-    monkeypatch.setenv(
-        "PYTHONPATH", cifar10_checksums_skipped(tmp_path / "site")
-    )  # the fake CIFAR-10's md5
-    workdir = tmp_path / "work"
+@dataclass
+class Step:
+    """One of RUNS on a user's data set, and what it left."""
+
+    arguments: tuple
+    result: subprocess.CompletedProcess
+    digests: dict
+    stamps: dict
+    training_images: int | None  # in the prepared split, where there is one
+    unpacked: bool
+
+
+def run_every_step(user_data, folder: Path):
+    """RUNS one after another on the data set user_data writes into folder/work, until one fails: the working
+    folder, the user's files' digests and stamps before, and the steps."""
+    workdir = folder / "work"
     workdir.mkdir()
-    config_path = write_config(workdir, user_data(workdir, tmp_path))
+    config_path = write_config(workdir, user_data(workdir, folder))
     users = workdir / "resources"
     before, stamps = file_digests(users), file_stamps(users)
-    assert any(digest != "folder" for digest in before.values())
+    steps = []
     for arguments in RUNS:
-        result = snakemake(workdir, *arguments, config_path=config_path, timeout=600)
-        assert file_digests(users) == before, (
-            f"snakemake {' '.join(arguments)} changed the user's data"
+        result = snakemake(workdir, *arguments, config_path=config_path, timeout=600, check=False)
+        target = workdir / TARGET
+        steps.append(
+            Step(
+                arguments,
+                result,
+                file_digests(users),
+                file_stamps(users),
+                len(load_split(target)["labels"]) if target.exists() else None,
+                (workdir / "results" / "data" / "unpacked").is_dir(),
+            )
         )
-        assert file_stamps(users) == stamps, (
-            f"snakemake {' '.join(arguments)} rewrote the user's data"
-        )
-        if "--delete-all-output" not in arguments:
-            assert len(load_split(workdir / TARGET)["labels"]) == TRAINING_IMAGES[user_data]
-            unpacked = (workdir / "results" / "data" / "unpacked").is_dir()
-            assert unpacked is (user_data is archive_without_its_folder), result.stdout[-3000:]
+        if result.returncode != 0:
+            break
+    return workdir, before, stamps, steps
+
+
+@pytest.fixture(scope="module")
+def runs_on_user_data(request, tmp_path_factory) -> dict:
+    """run_every_step on each data set this session selected, each in a folder of its own, as many at once as
+    there are cores (mostly one process on one core each): {user_data: run_every_step's answer}."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    selected = [
+        item.callspec.params["user_data"]
+        for item in request.session.items
+        if getattr(item, "originalname", None)
+        == "test_every_run_leaves_the_users_files_as_they_were"
+    ]
+    folders = [tmp_path_factory.mktemp(user_data.__name__) for user_data in selected]
+    with pytest.MonkeyPatch.context() as patch:  # the fake CIFAR-10's md5, for every job
+        patch.setenv("PYTHONPATH", cifar10_checksums_skipped(tmp_path_factory.mktemp("site")))
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            answers = list(pool.map(run_every_step, selected, folders))
+    return dict(zip(selected, answers, strict=True))
+
+
+@pytest.mark.parametrize("user_data", list(TRAINING_IMAGES), ids=lambda f: f.__name__)
+def test_every_run_leaves_the_users_files_as_they_were(runs_on_user_data, user_data):
+    workdir, before, stamps, steps = runs_on_user_data[user_data]
+    assert any(digest != "folder" for digest in before.values())
+    for step in steps:
+        command = f"snakemake {' '.join(step.arguments)}"
+        assert step.result.returncode == 0, f"{command} failed:\n{step.result.stdout[-6000:]}"
+        assert step.digests == before, f"{command} changed the user's data"
+        assert step.stamps == stamps, f"{command} rewrote the user's data"
+        if "--delete-all-output" not in step.arguments:
+            assert step.training_images == TRAINING_IMAGES[user_data]
+            assert step.unpacked is (user_data is archive_without_its_folder), step.result.stdout[
+                -3000:
+            ]
+    assert len(steps) == len(RUNS)
     assert not (
         workdir / TARGET
     ).exists()  # --delete-all-output did delete the workflow's own files

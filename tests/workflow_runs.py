@@ -29,6 +29,24 @@ def long_training() -> dict:
     return config
 
 
+def selected_parameters(session, test_name: str, parameter: str) -> list:
+    """The values of `parameter` of the test function `test_name` that this session runs (after -k and -m)."""
+    return [
+        item.callspec.params[parameter]
+        for item in session.items
+        if getattr(item, "originalname", None) == test_name
+    ]
+
+
+def at_once(function, *arguments) -> list:
+    """function over the zipped arguments in as many threads as there are cores, each call waiting on processes
+    of its own (Snakemake runs): the answers in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(function, *arguments))
+
+
 def write_config(workdir: Path, config: dict, name: str = "config.yaml") -> Path:
     path = workdir / name
     path.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -21,8 +21,6 @@ from workflow_runs import (
 
 pytestmark = pytest.mark.workflow
 
-MODEL = RESUMED_MODEL
-
 
 def wait_for_epoch(log_path, epoch, process, timeout=600):
     """Block until the training log reports `epoch`, or fail if the run ends first."""
@@ -63,18 +61,18 @@ def kill_without_warning(process, workdir, config_path):
 
 
 def check_resumed_to_the_uninterrupted_result(workdir, reference_dir):
-    log = (workdir / f"logs/train_classifier/{MODEL}.log").read_text()
+    log = (workdir / f"logs/train_classifier/{RESUMED_MODEL}.log").read_text()
     assert "resuming from" in log, log
     assert same_bytes(
-        workdir / f"results/models/{MODEL}/weights.pt",
-        reference_dir / f"results/models/{MODEL}/weights.pt",
+        workdir / f"results/models/{RESUMED_MODEL}/weights.pt",
+        reference_dir / f"results/models/{RESUMED_MODEL}/weights.pt",
     )
     assert_same_history(
-        workdir / f"results/models/{MODEL}/history.parquet",
-        reference_dir / f"results/models/{MODEL}/history.parquet",
+        workdir / f"results/models/{RESUMED_MODEL}/history.parquet",
+        reference_dir / f"results/models/{RESUMED_MODEL}/history.parquet",
     )
     assert not (
-        workdir / f"results/resume/models/{MODEL}.pt"
+        workdir / f"results/resume/models/{RESUMED_MODEL}.pt"
     ).exists()  # removed once the outputs exist
 
 
@@ -87,12 +85,12 @@ def test_sigkill_mid_training_then_rerun_gives_the_uninterrupted_result(
     resume_workdir, long_training_run
 ):
     workdir, config_path = resume_workdir
-    target = f"results/models/{MODEL}/weights.pt"
+    target = f"results/models/{RESUMED_MODEL}/weights.pt"
     process = start_snakemake(workdir, config_path, "--cores", "1", target)
-    wait_for_epoch(workdir / f"logs/train_classifier/{MODEL}.log", 4, process)
+    wait_for_epoch(workdir / f"logs/train_classifier/{RESUMED_MODEL}.log", 4, process)
     kill_without_warning(process, workdir, config_path)
     assert not (workdir / target).exists()
-    assert (workdir / f"results/resume/models/{MODEL}.pt").exists()
+    assert (workdir / f"results/resume/models/{RESUMED_MODEL}.pt").exists()
     snakemake(workdir, "--cores", "1", "--rerun-incomplete", target, config_path=config_path)
     check_resumed_to_the_uninterrupted_result(workdir, long_training_run)
 
@@ -100,16 +98,16 @@ def test_sigkill_mid_training_then_rerun_gives_the_uninterrupted_result(
 def test_resume_checkpoint_from_other_settings_is_not_used(resume_workdir, long_training_run):
     """A checkpoint left by a run under other settings is ignored, and training starts over."""
     workdir, config_path = resume_workdir
-    target = f"results/models/{MODEL}/weights.pt"
+    target = f"results/models/{RESUMED_MODEL}/weights.pt"
     config = yaml.safe_load(config_path.read_text())
-    config["overrides"] = {MODEL: {"lr": 0.02}}
+    config["overrides"] = {RESUMED_MODEL: {"lr": 0.02}}
     (workdir / "other").mkdir()
     other = write_config(workdir / "other", config)
     process = start_snakemake(workdir, other, "--cores", "1", target)
-    wait_for_epoch(workdir / f"logs/train_classifier/{MODEL}.log", 2, process)
+    wait_for_epoch(workdir / f"logs/train_classifier/{RESUMED_MODEL}.log", 2, process)
     kill_without_warning(process, workdir, other)
     snakemake(workdir, "--cores", "1", "--rerun-incomplete", target, config_path=config_path)
-    log = (workdir / f"logs/train_classifier/{MODEL}.log").read_text()
+    log = (workdir / f"logs/train_classifier/{RESUMED_MODEL}.log").read_text()
     assert "made under other settings" in log and "resuming from" not in log
     assert same_bytes(workdir / target, long_training_run / target)
 

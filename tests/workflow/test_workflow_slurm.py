@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from test_workflow_resume import MODEL, check_resumed_to_the_uninterrupted_result, wait_for_epoch
-from workflow_runs import REPO, TINY, assert_same_history, long_training, same_bytes
+from test_workflow_resume import check_resumed_to_the_uninterrupted_result, wait_for_epoch
+from workflow_runs import REPO, RESUMED_MODEL, TINY, assert_same_history, long_training, same_bytes
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 CLUSTER = REPO / "tests" / "slurm" / "local-cluster.sh"
@@ -242,9 +242,9 @@ def test_scancel_mid_training_then_retry_gives_the_uninterrupted_result(
     local_cluster, long_training_run, tmp_path
 ):
     workdir = study_folder(tmp_path, on_cpu(long_training()))
-    log_path = workdir / f"logs/train_classifier/{MODEL}.log"
+    log_path = workdir / f"logs/train_classifier/{RESUMED_MODEL}.log"
     process = snakemake_as_typed(
-        workdir, "--retries", "1", f"results/models/{MODEL}/weights.pt", popen=True
+        workdir, "--retries", "1", f"results/models/{RESUMED_MODEL}/weights.pt", popen=True
     )
     wait_for_epoch(log_path, 4, process)
     job_id = re.search(r"SLURM_JOB_ID=(\d+)", log_path.read_text()).group(1)

@@ -3,7 +3,6 @@ byte-identical after a run, a forced rerun, a forced data preparation and `--del
 What the workflow fetches itself lies under results/data/."""
 
 import copy
-import os
 import subprocess
 import tarfile
 from dataclasses import dataclass
@@ -13,8 +12,10 @@ import pytest
 import yaml
 from workflow_runs import (
     REPO,
+    at_once,
     cifar10_checksums_skipped,
     file_digests,
+    selected_parameters,
     snakemake,
     write_cifar10_folder,
     write_config,
@@ -159,19 +160,13 @@ def run_every_step(user_data, folder: Path):
 def runs_on_user_data(request, tmp_path_factory) -> dict:
     """run_every_step on each data set this session selected, each in a folder of its own, as many at once as
     there are cores (mostly one process on one core each): {user_data: run_every_step's answer}."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    selected = [
-        item.callspec.params["user_data"]
-        for item in request.session.items
-        if getattr(item, "originalname", None)
-        == "test_every_run_leaves_the_users_files_as_they_were"
-    ]
+    selected = selected_parameters(
+        request.session, "test_every_run_leaves_the_users_files_as_they_were", "user_data"
+    )
     folders = [tmp_path_factory.mktemp(user_data.__name__) for user_data in selected]
     with pytest.MonkeyPatch.context() as patch:  # the fake CIFAR-10's md5, for every job
         patch.setenv("PYTHONPATH", cifar10_checksums_skipped(tmp_path_factory.mktemp("site")))
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            answers = list(pool.map(run_every_step, selected, folders))
+        answers = at_once(run_every_step, selected, folders)
     return dict(zip(selected, answers, strict=True))
 
 

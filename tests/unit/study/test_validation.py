@@ -5,11 +5,10 @@ dry run (the user's view), and through the checks directly (fast, and without th
 """
 
 import copy
-import os
 
 import pytest
 from config_checks import OWNED_FOLDERS, SCHEMA, demo_config, validate_config, value_at
-from workflow_runs import snakemake, write_config
+from workflow_runs import at_once, selected_parameters, snakemake, write_config
 
 from memdissect.data import folders
 from memdissect.study import schema, validation
@@ -659,15 +658,8 @@ DRY_RUN_TEST = "test_bad_config_stops_the_dry_run_with_one_clear_message"
 def bad_config_dry_runs(request, tmp_path_factory) -> dict:
     """`snakemake -n` on each bad config this session selected, each in a folder of its own, as many at once as
     there are cores (a dry run is one process on one core): {name: (folder, completed process)}."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    selected = [
-        item.callspec.params["name"]
-        for item in request.session.items
-        if getattr(item, "originalname", None) == DRY_RUN_TEST
-    ]
     runs = {}
-    for name in selected:
+    for name in selected_parameters(request.session, DRY_RUN_TEST, "name"):
         folder = tmp_path_factory.mktemp(name)
         config = demo_config()
         BAD_CONFIG_CASES[name][0](config, folder)
@@ -677,8 +669,7 @@ def bad_config_dry_runs(request, tmp_path_factory) -> dict:
         folder, config_path = run
         return snakemake(folder, "-n", config_path=config_path, check=False, timeout=300)
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        results = list(pool.map(dry_run, runs.values()))
+    results = at_once(dry_run, runs.values())
     return {name: (runs[name][0], result) for name, result in zip(runs, results, strict=True)}
 
 

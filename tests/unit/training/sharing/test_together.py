@@ -38,7 +38,7 @@ from memdissect.training.sharing.together import ClassifierJob, Sharing
 
 SETTINGS = {"arch": "vgg11", "width": 0.125, "epochs": 6, "batch_size": 32, "precision": "fp32"}
 JOB = """
-import json, logging, sys, time
+import json, logging, os, sys, time
 sys.path[:0] = [{source!r}, {tests!r}]  # tests/: the networks of tests/networks.py
 import torch
 torch.set_num_threads(1)
@@ -47,8 +47,8 @@ job = ClassifierJob(**json.loads({job!r}))
 logging.basicConfig(filename=job.log, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 log = logging.getLogger("train_classifier").info  # as workflow/scripts/job.py logs
 open({ready!r} + "/" + job.model, "w").close()  # every job in the room within milliseconds of the others,
-import os  # however long a loaded machine takes to import torch
-while len(os.listdir({ready!r})) < {count}:
+deadline = time.time() + 120  # however long a loaded machine takes to import torch
+while len(os.listdir({ready!r})) < {count} and time.time() < deadline:
     time.sleep(0.01)
 train_job(job, {splits!r}, torch.device("cpu"), Sharing(models={models}, on_cpu=True),
           Options(cuda_graphs=False), log)

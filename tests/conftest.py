@@ -1,4 +1,6 @@
+import functools
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -19,9 +21,58 @@ def pytest_configure(config):
     os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 
+SHARED_RUNS = {"demo_run": "demo_run", "tiny_run": "tiny_runs", "long_training_run": "tiny_runs"}
+"""The session's shared runs, each with the group of the test files that read it: pytest-xdist's workers (pyproject's
+addopts) take whole groups, so that each run and each module fixture is made once."""
+
+
+@functools.cache
+def worker_group(test_file: str) -> str:
+    """The group of a test file (its path from the checkout): that of the first shared run it names, else its own."""
+    text = (REPO / test_file).read_text()
+    for fixture, group in SHARED_RUNS.items():
+        if re.search(rf"\b{fixture}\b", text):
+            return group
+    return test_file
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: absent under `-p no:xdist`
+def pytest_xdist_make_scheduler(config, log):
+    """The workers take one group (worker_group) at a time, in the order of the collection (longest_first)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid.split("::")[0])
+
+    return ByGroup(config, log)
+
+
+def longest_first(group: str, group_items: list) -> tuple:
+    """The shared runs first, then the groups with workflow tests, then the rest: no long group left for the end."""
+    if group in SHARED_RUNS.values():
+        return (0, list(SHARED_RUNS.values()).index(group))
+    return (1 if any("workflow" in item.keywords for item in group_items) else 2, 0)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked cuda run on a CUDA GPU only (`python -m pytest -m cuda` there): CUDA graphs and streams."""
+    """The tests in the order of longest_first; tests marked cuda run on a CUDA GPU only (`python -m pytest -m cuda`
+    there): CUDA graphs and streams."""
     import torch
+
+    groups: dict = {}
+    for item in items:
+        group = worker_group(item.nodeid.split("::")[0])
+        for fixture in SHARED_RUNS.keys() & set(item.fixturenames):
+            if group != SHARED_RUNS[fixture]:
+                raise pytest.UsageError(
+                    f"{item.nodeid} reads {fixture}, made in group {SHARED_RUNS[fixture]}, but its file is in "
+                    f"group {group}: name {fixture} in the file (a test's parameter), and no shared run of "
+                    f"another group (tests/conftest.py, worker_group)"
+                )
+        groups.setdefault(group, []).append(item)
+    ordered = sorted(groups.items(), key=lambda entry: longest_first(*entry))
+    items[:] = [item for _, group_items in ordered for item in group_items]
 
     if torch.cuda.is_available():
         return

@@ -21,7 +21,12 @@ def pytest_configure(config):
     os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 
-SHARED_RUNS = {"demo_run": "demo_run", "tiny_run": "tiny_runs", "long_training_run": "tiny_runs"}
+SHARED_RUNS = {
+    "demo_run": "demo_run",
+    "tiny_run": "tiny_runs",
+    "long_training_run": "tiny_runs",
+    "slurm_tiny_run": "tiny_runs",
+}
 """The session's shared runs, each with the group of the test files that read it: pytest-xdist's workers (pyproject's
 addopts) take whole groups, so that each run and each module fixture is made once."""
 
@@ -120,6 +125,42 @@ def long_training_run(tmp_path_factory):
     target = f"results/models/{RESUMED_MODEL}/weights.pt"
     snakemake(workdir, "--cores", "1", target, config_path=config_path)
     return workdir
+
+
+@pytest.fixture(scope="session")
+def local_cluster():
+    """The local SLURM cluster, started if it is not running; the test is skipped where it cannot be (not root,
+    not Debian), or fails there under MEMDISSECT_REQUIRE_SLURM=1."""
+    import shutil
+    import subprocess
+
+    from slurm_runs import CLUSTER, unavailable
+
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        unavailable("the local SLURM cluster needs root on a Debian machine")
+    started = subprocess.run(
+        [str(CLUSTER), "start"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=900,
+    )
+    if started.returncode != 0:
+        unavailable(f"tests/slurm/local-cluster.sh start failed:\n{started.stdout[-3000:]}")
+    yield
+
+
+@pytest.fixture(scope="session")
+def slurm_tiny_run(local_cluster, tmp_path_factory):
+    """tests/configs/tiny.yaml (tiny_run's config, computing on the CPU) run as `snakemake --profile slurm` in a
+    clone, once per session: (its folder, Snakemake's output)."""
+    import copy
+
+    from slurm_runs import on_cpu, snakemake_as_typed, study_folder
+    from workflow_runs import TINY
+
+    workdir = study_folder(tmp_path_factory.mktemp("slurm-tiny"), on_cpu(copy.deepcopy(TINY)))
+    return workdir, snakemake_as_typed(workdir).stdout
 
 
 @pytest.fixture

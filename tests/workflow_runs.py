@@ -1,5 +1,6 @@
 """Running Snakemake on a config in a temporary folder, for the workflow tests."""
 
+import functools
 import os
 import re
 import subprocess
@@ -62,26 +63,114 @@ def snakemake(workdir: Path, *arguments, config_path=None, check=True, timeout=1
 
 
 def run_snakemake(arguments, cwd=None, check=True, timeout=1800, umask=None):
-    """`snakemake *arguments` in cwd (default: here), under umask where given; stdout and stderr merged."""
-
-    def set_umask():
-        os.umask(umask)
-
-    result = subprocess.run(
-        [*SNAKEMAKE, *arguments],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        preexec_fn=set_umask if umask is not None else None,
-    )
+    """`snakemake *arguments` in cwd (default: here), under umask where given; stdout and stderr merged. A process
+    forked from one that has imported Snakemake (preloaded_snakemake) runs it, unless the environment would
+    start a new interpreter differently (PYTHONPATH, say): then a new `python -m snakemake` does."""
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if umask is None:
+        umask = current_umask()
+    if startup_environment(environment) == startup_environment(FORKSERVER_ENVIRONMENT):
+        result = forked_snakemake(arguments, cwd or os.getcwd(), environment, umask, timeout)
+    else:
+        result = subprocess.run(
+            [*SNAKEMAKE, *arguments],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            env=environment,
+            preexec_fn=lambda: os.umask(umask),
+        )
     if check and result.returncode != 0:
         raise AssertionError(
             f"snakemake {' '.join(map(str, arguments))} failed:\n{result.stdout[-6000:]}"
         )
     return result
+
+
+def current_umask() -> int:
+    """This process's umask, read without setting it (os.umask would, for every thread)."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"^Umask:\s+([0-7]+)$", status, re.MULTILINE).group(1), 8)
+
+
+FORKSERVER_ENVIRONMENT = dict(os.environ)
+"""The environment the forkserver starts with: this process's when it is first used (until then, at import)."""
+
+
+def startup_environment(environment: dict) -> dict:
+    """What a new interpreter reads before it runs `-m snakemake`: the PYTHON... variables."""
+    return {
+        key: value
+        for key, value in environment.items()
+        if key.startswith("PYTHON") and key != "PYTHONUNBUFFERED"
+    }
+
+
+@functools.cache
+def forkserver():
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["preloaded_snakemake"])
+    FORKSERVER_ENVIRONMENT.clear()
+    FORKSERVER_ENVIRONMENT.update(os.environ)
+    return context
+
+
+def forked_snakemake(arguments, cwd: str, environment: dict, umask, timeout):
+    """`python -m snakemake arguments` forked from the forkserver: a subprocess.CompletedProcess as
+    subprocess.run's, its stdout the merged output."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r", prefix="snakemake-", suffix=".log") as output:
+        process = forkserver().Process(
+            target=snakemake_main,
+            args=([*map(str, arguments)], str(cwd), environment, umask, output.name),
+        )
+        process.start()
+        process.join(timeout)
+        if process.exitcode is None:
+            process.kill()
+            process.join()
+            raise subprocess.TimeoutExpired([*SNAKEMAKE, *arguments], timeout, output.read())
+        return subprocess.CompletedProcess(
+            [*SNAKEMAKE, *arguments], process.exitcode, output.read()
+        )
+
+
+def snakemake_main(arguments: list, cwd: str, environment: dict, umask, output: str) -> None:
+    """In the forked process: stdout and stderr to the file output, then `snakemake.cli.main(arguments)` in cwd
+    with environment and umask and the sys.path and sys.argv a new `python -m snakemake` has; exits with its
+    exit status."""
+    import tempfile
+
+    import snakemake
+    import snakemake.cli
+    from preloaded_snakemake import FRESH_SYS_PATH
+
+    descriptor = os.open(output, os.O_WRONLY | os.O_TRUNC)
+    os.dup2(descriptor, 1)
+    os.dup2(descriptor, 2)
+    os.close(descriptor)
+    sys.stdout.reconfigure(write_through=True)
+    sys.stderr.reconfigure(write_through=True)
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(environment)
+    tempfile.tempdir = None  # read again from TMPDIR
+    os.umask(umask)
+    sys.path[:] = [cwd, *FRESH_SYS_PATH]
+    sys.argv[:] = [str(Path(snakemake.__file__).with_name("__main__.py")), *arguments]
+    try:
+        snakemake.cli.main(arguments)
+        status = 0
+    except SystemExit as exit:
+        status = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def file_modes(root: Path) -> dict[str, int]:
@@ -129,6 +218,37 @@ def assert_same_history(first_path: Path, second_path: Path) -> None:
 
 def same_bytes(first_path: Path, second_path: Path) -> bool:
     return Path(first_path).read_bytes() == Path(second_path).read_bytes()
+
+
+def result_hashes(workdir: Path) -> dict[str, str]:
+    """sha256 of every result but the per-epoch tables (their wall-clock columns differ) and Snakemake's timings."""
+    import hashlib
+
+    return {
+        str(path.relative_to(workdir)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted((workdir / "results").rglob("*"))
+        if path.is_file()
+        and path.name not in TABLES_WITH_WALL_CLOCK
+        and "benchmarks" not in path.parts
+    }
+
+
+def assert_same_results(first: Path, second: Path) -> None:
+    """Two runs of one study wrote the same results: byte for byte, the per-epoch tables but their wall-clock
+    columns."""
+    first_hashes, second_hashes = result_hashes(first), result_hashes(second)
+    differing = sorted(
+        name for name in first_hashes if first_hashes[name] != second_hashes.get(name)
+    )
+    assert not differing and first_hashes.keys() == second_hashes.keys(), (
+        f"differ between runs: {differing}"
+    )
+    tables = [path for name in TABLES_WITH_WALL_CLOCK for path in first.glob(f"results/**/{name}")]
+    assert any(path.name == "losses.parquet" for path in tables) and any(
+        path.name == "history.parquet" for path in tables
+    )
+    for table in tables:
+        assert_same_history(table, second / table.relative_to(first))
 
 
 # ----------------------------------------------------------------------------- the user's data, made up

@@ -9,7 +9,7 @@ import torch
 import yaml
 from workflow_runs import REPO, job_counts, snakemake, write_config
 
-from memdissect.training.group_metrics import GROUP_COLUMNS
+from memdissect.study.history import GROUP_COLUMNS
 
 pytestmark = pytest.mark.workflow
 

@@ -4,8 +4,14 @@ trained alone. Sharing is switched on for the CPU here (`sharing.on_cpu`), the d
 
 import pytest
 import yaml
-from test_workflow_determinism import file_hashes
-from workflow_runs import REPO, TABLES_WITH_WALL_CLOCK, assert_same_history, snakemake, write_config
+from workflow_runs import (
+    REPO,
+    TABLES_WITH_WALL_CLOCK,
+    assert_same_history,
+    result_hashes,
+    snakemake,
+    write_config,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -46,7 +52,7 @@ def test_jobs_sharing_a_process_write_what_jobs_alone_write(tmp_path_factory):
         for m in models
     )
 
-    first, second = file_hashes(alone), file_hashes(shared)
+    first, second = result_hashes(alone), result_hashes(shared)
     assert any(name.endswith("weights.pt") for name in first) and first.keys() == second.keys()
     assert [name for name in first if first[name] != second[name]] == []
     for table in (alone / "results" / "models").rglob(TABLES_WITH_WALL_CLOCK[0]):

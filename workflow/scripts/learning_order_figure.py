@@ -6,8 +6,8 @@ from job import inputs_by_role, start
 from memdissect.io import read_parquet
 from memdissect.report.claims_figures import plot_learning_order
 from memdissect.report.figures import readable_name, save_figure
+from memdissect.study.history import GROUP_COLUMNS
 from memdissect.study.plan import maker_of
-from memdissect.training.group_metrics import GROUP_COLUMNS
 
 log, _ = start(snakemake)
 spec = snakemake.params.spec

@@ -6,8 +6,8 @@ from job import inputs_by_role, start
 
 from memdissect.analyses.learning_order_summary import learning_order_table
 from memdissect.io import read_parquet, write_csv, write_parquet
+from memdissect.study.history import GROUP_COLUMNS
 from memdissect.study.plan import maker_of
-from memdissect.training.group_metrics import GROUP_COLUMNS
 
 log, _ = start(snakemake)
 histories = {}

@@ -5,6 +5,8 @@ requests.
 - architectures: Which architectures a model group may name, and the source files each one's models depend on.
 - design: The study as the config describes it: which classifiers exist, what each is trained with, which patterns
   are synthesized and which pairs are compared.
+- history: The columns of a classifier's per-epoch history (results/models/<model>/history.parquet), torch-free for
+  the tables and figures that read it.
 - plan: The study plan: every artifact's path and every job's inputs and params, a pure function of the validated
   config (defaults filled in).
 - resources: What a GPU job of the study asks its scheduler for: one GPU, host CPUs, memory, wall time.

@@ -36,15 +36,6 @@ GROUP_COUNTS = (
     "clean",
     "relabeled",
 )  # sizes last
-GROUP_COLUMNS = [
-    "clean_train_acc",
-    "relabeled_train_acc",
-    "relabeled_true_class",
-    "clean_grad_magnitude",
-    "relabeled_grad_magnitude",
-    "clean_samples",
-    "relabeled_samples",
-]
 
 
 def relabeled_mask(labels: torch.Tensor, true_labels: torch.Tensor) -> torch.Tensor:

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from memdissect.models import build_model
+from memdissect.study.history import GROUP_COLUMNS, HISTORY_COLUMNS
 from memdissect.study.settings import ClassifierSettings
 from memdissect.training.batches import (
     EVAL_BATCH_SIZE,
@@ -34,7 +35,6 @@ from memdissect.training.checkpoints import (
     save_checkpoint,
 )
 from memdissect.training.group_metrics import (
-    GROUP_COLUMNS,
     add_group_step,
     group_epoch_metrics,
     relabeled_mask,
@@ -53,23 +53,6 @@ CLASSIFIER_RESUME = ArtifactFormat(
 )  # v3: random state
 CROP_PADDING = 4
 UNTRAINED_SEED_OFFSET = 1_000_000
-HISTORY_COLUMNS = [
-    "epoch",
-    "train_loss",
-    "train_acc",
-    "test_loss",
-    "test_acc",
-    "grad_magnitude",
-    "lr",
-    "seconds",
-    "images_per_second",
-    "grad_mode",
-    "device",
-    "precision",
-    "cuda_graph",
-    "cuda_graph_note",
-]
-# A history's columns where the run's label set has relabeled samples: HISTORY_COLUMNS + group_metrics.GROUP_COLUMNS
 
 
 # ----------------------------------------------------------------------- batched augmentation
@@ -405,7 +388,7 @@ class ClassifierRun:
 
     `data` holds the training images and this run's labels ("train") and the test images and labels ("test"),
     on the device, and where the labels have relabeled samples their true labels and relabeled mask ("groups",
-    `training_data`): the history then has the columns of group_metrics.GROUP_COLUMNS. With `probe_indices`
+    `training_data`): the history then has the columns of memdissect.study.history.GROUP_COLUMNS. With `probe_indices`
     (probe_path.probe_indices of the two splits) it records its predictions on those images after each
     epoch (`probes`, a part of the resume state). With a `stream` (CUDA), all of the run's work goes to it, so
     that the GPU can run several runs' steps at once. What its network draws comes from its own random state,
@@ -582,7 +565,7 @@ def training_data(
 
 def with_groups(data: dict, true_labels=None) -> dict:
     """data with "groups", the true labels and the relabeled mask on the labels' device, where true_labels is
-    given and some training labels differ from it: then the history has group_metrics.GROUP_COLUMNS."""
+    given and some training labels differ from it: then the history has memdissect.study.history.GROUP_COLUMNS."""
     labels = data["train"][1]
     if true_labels is not None:
         true_labels = true_labels.to(labels.device)

@@ -9,8 +9,8 @@ from torch import nn
 
 from memdissect.data.labels import corrupt_labels
 from memdissect.models import build_model
+from memdissect.study.history import GROUP_COLUMNS
 from memdissect.training.group_metrics import (
-    GROUP_COLUMNS,
     GROUP_COUNTS,
     add_group_step,
     group_epoch_metrics,

@@ -12,13 +12,13 @@ from memdissect.data.synthetic import make_synthetic_dataset
 from memdissect.dissection.patterns import synthesize_patterns
 from memdissect.io import ArtifactError, load_torch
 from memdissect.models import build_model
+from memdissect.study.history import HISTORY_COLUMNS
 from memdissect.study.settings import ClassifierSettings, GanSettings, PatternSettings
 from memdissect.training import runtime
 from memdissect.training.batches import NonFiniteLossError
 from memdissect.training.gan import build_gan, save_gan
 from memdissect.training.runtime import Runtime
 from memdissect.training.train import (
-    HISTORY_COLUMNS,
     ClassifierRun,
     build_classifier,
     build_untrained_twin,

@@ -8,12 +8,11 @@ import torch
 from memdissect.data.labels import corrupt_labels
 from memdissect.data.synthetic import make_synthetic_dataset
 from memdissect.io import load_torch
+from memdissect.study.history import GROUP_COLUMNS, HISTORY_COLUMNS
 from memdissect.study.settings import ClassifierSettings
-from memdissect.training.group_metrics import GROUP_COLUMNS
 from memdissect.training.probe_path import PROBE_DTYPE, probe_indices, probe_log_probs
 from memdissect.training.runtime import Runtime
 from memdissect.training.train import (
-    HISTORY_COLUMNS,
     ClassifierRun,
     train_from_settings,
     train_round,

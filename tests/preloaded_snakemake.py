@@ -12,10 +12,11 @@ ExecutorPluginRegistry()  # collects the plugins once: the SLURM plugin asks the
 
 FRESH_SYS_PATH = json.loads(
     subprocess.run(
-        [sys.executable, "-c", "import json, sys; print(json.dumps(sys.path[1:]))"],
+        [sys.executable, "-c", "import json, sys, snakemake; print(json.dumps(sys.path[1:]))"],
         check=True,
         stdout=subprocess.PIPE,
         text=True,
     ).stdout
 )
-"""sys.path of a new interpreter after its first entry, which for `python -m` is the working directory."""
+"""sys.path of a new interpreter once it has imported snakemake (which appends its pip deployments' folder), after
+its first entry, which for `python -m` is the working directory."""

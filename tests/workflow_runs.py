@@ -69,7 +69,7 @@ def run_snakemake(arguments, cwd=None, check=True, timeout=1800, umask=None):
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if umask is None:
         umask = current_umask()
-    if startup_environment(environment) == startup_environment(FORKSERVER_ENVIRONMENT):
+    if startup_environment(environment) == FORKSERVER_STARTUP:
         result = forked_snakemake(arguments, cwd or os.getcwd(), environment, umask, timeout)
     else:
         result = subprocess.run(
@@ -95,10 +95,6 @@ def current_umask() -> int:
     return int(re.search(r"^Umask:\s+([0-7]+)$", status, re.MULTILINE).group(1), 8)
 
 
-FORKSERVER_ENVIRONMENT = dict(os.environ)
-"""The environment the forkserver starts with: this process's when it is first used (until then, at import)."""
-
-
 def startup_environment(environment: dict) -> dict:
     """What a new interpreter reads before it runs `-m snakemake`: the PYTHON... variables."""
     return {
@@ -108,14 +104,17 @@ def startup_environment(environment: dict) -> dict:
     }
 
 
+FORKSERVER_STARTUP = startup_environment(os.environ)
+"""The PYTHON... variables of the forkserver's interpreter: this process's, which only a run with these very
+variables starts it from."""
+
+
 @functools.cache
 def forkserver():
     import multiprocessing
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["preloaded_snakemake"])
-    FORKSERVER_ENVIRONMENT.clear()
-    FORKSERVER_ENVIRONMENT.update(os.environ)
     return context
 
 

@@ -11,12 +11,14 @@ pytestmark = pytest.mark.workflow
 SNAKEFILE = """
 import json, os, sys
 
-rule seen:
-    output: "seen.json"
-    run:
-        with open(output[0], "w") as handle:
-            json.dump({"cwd": os.getcwd(), "marker": os.environ.get("MEMDISSECT_TEST_MARKER"),
-                       "umask": os.umask(0o022), "path": sys.path, "argv0": sys.argv[0]}, handle)
+onstart:  # in Snakemake's own process
+    with open("seen.json", "w") as handle:
+        json.dump({"cwd": os.getcwd(), "marker": os.environ.get("MEMDISSECT_TEST_MARKER"),
+                   "umask": os.umask(0o022), "path": sys.path, "argv0": sys.argv[0],
+                   "parent": os.getppid()}, handle)
+
+rule done:
+    output: touch("done")
 """
 
 
@@ -34,12 +36,13 @@ def seen_by(workdir, monkeypatch, umask, forked: bool) -> dict:
     monkeypatch.setenv("MEMDISSECT_TEST_MARKER", f"forked={forked}")
     if not forked:
         monkeypatch.setenv("PYTHONPATH", str(workdir / "only-the-new-interpreter"))
-    run_snakemake(["--cores", "1", "--forceall", "seen.json"], cwd=workdir, umask=umask)
+    run_snakemake(["--cores", "1", "--forceall", "done"], cwd=workdir, umask=umask)
     return json.loads((workdir / "seen.json").read_text())
 
 
 def test_a_forked_run_sees_the_callers_folder_environment_and_umask(workflow, monkeypatch):
     seen = seen_by(workflow, monkeypatch, 0o027, forked=True)
+    assert seen["parent"] != os.getpid()  # the forkserver's child, not this process's
     assert seen["cwd"] == str(workflow) and seen["marker"] == "forked=True"
     assert seen["umask"] == 0o027
     assert seen["argv0"].endswith(os.path.join("snakemake", "__main__.py"))
@@ -48,6 +51,7 @@ def test_a_forked_run_sees_the_callers_folder_environment_and_umask(workflow, mo
 def test_a_forked_run_has_the_sys_path_of_a_new_interpreter(workflow, monkeypatch):
     forked = seen_by(workflow, monkeypatch, 0o022, forked=True)
     new = seen_by(workflow, monkeypatch, 0o022, forked=False)
+    assert new["parent"] == os.getpid() != forked["parent"]
     assert (
         new["marker"] == "forked=False"
         and str(workflow / "only-the-new-interpreter") in new["path"]

@@ -388,7 +388,7 @@ class ClassifierRun:
 
     `data` holds the training images and this run's labels ("train") and the test images and labels ("test"),
     on the device, and where the labels have relabeled samples their true labels and relabeled mask ("groups",
-    `training_data`): the history then has the columns of memdissect.study.history.GROUP_COLUMNS. With `probe_indices`
+    `training_data`): the history then has the columns of study.history.GROUP_COLUMNS. With `probe_indices`
     (probe_path.probe_indices of the two splits) it records its predictions on those images after each
     epoch (`probes`, a part of the resume state). With a `stream` (CUDA), all of the run's work goes to it, so
     that the GPU can run several runs' steps at once. What its network draws comes from its own random state,
@@ -565,7 +565,7 @@ def training_data(
 
 def with_groups(data: dict, true_labels=None) -> dict:
     """data with "groups", the true labels and the relabeled mask on the labels' device, where true_labels is
-    given and some training labels differ from it: then the history has memdissect.study.history.GROUP_COLUMNS."""
+    given and some training labels differ from it: then the history has study.history.GROUP_COLUMNS."""
     labels = data["train"][1]
     if true_labels is not None:
         true_labels = true_labels.to(labels.device)
